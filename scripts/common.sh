@@ -1,0 +1,120 @@
+# Shared by scripts/run and scripts/test: install what is missing (quietly when it is
+# already there) and build the site. Sourced, not run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+CACHE=${ATTUNE_CACHE_DIR:-$HOME/.cache/attune}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/target}
+export SQLX_OFFLINE=true
+TOOLS=$CACHE/tools
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132.0.0
+SITE=$ROOT/target/site
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Runs a command, showing its output only when it fails.
+quietly() {
+  local log
+  log=$(mktemp)
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
+APT_UPDATED=
+apt_install() {
+  local sudo=
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "Please install: $*" >&2; exit 1; }
+    sudo=sudo
+  fi
+  say "installing $* (Debian packages)"
+  if [ -z "$APT_UPDATED" ]; then
+    quietly $sudo apt-get update
+    APT_UPDATED=1
+  fi
+  quietly $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+ensure_cargo() {
+  if ! command -v cargo >/dev/null; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cargo >/dev/null || { echo "Rust is needed: install it from https://rustup.rs" >&2; exit 1; }
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    quietly rustup target add wasm32-unknown-unknown
+  fi
+  command -v cc >/dev/null || apt_install build-essential
+  command -v pkg-config >/dev/null || apt_install pkg-config
+}
+
+ensure_wasm_bindgen() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
+    quietly cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+}
+
+# wasm-opt from npm's binaryen: Debian's older binaryen produces WASM that never hydrates.
+ensure_wasm_opt() {
+  ensure_node
+  if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ]; then
+    say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+    mkdir -p "$TOOLS"
+    quietly npm install --prefix "$TOOLS" --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+  fi
+  export PATH="$TOOLS/node_modules/.bin:$PATH"
+}
+
+ensure_postgres_binaries() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+    apt_install postgresql
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+# Builds the hydration bundle (WASM + JS glue), the stylesheet and the static assets
+# into target/site, exactly where Leptos.toml tells the server to look.
+build_site() {
+  ensure_wasm_bindgen
+  ensure_wasm_opt
+  say "building the browser bundle"
+  # Type-erased components make the bundle ~10% smaller; the HTML is identical.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components" \
+    cargo build -q --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
+  mkdir -p "$SITE/pkg"
+  quietly wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name attune \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/attune.wasm"
+  quietly wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$SITE/pkg/attune_bg.wasm" -o "$SITE/pkg/attune_bg.wasm"
+  cp style/main.css "$SITE/pkg/attune.css"
+  cp -R public/. "$SITE/"
+}
+
+# Builds the server binary and makes it reachable as target/<profile>/attune.
+build_server() {
+  local profile=$1
+  say "building the server ($profile)"
+  if [ "$profile" = release ]; then
+    cargo build -q --release --features ssr --bin attune
+  else
+    cargo build -q --features ssr --bin attune
+  fi
+  if [ "$CARGO_TARGET_DIR" != "$ROOT/target" ]; then
+    ln -sfn "$CARGO_TARGET_DIR/$profile" "$ROOT/target/$profile"
+  fi
+}

@@ -1,0 +1,16 @@
+use crate::domain::types::{ServiceType, StatsView};
+use crate::domain::AppError;
+use leptos::prelude::*;
+
+#[server(endpoint = "catalog/service-types")]
+pub async fn service_types() -> Result<Vec<ServiceType>, AppError> {
+    let state = crate::server::context::state()?;
+    Ok(crate::server::catalog::service_types(&state).await?)
+}
+
+/// Never fails: when the database cannot answer, the home page says so.
+#[server(endpoint = "catalog/stats")]
+pub async fn home_stats() -> Result<StatsView, AppError> {
+    let state = crate::server::context::state()?;
+    Ok(crate::server::catalog::home_stats(&state).await)
+}

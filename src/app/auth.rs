@@ -1,0 +1,146 @@
+use crate::api::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp};
+use crate::app::components::{Field, FormAlert, Notice, PageMeta, Submit, action_error};
+use crate::domain::password::{PASSWORD_MAX, PASSWORD_MIN};
+use crate::domain::{AppError, Password};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// A password input with a show/hide toggle and, for new passwords, the same policy
+/// check the server runs, as the person types.
+#[component]
+fn PasswordField(
+    label: &'static str,
+    name: &'static str,
+    autocomplete: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(optional)] check_policy: bool,
+) -> impl IntoView {
+    let (visible, set_visible) = signal(false);
+    let (hint, set_hint) = signal(None::<String>);
+    let server_message = move || error.get().filter(|e| e.field() == Some(name)).map(|e| e.to_string());
+    let message = move || server_message().or_else(|| hint.get());
+    let hint_text = if check_policy { format!("At least {PASSWORD_MIN} characters. A long phrase is easiest to remember.") } else { String::new() };
+    let has_hint = check_policy;
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            {has_hint.then(|| view! { <p class="field-hint" id=format!("{name}-hint")>{hint_text.clone()}</p> })}
+            <div class="password-row">
+                <input
+                    id=name
+                    name=name
+                    type=move || if visible.get() { "text" } else { "password" }
+                    autocomplete=autocomplete
+                    required=true
+                    maxlength=PASSWORD_MAX
+                    aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                    aria-describedby=if has_hint { format!("{name}-hint {name}-error") } else { format!("{name}-error") }
+                    on:input=move |ev| {
+                        if check_policy {
+                            let value = event_target_value(&ev);
+                            set_hint.set(if value.is_empty() { None } else { Password::parse_new(&value, name, None).err().map(|e| e.message) });
+                        }
+                    }
+                />
+                <button
+                    type="button"
+                    class="btn btn-ghost toggle"
+                    aria-controls=name
+                    aria-pressed=move || if visible.get() { "true" } else { "false" }
+                    on:click=move |_| set_visible.update(|v| *v = !*v)
+                >
+                    {move || if visible.get() { "Hide password" } else { "Show password" }}
+                </button>
+            </div>
+            <p class="field-error" id=format!("{name}-error") aria-live="polite">{message}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<LogIn>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let reset_done = Signal::derive(move || query.read().get("reset").is_some());
+    let error = action_error(login);
+    view! {
+        <PageMeta title="Log in" description="Log in to Attune to manage your bookings, credits and account."/>
+        <section class="auth-card card">
+            <h1>"Log in"</h1>
+            <Notice show=reset_done message="Your password has been changed. Log in with your new password."/>
+            <FormAlert error/>
+            <ActionForm action=login attr:class="stack" attr:novalidate="">
+                <input type="hidden" name="next" value=next/>
+                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
+                <PasswordField label="Password" name="password" autocomplete="current-password" error/>
+                <Submit label="Log in" busy_label="Logging in…" pending=login.pending()/>
+            </ActionForm>
+            <p class="muted"><a href="/forgot-password">"Forgot your password?"</a></p>
+            <p class="muted">"New to Attune? "<a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let signup = ServerAction::<SignUp>::new();
+    let error = action_error(signup);
+    view! {
+        <PageMeta title="Create your account" description="Create a free Attune account to book sessions and buy credits."/>
+        <section class="auth-card card">
+            <h1>"Create your account"</h1>
+            <FormAlert error/>
+            <ActionForm action=signup attr:class="stack" attr:novalidate="">
+                <Field label="Your name" name="name" autocomplete="name" error required=true maxlength=100/>
+                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true maxlength=254/>
+                <PasswordField label="Password" name="password" autocomplete="new-password" error check_policy=true/>
+                <Submit label="Create account" busy_label="Creating your account…" pending=signup.pending()/>
+            </ActionForm>
+            <p class="muted">"Already have an account? "<a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let query = use_query_map();
+    let sent = Signal::derive(move || query.read().get("sent").is_some());
+    let error = action_error(request);
+    view! {
+        <PageMeta title="Reset your password" description="Get a link to choose a new Attune password."/>
+        <section class="auth-card card">
+            <h1>"Reset your password"</h1>
+            <p class="muted">"Enter the email address of your account and we will send you a link to choose a new password. The link works once, for 30 minutes."</p>
+            <Notice show=sent message="If an account exists for that address, we have sent it a reset link. Check your inbox."/>
+            <FormAlert error/>
+            <ActionForm action=request attr:class="stack" attr:novalidate="">
+                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
+                <Submit label="Send reset link" busy_label="Sending…" pending=request.pending()/>
+            </ActionForm>
+            <p class="muted"><a href="/login">"Back to log in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let error = action_error(reset);
+    view! {
+        <PageMeta title="Choose a new password" description="Choose a new password for your Attune account."/>
+        <section class="auth-card card">
+            <h1>"Choose a new password"</h1>
+            <FormAlert error/>
+            <ActionForm action=reset attr:class="stack" attr:novalidate="">
+                <input type="hidden" name="token" value=token/>
+                <PasswordField label="New password" name="password" autocomplete="new-password" error check_policy=true/>
+                <Submit label="Save new password" busy_label="Saving…" pending=reset.pending()/>
+            </ActionForm>
+            <p class="muted"><a href="/forgot-password">"Ask for a new link"</a></p>
+        </section>
+    }
+}

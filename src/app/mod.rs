@@ -1,0 +1,78 @@
+//! The user interface, rendered on the server and hydrated in the browser.
+
+mod admin;
+mod auth;
+mod components;
+mod dashboard;
+mod home;
+mod layout;
+mod practitioner;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub use components::NotFound;
+
+/// The HTML document around the app. On the server it also sets the page's
+/// Content-Security-Policy, naming this response's script nonce.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    use http::HeaderValue;
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+        let csp = crate::server::http::content_security_policy(nonce.as_deref());
+        if let Ok(value) = HeaderValue::from_str(&csp) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/attune.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{text} · Attune") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <layout::SiteHeader/>
+            <main id="main" class="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=auth::SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view=auth::ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioner") view=practitioner::PractitionerPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <layout::SiteFooter/>
+        </Router>
+    }
+}

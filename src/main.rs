@@ -1,0 +1,268 @@
+//! The `attune` binary: web server, background worker and operator commands.
+
+use anyhow::Context;
+use attune::domain::{Email, Password, PersonName, Role};
+use attune::server::config::{Config, Environment, Secret, default_data_dir, load_leptos_options};
+use attune::server::embedded_pg::{EmbeddedPostgres, ensure_database};
+use attune::server::state::AppState;
+use attune::server::{accounts, demo, http, jobs, migrate, passwords, telemetry};
+use clap::{Parser, Subcommand};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::watch;
+
+const ENV_HELP: &str = "\
+Environment variables (each option above also reads the variable named beside it):
+  DATABASE_URL            PostgreSQL URL. Unset: a private cluster is created under
+                          ATTUNE_DATA_DIR from the system's PostgreSQL binaries
+                          (development only), migrated, and given demo data once.
+  PG_BIN_DIR              Folder with initdb/pg_ctl for that cluster
+                          (default: newest /usr/lib/postgresql/*/bin, then PATH).
+  LEPTOS_SITE_ADDR        Listen address (default from Leptos.toml: 127.0.0.1:3000).
+  LEPTOS_SITE_ROOT        Folder with the built site (default: target/site).
+  LEPTOS_SITE_PKG_DIR     Sub-folder of the site root with the WASM bundle (pkg).
+  LEPTOS_ENV              DEV or PROD (affects Leptos only; see ATTUNE_ENV).
+  RUST_LOG                Log filter (default: info).
+  LOG_FORMAT              `json` for JSON log lines (default: human-readable).";
+
+#[derive(Parser)]
+#[command(name = "attune", version, about = "Attune: booking and payments for practitioners and their customers", after_help = ENV_HELP)]
+struct Cli {
+    #[command(flatten)]
+    opts: Options,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Args, Clone)]
+struct Options {
+    /// Site configuration file read at start-up.
+    #[arg(long, global = true, env = "ATTUNE_CONFIG", default_value = "Leptos.toml")]
+    config: PathBuf,
+    /// Where the embedded PostgreSQL cluster and local files live.
+    #[arg(long, global = true, env = "ATTUNE_DATA_DIR", default_value_os_t = default_data_dir())]
+    data_dir: PathBuf,
+    /// `development` or `production`. Production refuses the embedded database and a
+    /// non-https PUBLIC_URL.
+    #[arg(long, global = true, env = "ATTUNE_ENV", default_value = "development")]
+    env: String,
+    /// The address people use to reach the site (links in emails, origin checks,
+    /// Secure cookies when https). Default: http://<site address>.
+    #[arg(long, global = true, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for email, e.g. smtps://user:pass@smtp.example.com. Unset: emails are
+    /// kept in the outbox (admin panel) and the log instead of being sent.
+    #[arg(long, global = true, env = "SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(long, global = true, env = "MAIL_FROM", default_value = "Attune <no-reply@attune.invalid>")]
+    mail_from: String,
+    /// Trust X-Forwarded-For for the client address (only behind your own proxy).
+    #[arg(long, global = true, env = "TRUST_PROXY_HEADERS", default_value_t = false)]
+    trust_proxy_headers: bool,
+    /// Sessions end after this many minutes without a request.
+    #[arg(long, global = true, env = "SESSION_IDLE_MINUTES", default_value_t = 7 * 24 * 60)]
+    session_idle_minutes: u64,
+    /// Sessions end this many hours after login, however active.
+    #[arg(long, global = true, env = "SESSION_ABSOLUTE_HOURS", default_value_t = 30 * 24)]
+    session_absolute_hours: u64,
+    /// Run the background job worker inside `serve` (run `attune worker` separately
+    /// when false).
+    #[arg(long, global = true, env = "ATTUNE_SERVE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+    serve_jobs: bool,
+    /// Database connections per process.
+    #[arg(long, global = true, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    max_connections: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Run only the background job worker.
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an administrator account.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Read from ATTUNE_ADMIN_PASSWORD so it stays out of shell history.
+        #[arg(long, env = "ATTUNE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Load the demo data (idempotent).
+    SeedDemo,
+    /// Run only the private development PostgreSQL cluster and print its DATABASE_URL.
+    Postgres,
+}
+
+struct Database {
+    pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+    fresh: bool,
+}
+
+fn build_config(opts: &Options) -> anyhow::Result<Config> {
+    let env = Environment::parse(&opts.env).map_err(anyhow::Error::msg)?;
+    let leptos = load_leptos_options(&opts.config)?;
+    let public_url = opts
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", leptos.site_addr))
+        .trim_end_matches('/')
+        .to_owned();
+    Ok(Config {
+        env,
+        leptos,
+        public_url,
+        smtp_url: opts.smtp_url.clone().filter(|s| !s.is_empty()).map(Secret::new),
+        mail_from: opts.mail_from.clone(),
+        trust_proxy: opts.trust_proxy_headers,
+        session_idle: Duration::from_secs(opts.session_idle_minutes * 60),
+        session_absolute: Duration::from_secs(opts.session_absolute_hours * 3600),
+        run_jobs: opts.serve_jobs,
+    })
+}
+
+async fn open_database(opts: &Options, config: &Config) -> anyhow::Result<Database> {
+    let url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let problems = config.production_problems(url.is_none());
+    if !problems.is_empty() {
+        anyhow::bail!("refusing to start: {}", problems.join("; "));
+    }
+    let (url, embedded, fresh) = match url {
+        Some(url) => (url, None, false),
+        None => {
+            let pg = EmbeddedPostgres::start(&opts.data_dir)?;
+            let fresh = ensure_database(&pg).await?;
+            (pg.database_url.clone(), Some(pg), fresh)
+        }
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(opts.max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    migrate(&pool).await.context("applying migrations")?;
+    Ok(Database { pool, embedded, fresh })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
+    let mut db = open_database(&opts, &config).await?;
+    let state = AppState::new(db.pool.clone(), config);
+    if db.fresh {
+        demo::seed(&state).await.context("loading demo data")?;
+    }
+    tokio::task::spawn_blocking(passwords::prepare);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = state.config.run_jobs.then(|| tokio::spawn(jobs::work(state.clone(), stop_rx)));
+    http::spawn_session_cleanup(&state);
+    let addr = state.config.leptos.site_addr;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    tracing::info!(address = %addr, public_url = %state.config.public_url, "Attune is running");
+    let result = http::serve(listener, http::router(state), shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    db.pool.close().await;
+    if let Some(pg) = db.embedded.as_mut() {
+        pg.stop();
+    }
+    result.context("serving HTTP")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let opts = cli.opts;
+    let config = build_config(&opts)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(opts, config).await,
+        Command::Worker => {
+            let mut db = open_database(&opts, &config).await?;
+            let state = AppState::new(db.pool.clone(), config);
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let worker = tokio::spawn(jobs::work(state, stop_rx));
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+            let _ = worker.await;
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let mut db = open_database(&opts, &config).await?;
+            tracing::info!("migrations applied");
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            Ok(())
+        }
+        Command::CreateAdmin { email, name, password } => {
+            let mut db = open_database(&opts, &config).await?;
+            let state = AppState::new(db.pool.clone(), config);
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
+            let password = Password::parse_new(&password, "password", Some(email.as_str())).map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
+            let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
+            let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Admin })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created admin {} ({})", created.user.email, created.user.code);
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let mut db = open_database(&opts, &config).await?;
+            demo::seed(&AppState::new(db.pool.clone(), config)).await?;
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            Ok(())
+        }
+        Command::Postgres => {
+            let mut pg = EmbeddedPostgres::start(&opts.data_dir)?;
+            ensure_database(&pg).await?;
+            println!("DATABASE_URL={}", pg.database_url);
+            shutdown_signal().await;
+            pg.stop();
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    telemetry::init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("attune: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Read models for the admin panel's operational views.
+
+use crate::domain::AppError;
+use crate::domain::types::{JobRow, OutboxRow};
+use crate::server::email::holds_secret;
+use crate::server::state::AppState;
+use time::format_description::well_known::Rfc3339;
+
+fn fmt(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT id, to_address, template, subject, status, attempts, last_error, created_at, sent_at
+         FROM email_outbox ORDER BY id DESC LIMIT $1",
+        limit
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OutboxRow {
+            id: r.id,
+            to_address: r.to_address,
+            subject: if holds_secret(&r.template) { format!("{} (link hidden)", r.subject) } else { r.subject },
+            template: r.template,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: fmt(r.created_at),
+            sent_at: r.sent_at.map(fmt),
+        })
+        .collect())
+}
+
+/// Jobs that need a human: dead ones, and ones that are retrying.
+pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT id, kind, status, attempts, max_attempts, last_error, run_at
+         FROM jobs WHERE status = 'dead' OR (status = 'queued' AND attempts > 0)
+         ORDER BY id DESC LIMIT $1",
+        limit
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| JobRow {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            attempts: r.attempts,
+            max_attempts: r.max_attempts,
+            last_error: r.last_error,
+            run_at: fmt(r.run_at),
+        })
+        .collect())
+}

@@ -1,0 +1,331 @@
+//! The HTTP surface: routes, middleware and the plain (non-Leptos) endpoints.
+
+use crate::app::{App, shell};
+use crate::domain::{AppError, Role};
+use crate::server::config::Environment;
+use crate::server::state::AppState;
+use crate::server::{catalog, sessions};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::time::{Duration, Instant};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Largest request body accepted anywhere (uploads get their own limits later).
+pub const BODY_LIMIT: usize = 256 * 1024;
+pub const SESSION_COOKIE: &str = "attune_session";
+
+/// The CSP for pages: inline scripts only with this response's nonce, the WASM may
+/// compile, nothing may frame us.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&content_security_policy(None)).expect("ascii"));
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    if state.config.env == Environment::Production {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    }
+    res
+}
+
+fn is_loopback_origin(origin: &str) -> bool {
+    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")).unwrap_or("");
+    let host = rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Whether a state-changing request may proceed: browsers say where a request comes
+/// from (`Origin`, `Sec-Fetch-Site`); anything from another site is refused. Clients
+/// that send neither (curl, payment-provider webhooks) are not browsers and carry no
+/// ambient cookies of a victim, so they pass.
+pub fn same_origin_allowed(public_url: &str, dev: bool, origin: Option<&str>, fetch_site: Option<&str>) -> bool {
+    if fetch_site.is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
+        return false;
+    }
+    match origin {
+        None => true,
+        Some(o) => o == public_url.trim_end_matches('/') || (dev && is_loopback_origin(o)),
+    }
+}
+
+async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let h = req.headers();
+        let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let dev = state.config.env == Environment::Development;
+        if !same_origin_allowed(&state.config.public_url, dev, origin, site) {
+            tracing::warn!(origin, site, path = %req.uri().path(), "cross-origin request refused");
+            return (StatusCode::FORBIDDEN, "Cross-origin requests are not allowed.").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| if req.uri().path().starts_with("/pkg/") { "/pkg/*".into() } else { "unmatched".into() });
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    state.metrics.requests.with_label_values(&[method.as_str(), route.as_str(), status.as_str()]).inc();
+    state.metrics.latency.with_label_values(&[method.as_str(), route.as_str()]).observe(started.elapsed().as_secs_f64());
+    res
+}
+
+/// Server functions answer every error with 500; JSON callers deserve the real status
+/// (401, 403, 409, 422, 429 with Retry-After, …). Plain form posts are redirected back to
+/// the form by the framework and are left alone.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error body too large").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::RateLimited { retry_after_secs } = err {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The role a path needs, for the areas that are decided before any HTML is sent.
+fn required_role(path: &str) -> Option<Option<Role>> {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/admin") {
+        Some(Some(Role::Admin))
+    } else if under("/practitioner") {
+        Some(Some(Role::Practitioner))
+    } else if under("/dashboard") {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+/// Protected pages: anonymous visitors are redirected to the login page with a return
+/// path before anything renders; signed-in users without the role get a 403 page.
+async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let Some(role) = required_role(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
+        return next.run(req).await;
+    };
+    let user = match sessions::load_user(&state, &session).await {
+        Ok(user) => user,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.").into_response(),
+    };
+    let Some(user) = user else {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next_param: String = form_urlencoded(target);
+        return Redirect::to(&format!("/login?next={next_param}")).into_response();
+    };
+    let allowed = role.is_none_or(|r| r == user.role);
+    let mut res = next.run(req).await;
+    if !allowed && res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::FORBIDDEN;
+    }
+    res
+}
+
+fn form_urlencoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.pool).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+async fn service_types_json(State(state): State<AppState>) -> Response {
+    match catalog::service_types(&state).await {
+        Ok(types) => axum::Json(types).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "listing service types failed");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "error": "Service types are unavailable right now; try again shortly." })))
+                .into_response()
+        }
+    }
+}
+
+pub fn session_layer(state: &AppState) -> SessionManagerLayer<PostgresStore> {
+    let store = PostgresStore::new(state.pool.clone());
+    let idle = time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Builds the whole application router for `state`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fns = {
+        let ctx = ctx.clone();
+        move |req: Request| leptos_axum::handle_server_fns_with_context(ctx.clone(), req)
+    };
+    let leptos_options = state.config.leptos.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/services/types", get(service_types_json))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fns.clone()).post(server_fns).layer(middleware::from_fn(server_fn_status)),
+        )
+        .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_pages))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+                .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+                .layer(middleware::from_fn_with_state(state.clone(), same_origin))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+                .layer(CompressionLayer::new())
+                .layer(session_layer(&state)),
+        )
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves. TCP_NODELAY is set on every
+/// connection: without it keep-alive responses wait ~40 ms for Nagle's algorithm.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Deletes expired session rows every hour.
+pub fn spawn_session_cleanup(state: &AppState) {
+    let store = PostgresStore::new(state.pool.clone());
+    tokio::spawn(async move {
+        use tower_sessions::session_store::ExpiredDeletion;
+        if let Err(e) = store.continuously_delete_expired(Duration::from_secs(3600)).await {
+            tracing::warn!(error = %e, "session cleanup stopped");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_lets_the_wasm_run_and_nothing_else() {
+        let csp = content_security_policy(Some("abc"));
+        for part in ["'nonce-abc'", "'wasm-unsafe-eval'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(part), "{part} missing from {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn cross_site_requests_are_refused() {
+        let url = "https://attune.example";
+        assert!(same_origin_allowed(url, false, Some("https://attune.example"), Some("same-origin")));
+        assert!(!same_origin_allowed(url, false, Some("https://evil.example"), None));
+        assert!(!same_origin_allowed(url, false, Some("null"), None));
+        assert!(!same_origin_allowed(url, false, None, Some("cross-site")));
+        assert!(same_origin_allowed(url, false, None, None), "non-browser clients carry no ambient cookies");
+        assert!(!same_origin_allowed(url, false, Some("http://localhost:3000"), None));
+        assert!(same_origin_allowed(url, true, Some("http://localhost:3000"), None), "development accepts loopback origins");
+    }
+
+    #[test]
+    fn protected_areas_are_recognised_by_prefix() {
+        assert_eq!(required_role("/admin"), Some(Some(Role::Admin)));
+        assert_eq!(required_role("/admin/users"), Some(Some(Role::Admin)));
+        assert_eq!(required_role("/administrator"), None);
+        assert_eq!(required_role("/dashboard/security"), Some(None));
+        assert_eq!(required_role("/practitioner"), Some(Some(Role::Practitioner)));
+        assert_eq!(required_role("/"), None);
+    }
+
+    #[test]
+    fn return_paths_are_encoded() {
+        assert_eq!(form_urlencoded("/admin?q=a b&x"), "/admin%3Fq%3Da%20b%26x");
+    }
+}

@@ -1,0 +1,26 @@
+//! Server-only code: configuration, database access, services, jobs and HTTP.
+
+pub mod accounts;
+pub mod admin;
+pub mod catalog;
+pub mod config;
+pub mod context;
+pub mod demo;
+pub mod email;
+pub mod embedded_pg;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod passwords;
+pub mod rate_limit;
+pub mod sessions;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+
+/// Runs the database migrations embedded in the binary.
+pub async fn migrate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone()).migrate().await?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+use crate::domain::types::HomeStats;
+use crate::server::config::Config;
+use crate::server::metrics::Metrics;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Mutex;
+
+/// Everything a request handler or server function needs, provided as context (never
+/// a global) so each test app has its own.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub metrics: Metrics,
+    pub stats_cache: Arc<Mutex<Option<(Instant, HomeStats)>>>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        AppState {
+            pool,
+            config: Arc::new(config),
+            metrics: Metrics::new(),
+            stats_cache: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.leptos.clone()
+    }
+}
