@@ -1,4 +1,6 @@
 use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users};
+use crate::api::auth::current_user;
+use crate::domain::AppError;
 use crate::app::components::{ErrorPanel, FormAlert, Notice, PageMeta, Skeleton, action_error, action_ok, short_utc};
 use crate::domain::Role;
 use crate::domain::types::AdminUserRow;
@@ -7,6 +9,27 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <PageMeta title="Admin" description="Run the Attune platform: people, emails and background jobs."/>
+        <div class="container section">
+            <h1>"Admin"</h1>
+            <Suspense fallback=|| view! { <div class="card"><Skeleton lines=6/></div> }>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(u)) if u.role == Role::Admin => view! { <AdminPanels/> }.into_any(),
+                        Ok(Some(_)) => view! { <ErrorPanel error=AppError::Forbidden/> }.into_any(),
+                        Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn AdminPanels() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let set_role = ServerAction::<SetUserRole>::new();
@@ -16,10 +39,7 @@ pub fn AdminPage() -> impl IntoView {
     let role_error = action_error(set_role);
     let role_ok = action_ok(set_role);
     view! {
-        <PageMeta title="Admin" description="Run the Attune platform: people, emails and background jobs."/>
-        <div class="container section">
-            <h1>"Admin"</h1>
-            <section class="card" aria-labelledby="users-heading">
+        <section class="card" aria-labelledby="users-heading">
                 <div class="card-head">
                     <h2 id="users-heading">"People"</h2>
                     <form method="get" action="/admin" class="search" role="search">
@@ -132,7 +152,6 @@ pub fn AdminPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
-        </div>
     }
 }
 

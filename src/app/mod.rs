@@ -54,6 +54,13 @@ fn set_page_csp() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, so this marks the moment the WASM took over;
+    // browser tests wait for it before using interactive controls.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/attune.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{text} · Attune") }/>

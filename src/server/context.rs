@@ -22,6 +22,11 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The signed-in user, or `None`.
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    // The app is also rendered once at start-up to discover its routes; there is no
+    // request, so there is no one signed in.
+    if use_context::<http::request::Parts>().is_none() {
+        return Ok(None);
+    }
     let state = state()?;
     let session = session().await?;
     sessions::load_user(&state, &session).await

@@ -220,16 +220,13 @@ pub fn session_layer(state: &AppState) -> SessionManagerLayer<PostgresStore> {
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
-/// Builds the whole application router for `state`.
+/// Builds the whole application router for `state`. `leptos_routes_with_context`
+/// also mounts every server function under `/api/`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx = {
         let state = state.clone();
         move || provide_context(state.clone())
-    };
-    let server_fns = {
-        let ctx = ctx.clone();
-        move |req: Request| leptos_axum::handle_server_fns_with_context(ctx.clone(), req)
     };
     let leptos_options = state.config.leptos.clone();
     Router::new()
@@ -237,13 +234,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/services/types", get(service_types_json))
-        .route(
-            "/api/{*fn_name}",
-            get(server_fns.clone()).post(server_fns).layer(middleware::from_fn(server_fn_status)),
-        )
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard_pages))
+        .layer(middleware::from_fn(server_fn_status))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

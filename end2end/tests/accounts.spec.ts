@@ -1,0 +1,118 @@
+import { test, expect } from '@playwright/test';
+import { ADMIN_EMAIL, DEMO_PASSWORD, expectNoAxeViolations, logIn, uniqueEmail, waitForHydration } from './helpers';
+
+test('a visitor signs up, sees their user code, logs out and back in, and an admin finds them', async ({ page, browser }) => {
+  const email = uniqueEmail('newcomer');
+  const password = 'a long enough passphrase';
+
+  await page.goto('/signup');
+  await waitForHydration(page);
+  await page.getByLabel('Your name').fill('Nina Newcomer');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+
+  await expect(page).toHaveURL(/\/dashboard$/);
+  const code = page.getByTestId('user-code');
+  await expect(code).toHaveText(/^U\d{6,}$/);
+  const userCode = (await code.textContent())!.trim();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('link', { name: 'Log in' }).first()).toBeVisible();
+
+  await logIn(page, email, password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('user-code')).toHaveText(userCode);
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await logIn(admin, ADMIN_EMAIL, DEMO_PASSWORD);
+  await expect(admin).toHaveURL(/\/admin$/);
+  await admin.getByLabel('Search people').fill(email);
+  await admin.getByRole('button', { name: 'Search' }).click();
+  const row = admin.getByRole('region', { name: 'People' }).getByRole('row', { name: new RegExp(email.replace(/[.+]/g, '\\$&')) });
+  await expect(row).toContainText(userCode);
+  await expect(row).toContainText('Nina Newcomer');
+  await adminContext.close();
+});
+
+test('logging in works with JavaScript disabled', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('user-code')).toHaveText(/^U\d{6,}$/);
+  await expect(page.getByRole('heading', { name: 'Your dashboard' })).toBeVisible();
+  await context.close();
+});
+
+test('a wrong password without JavaScript is explained on the login page', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await logIn(page, 'customer@attune.test', 'not the password at all');
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
+  await context.close();
+});
+
+test('the hydrated page reacts in the browser: password toggle and live policy check', async ({ page }) => {
+  await page.goto('/signup');
+  await waitForHydration(page);
+  const input = page.getByLabel('Password', { exact: true });
+  await expect(input).toHaveAttribute('type', 'password');
+  await page.getByRole('button', { name: 'Show password' }).click();
+  await expect(input).toHaveAttribute('type', 'text');
+  await input.fill('short');
+  await expect(page.locator('#password-error')).toHaveText(/at least 10 characters/);
+  await input.fill('a much longer passphrase');
+  await expect(page.locator('#password-error')).toHaveText('');
+});
+
+test('protected pages send visitors to log in and back', async ({ page }) => {
+  const res = await page.goto('/admin?q=x');
+  expect(res?.status()).toBe(200);
+  await expect(page).toHaveURL(/\/login\?next=\/admin%3Fq%3Dx$/);
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/admin\?q=x$/);
+});
+
+test('a customer cannot open the admin panel', async ({ page }) => {
+  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  const res = await page.goto('/admin');
+  expect(res?.status()).toBe(403);
+  await expect(page.getByRole('heading', { name: 'Not available' })).toBeVisible();
+});
+
+test('unknown pages get a real 404', async ({ page }) => {
+  const res = await page.goto('/no-such-page');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'We could not find that page' })).toBeVisible();
+});
+
+for (const path of ['/', '/login', '/signup', '/forgot-password']) {
+  test(`${path} has a title, a description and no axe violations`, async ({ page }) => {
+    await page.goto(path);
+    await waitForHydration(page);
+    await expect(page).toHaveTitle(/Attune/);
+    await expect(page.locator('meta[name="description"]')).toHaveAttribute('content', /.{20,}/);
+    await expectNoAxeViolations(page);
+  });
+}
+
+test('the dashboard has no axe violations', async ({ page }) => {
+  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId('user-code')).toBeVisible();
+  await expectNoAxeViolations(page);
+});
+
+test('the home page shows real statistics with their time', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('[data-stat="practitioners"]')).toHaveText(/^\d+$/);
+  await expect(page.locator('time[datetime]')).toBeVisible();
+});

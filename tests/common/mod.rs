@@ -1,0 +1,144 @@
+//! Spawns the real application on a random port against a fresh database (one per
+//! test, made by `#[sqlx::test]`) and talks to it over HTTP like a browser would.
+
+#![allow(dead_code)]
+
+use attune::server::config::{Config, Environment};
+use attune::server::state::AppState;
+use attune::server::{http, migrate};
+use leptos::config::LeptosOptions;
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    pub state: AppState,
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    migrate(&pool).await.expect("migrations");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let config = Config {
+        env: Environment::Development,
+        leptos: LeptosOptions::builder().output_name("attune").site_addr(addr).site_root("target/site").build(),
+        public_url: base.clone(),
+        smtp_url: None,
+        mail_from: "Attune <no-reply@attune.invalid>".into(),
+        trust_proxy: false,
+        session_idle: Duration::from_secs(3600),
+        session_absolute: Duration::from_secs(24 * 3600),
+        run_jobs: false,
+    };
+    let state = AppState::new(pool.clone(), config);
+    let router = http::router(state.clone());
+    tokio::spawn(http::serve(listener, router, std::future::pending()));
+    TestApp { base, pool, state }
+}
+
+/// One browser: it keeps its session cookie itself so tests can look at and replay it.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    http: reqwest::Client,
+}
+
+pub fn session_cookie_of(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("attune_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { app, cookie: None, http }
+    }
+
+    /// Calls a server function the way the hydrated app does (fetch, JSON answer).
+    pub async fn call(&mut self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.call_with(endpoint, form, &[("origin", self.app.base.clone().as_str())]).await
+    }
+
+    pub async fn call_with(&mut self, endpoint: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Response {
+        let mut req = self.http.post(format!("{}/api/{endpoint}", self.app.base)).form(form);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+            req = req.header("accept", "application/json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        if let Some(c) = session_cookie_of(&res) {
+            // An expired cookie (Max-Age=0) means the session ended.
+            let cleared = res
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|v| v.to_str().unwrap_or("").contains("Max-Age=0"));
+            self.cookie = if cleared { None } else { Some(c) };
+        }
+        res
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        let mut req = self.http.get(format!("{}{path}", self.app.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn me(&mut self) -> Value {
+        let res = self.call("auth/me", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Response {
+        self.call("auth/signup", &[("name", name), ("email", email), ("password", password)]).await
+    }
+
+    pub async fn log_in(&mut self, email: &str, password: &str) -> Response {
+        self.call("auth/login", &[("email", email), ("password", password)]).await
+    }
+}
+
+/// The JSON error a server function answered with.
+pub async fn error_of(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let body: Value = res.json().await.expect("error body is JSON");
+    (status, body)
+}
+
+pub async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(pool).await.unwrap()
+}
+
+/// Creates a user with a given role straight through the service layer.
+pub async fn create_user(app: &TestApp, email: &str, password: &str, role: attune::domain::Role) {
+    use attune::domain::{Email, Password, PersonName};
+    attune::server::accounts::sign_up(
+        &app.state,
+        attune::server::accounts::NewAccount {
+            email: Email::parse(email).unwrap(),
+            password: Password::parse_new(password, "password", None).unwrap(),
+            name: PersonName::parse("Test Person").unwrap(),
+            role,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+pub const PASSWORD: &str = "a long enough passphrase";

@@ -1,0 +1,237 @@
+//! Password reset, the job queue and outbox, statistics and the operational endpoints.
+
+mod common;
+
+use attune::domain::Role;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+
+async fn reset_token_from_outbox(pool: &PgPool) -> String {
+    let body: String = sqlx::query_scalar("SELECT body_text FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let start = body.find("token=").expect("reset link in the email") + "token=".len();
+    body[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[sqlx::test]
+async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    let mut old = Browser::new(&app);
+    old.log_in("sam@example.com", PASSWORD).await;
+
+    let mut b = Browser::new(&app);
+    assert_eq!(b.call("auth/forgot", &[("email", "Sam@Example.com")]).await.status(), StatusCode::OK);
+    let token = reset_token_from_outbox(&app.pool).await;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_reset_tokens").fetch_one(&app.pool).await.unwrap();
+    assert_ne!(stored, token.as_bytes(), "only a hash of the token is stored");
+
+    let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "short")]).await).await;
+    assert_eq!((status, err["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("password")));
+
+    let new = "brand new passphrase";
+    let res = b.call("auth/reset", &[("token", &token), ("password", new)]).await;
+    assert_eq!(res.status(), StatusCode::OK, "a weak first try must not use up the link");
+    assert_eq!(res.headers()["location"], "/login?reset=1");
+    assert_eq!(old.me().await, json!(null), "a reset ends every session");
+
+    let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "yet another passphrase")]).await).await;
+    assert_eq!((status, err), (StatusCode::GONE, json!("ResetLinkInvalid")));
+    assert_eq!(b.log_in("sam@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(b.log_in("sam@example.com", new).await.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn an_expired_reset_link_is_refused(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    let mut b = Browser::new(&app);
+    b.call("auth/forgot", &[("email", "sam@example.com")]).await;
+    let token = reset_token_from_outbox(&app.pool).await;
+    let minutes: f64 = sqlx::query_scalar("SELECT extract(epoch FROM expires_at - created_at)::float8 / 60 FROM password_reset_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(minutes.round(), 30.0);
+    sqlx::query("UPDATE password_reset_tokens SET created_at = now() - interval '31 minutes', expires_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "brand new passphrase")]).await).await;
+    assert_eq!((status, err), (StatusCode::GONE, json!("ResetLinkInvalid")));
+    assert_eq!(b.log_in("sam@example.com", PASSWORD).await.status(), StatusCode::OK, "the password is unchanged");
+}
+
+#[sqlx::test]
+async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    let outbox = count(&app.pool, "email_outbox").await;
+    let mut b = Browser::new(&app);
+    let known = b.call("auth/forgot", &[("email", "sam@example.com")]).await;
+    let unknown = b.call("auth/forgot", &[("email", "ghost@example.com")]).await;
+    assert_eq!(known.status(), unknown.status());
+    assert_eq!(known.headers()["location"], unknown.headers()["location"]);
+    assert_eq!(count(&app.pool, "email_outbox").await, outbox + 1, "only the real account gets an email");
+    let (status, err) = error_of(b.call("auth/forgot", &[("email", "not an email")]).await).await;
+    assert_eq!((status, err["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("email")));
+}
+
+#[sqlx::test]
+async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut b = Browser::new(&app);
+    b.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "the queue is empty");
+    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("held", 1));
+    let job: String = sqlx::query_scalar("SELECT status FROM jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(job, "done");
+    // Running the delivery again must not send or count twice.
+    attune::server::email::deliver(&app.pool, &app.state.config, 1).await.unwrap();
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(attempts, 1);
+}
+
+#[sqlx::test]
+async fn failing_jobs_retry_with_backoff_then_die_and_show_in_the_admin_panel(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sqlx::query("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('no_such_kind', '{}', 2)").execute(&app.pool).await.unwrap();
+    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    let (status, attempts, delay): (String, i32, f64) =
+        sqlx::query_as("SELECT status, attempts, extract(epoch FROM run_at - now())::float8 FROM jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("queued", 1));
+    assert!((5.0..=10.5).contains(&delay), "first retry after ~10 s, got {delay}");
+    assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "not before its retry time");
+
+    sqlx::query("UPDATE jobs SET run_at = now()").execute(&app.pool).await.unwrap();
+    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    let (status, error): (String, String) = sqlx::query_as("SELECT status, last_error FROM jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(status, "dead");
+    assert!(error.contains("no handler"), "{error}");
+
+    create_user(&app, "boss@example.com", PASSWORD, Role::Admin).await;
+    let mut admin = Browser::new(&app);
+    admin.log_in("boss@example.com", PASSWORD).await;
+    let jobs: serde_json::Value = admin.call("admin/jobs", &[]).await.json().await.unwrap();
+    assert_eq!(jobs[0]["status"], "dead");
+    assert_eq!(jobs[0]["kind"], "no_such_kind");
+}
+
+#[sqlx::test]
+async fn two_workers_never_claim_the_same_job(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut b = Browser::new(&app);
+    for i in 0..6 {
+        b.cookie = None;
+        b.sign_up("Someone", &format!("p{i}@example.com"), PASSWORD).await;
+    }
+    let (a, c) = tokio::join!(
+        async { let mut n = 0; while attune::server::jobs::run_one(&app.state).await.unwrap() { n += 1 } n },
+        async { let mut n = 0; while attune::server::jobs::run_one(&app.state).await.unwrap() { n += 1 } n },
+    );
+    assert_eq!(a + c, 6);
+    let attempts: Vec<i32> = sqlx::query_scalar("SELECT attempts FROM email_outbox").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(attempts, vec![1; 6], "each email was handled exactly once");
+}
+
+#[sqlx::test]
+async fn the_admin_outbox_lists_emails_and_hides_reset_links(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_user(&app, "boss@example.com", PASSWORD, Role::Admin).await;
+    let mut b = Browser::new(&app);
+    b.call("auth/forgot", &[("email", "boss@example.com")]).await;
+    b.log_in("boss@example.com", PASSWORD).await;
+    let rows: serde_json::Value = b.call("admin/outbox", &[]).await.json().await.unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(rows[0]["template"], "password_reset");
+    assert!(rows[0]["subject"].as_str().unwrap().contains("link hidden"));
+    assert!(!rows.to_string().contains("token="));
+}
+
+#[sqlx::test]
+async fn home_statistics_are_real_counts_and_zero_on_an_empty_database(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let mut b = Browser::new(&app);
+    let stats: serde_json::Value = b.call("catalog/stats", &[]).await.json().await.unwrap();
+    let s = &stats["Available"];
+    assert_eq!((s["practitioners"].clone(), s["customers"].clone(), s["service_types"].clone()), (json!(0), json!(0), json!(0)));
+    assert!(s["as_of"].as_str().unwrap().starts_with("20"));
+
+    let app2 = spawn_app(app.pool.clone()).await;
+    create_user(&app2, "p@example.com", PASSWORD, Role::Practitioner).await;
+    create_user(&app2, "c@example.com", PASSWORD, Role::Customer).await;
+    let mut b2 = Browser::new(&app2);
+    let stats: serde_json::Value = b2.call("catalog/stats", &[]).await.json().await.unwrap();
+    assert_eq!(stats["Available"]["practitioners"], 1);
+    assert_eq!(stats["Available"]["customers"], 1);
+}
+
+#[sqlx::test]
+async fn when_the_database_is_down_the_home_page_says_statistics_are_unavailable(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.pool.close().await;
+    let mut b = Browser::new(&app);
+    let stats: serde_json::Value = b.call("catalog/stats", &[]).await.json().await.unwrap();
+    assert_eq!(stats, json!("Unavailable"));
+    let home = b.get("/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Statistics are unavailable right now."));
+    assert_eq!(b.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[sqlx::test]
+async fn service_types_are_listed_as_json(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    sqlx::query("INSERT INTO service_types (slug, name, sort_order) VALUES ('yoga-class', 'Yoga class', 2), ('astrology-reading', 'Astrology reading', 1)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO service_types (slug, name, active) VALUES ('retired', 'Retired', false)").execute(&app.pool).await.unwrap();
+    let res = Browser::new(&app).get("/api/services/types").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect::<Vec<_>>(), ["astrology-reading", "yoga-class"]);
+}
+
+#[sqlx::test]
+async fn health_readiness_and_metrics_answer(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let b = Browser::new(&app);
+    assert_eq!(b.get("/healthz").await.text().await.unwrap(), "ok");
+    assert_eq!(b.get("/readyz").await.status(), StatusCode::OK);
+    b.get("/no-such-page").await;
+    let metrics = b.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"attune_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{metrics}");
+    assert!(metrics.contains("attune_http_request_duration_seconds_bucket"));
+}
+
+#[sqlx::test]
+async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = Browser::new(&app).get("/login").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("'nonce-"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h.contains_key("x-request-id"));
+    let html = res.text().await.unwrap();
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry this response's nonce");
+    assert!(html.contains("<title>Log in · Attune</title>"));
+}
+
+#[sqlx::test]
+async fn unknown_pages_get_a_real_404(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = Browser::new(&app).get("/definitely/not/here").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("We could not find that page"));
+}
