@@ -179,6 +179,12 @@ async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = state.config.run_jobs.then(|| tokio::spawn(jobs::work(state.clone(), stop_rx)));
     http::spawn_session_cleanup(&state);
+    let bundle = std::path::Path::new(&*state.config.leptos.site_root)
+        .join(&*state.config.leptos.site_pkg_dir)
+        .join(format!("{}.js", state.config.leptos.output_name));
+    if !bundle.exists() {
+        tracing::warn!(missing = %bundle.display(), "the browser bundle is missing: pages will render but not become interactive; build it with scripts/run");
+    }
     let addr = state.config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     tracing::info!(address = %addr, public_url = %state.config.public_url, "Attune is running");

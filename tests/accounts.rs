@@ -48,9 +48,7 @@ async fn user_codes_come_from_a_sequence_starting_at_u100000(pool: PgPool) {
 #[sqlx::test]
 async fn the_session_id_changes_at_login_and_the_old_id_is_dead(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    let mut b = Browser::new(&app);
-    b.log_in("sam@example.com", PASSWORD).await;
+    let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
     let first = b.cookie.clone().expect("session cookie after login");
     b.log_in("sam@example.com", PASSWORD).await;
     let second = b.cookie.clone().unwrap();
@@ -194,9 +192,7 @@ async fn anonymous_callers_get_401_and_customers_get_403_from_admin_functions(po
     let (status, err) = error_of(anon.call("admin/users", &[("query", ""), ("page", "0")]).await).await;
     assert_eq!((status, err), (StatusCode::UNAUTHORIZED, json!("Unauthenticated")));
 
-    create_user(&app, "cus@example.com", PASSWORD, Role::Customer).await;
-    let mut customer = Browser::new(&app);
-    customer.log_in("cus@example.com", PASSWORD).await;
+    let mut customer = signed_in(&app, "cus@example.com", Role::Customer).await;
     for (endpoint, form) in [
         ("admin/users", vec![("query", ""), ("page", "0")]),
         ("admin/outbox", vec![]),
@@ -247,9 +243,7 @@ async fn login_is_rate_limited_per_account_with_retry_after(pool: PgPool) {
 #[sqlx::test]
 async fn sign_out_everywhere_ends_other_sessions_but_keeps_this_one(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    let mut laptop = Browser::new(&app);
-    laptop.log_in("sam@example.com", PASSWORD).await;
+    let mut laptop = signed_in(&app, "sam@example.com", Role::Customer).await;
     let mut phone = Browser::new(&app);
     phone.log_in("sam@example.com", PASSWORD).await;
 
@@ -261,9 +255,7 @@ async fn sign_out_everywhere_ends_other_sessions_but_keeps_this_one(pool: PgPool
 #[sqlx::test]
 async fn changing_the_password_checks_the_current_one_and_ends_other_sessions(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    let mut laptop = Browser::new(&app);
-    laptop.log_in("sam@example.com", PASSWORD).await;
+    let mut laptop = signed_in(&app, "sam@example.com", Role::Customer).await;
     let mut phone = Browser::new(&app);
     phone.log_in("sam@example.com", PASSWORD).await;
 

@@ -20,9 +20,7 @@ async fn reset_token_from_outbox(pool: &PgPool) -> String {
 #[sqlx::test]
 async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     let app = spawn_app(pool).await;
-    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    let mut old = Browser::new(&app);
-    old.log_in("sam@example.com", PASSWORD).await;
+    let mut old = signed_in(&app, "sam@example.com", Role::Customer).await;
 
     let mut b = Browser::new(&app);
     assert_eq!(b.call("auth/forgot", &[("email", "Sam@Example.com")]).await.status(), StatusCode::OK);
@@ -115,9 +113,7 @@ async fn failing_jobs_retry_with_backoff_then_die_and_show_in_the_admin_panel(po
     assert_eq!(status, "dead");
     assert!(error.contains("no handler"), "{error}");
 
-    create_user(&app, "boss@example.com", PASSWORD, Role::Admin).await;
-    let mut admin = Browser::new(&app);
-    admin.log_in("boss@example.com", PASSWORD).await;
+    let mut admin = signed_in(&app, "boss@example.com", Role::Admin).await;
     let jobs: serde_json::Value = admin.call("admin/jobs", &[]).await.json().await.unwrap();
     assert_eq!(jobs[0]["status"], "dead");
     assert_eq!(jobs[0]["kind"], "no_such_kind");

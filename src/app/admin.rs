@@ -1,7 +1,5 @@
 use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users};
-use crate::api::auth::current_user;
-use crate::domain::AppError;
-use crate::app::components::{ErrorPanel, FormAlert, Notice, PageMeta, Skeleton, action_error, action_ok, short_utc};
+use crate::app::components::{ErrorPanel, FormAlert, Notice, PageMeta, RoleGate, Skeleton, action_error, action_ok, short_utc};
 use crate::domain::Role;
 use crate::domain::types::AdminUserRow;
 use leptos::prelude::*;
@@ -9,21 +7,11 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
     view! {
         <PageMeta title="Admin" description="Run the Attune platform: people, emails and background jobs."/>
         <div class="container section">
             <h1>"Admin"</h1>
-            <Suspense fallback=|| view! { <div class="card"><Skeleton lines=6/></div> }>
-                {move || Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(u)) if u.role == Role::Admin => view! { <AdminPanels/> }.into_any(),
-                        Ok(Some(_)) => view! { <ErrorPanel error=AppError::Forbidden/> }.into_any(),
-                        Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <RoleGate role=Role::Admin render=|_| view! { <AdminPanels/> }.into_any()/>
         </div>
     }
 }

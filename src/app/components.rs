@@ -1,7 +1,9 @@
 //! Building blocks shared by the pages: page metadata, form fields with their errors,
 //! submit buttons that show progress, skeletons and error panels.
 
-use crate::domain::AppError;
+use crate::api::auth::current_user;
+use crate::domain::types::SessionUser;
+use crate::domain::{AppError, Role};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
@@ -141,6 +143,31 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             </section>
         }
         .into_any(),
+    }
+}
+
+/// Renders `render` for a signed-in user with `role`; anyone else gets the same
+/// "not available" or log-in answer the server already gave the full page load.
+#[component]
+pub fn RoleGate<F>(role: Role, render: F) -> impl IntoView
+where
+    F: Fn(SessionUser) -> AnyView + Clone + Send + Sync + 'static,
+{
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| view! { <div class="card"><Skeleton lines=6/></div> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(u)) if u.role == role => render(u),
+                        Ok(Some(_)) => view! { <ErrorPanel error=AppError::Forbidden/> }.into_any(),
+                        Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

@@ -90,6 +90,7 @@ pub fn load_leptos_options(path: &std::path::Path) -> anyhow::Result<LeptosOptio
         leptos::config::get_config_from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     } else {
+        tracing::warn!(path = %path.display(), "site configuration not found; using LEPTOS_* variables and defaults");
         leptos::config::get_configuration(None)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .leptos_options

@@ -141,4 +141,12 @@ pub async fn create_user(app: &TestApp, email: &str, password: &str, role: attun
     .unwrap();
 }
 
+/// A browser signed in as a new user with `role`.
+pub async fn signed_in<'a>(app: &'a TestApp, email: &str, role: attune::domain::Role) -> Browser<'a> {
+    create_user(app, email, PASSWORD, role).await;
+    let mut b = Browser::new(app);
+    assert_eq!(b.log_in(email, PASSWORD).await.status(), reqwest::StatusCode::OK);
+    b
+}
+
 pub const PASSWORD: &str = "a long enough passphrase";
