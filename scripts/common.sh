@@ -95,10 +95,13 @@ build_site() {
   say "building the browser bundle"
   cargo build -q --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
   mkdir -p "$SITE/pkg"
-  quietly wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name attune \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/attune.wasm"
-  quietly wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$SITE/pkg/attune_bg.wasm" -o "$SITE/pkg/attune_bg.wasm"
+  local wasm=$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/attune.wasm
+  # wasm-bindgen and wasm-opt take ~30 s; skip them when the bundle is already current.
+  if [ ! -f "$SITE/pkg/attune.js" ] || [ "$wasm" -nt "$SITE/pkg/attune_bg.wasm" ]; then
+    quietly wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name attune "$wasm"
+    quietly wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$SITE/pkg/attune_bg.wasm" -o "$SITE/pkg/attune_bg.wasm"
+  fi
   cp style/main.css "$SITE/pkg/attune.css"
   cp -R public/. "$SITE/"
 }
