@@ -230,7 +230,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut db = open_database(&opts, &config).await?;
             let state = AppState::new(db.pool.clone(), config);
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
-            let password = Password::parse_new(&password, "password", Some(email.as_str())).map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
+            let password = Password::parse_new(&password, "password", Some(email.as_str()))
+                .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
             let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
             let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Admin })
                 .await

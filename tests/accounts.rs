@@ -70,7 +70,13 @@ async fn the_session_cookie_is_http_only_and_same_site_lax(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut b = Browser::new(&app);
     let res = b.sign_up("Ada", "ada@example.com", PASSWORD).await;
-    let set_cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    let set_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     assert!(!set_cookie.contains("Secure"), "plain-http development must not set Secure: {set_cookie}");
@@ -210,7 +216,9 @@ async fn anonymous_callers_get_401_and_customers_get_403_from_admin_functions(po
 async fn protected_pages_redirect_visitors_to_login_with_a_return_path(pool: PgPool) {
     let app = spawn_app(pool).await;
     let b = Browser::new(&app);
-    for (path, next) in [("/dashboard", "/dashboard"), ("/admin?q=a b", "/admin%3Fq%3Da%2520b"), ("/practitioner", "/practitioner")] {
+    for (path, next) in
+        [("/dashboard", "/dashboard"), ("/admin?q=a b", "/admin%3Fq%3Da%2520b"), ("/practitioner", "/practitioner")]
+    {
         let res = b.get(path).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(res.headers()["location"], format!("/login?next={next}"));
@@ -260,9 +268,13 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sessions(po
     phone.log_in("sam@example.com", PASSWORD).await;
 
     let new = "another long passphrase";
-    let (status, err) = error_of(laptop.call("account/password", &[("current_password", "wrong one!"), ("new_password", new)]).await).await;
+    let (status, err) =
+        error_of(laptop.call("account/password", &[("current_password", "wrong one!"), ("new_password", new)]).await)
+            .await;
     assert_eq!((status, err), (StatusCode::UNPROCESSABLE_ENTITY, json!("WrongCurrentPassword")));
-    let (status, err) = error_of(laptop.call("account/password", &[("current_password", PASSWORD), ("new_password", "short")]).await).await;
+    let (status, err) =
+        error_of(laptop.call("account/password", &[("current_password", PASSWORD), ("new_password", "short")]).await)
+            .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["Invalid"]["field"], "new_password");
     assert_eq!(phone.me().await["email"], "sam@example.com", "failed changes must not end sessions");
@@ -281,15 +293,27 @@ async fn profiles_are_validated_and_saved(pool: PgPool) {
     let app = spawn_app(pool).await;
     let mut b = Browser::new(&app);
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
-    let (status, err) = error_of(b.call("account/profile/update", &[("name", "Ada L"), ("phone", "0207 946"), ("time_zone", "Europe/London")]).await).await;
+    let (status, err) = error_of(
+        b.call("account/profile/update", &[("name", "Ada L"), ("phone", "0207 946"), ("time_zone", "Europe/London")])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["Invalid"]["field"], "phone");
-    let (_, err) = error_of(b.call("account/profile/update", &[("name", "Ada L"), ("phone", ""), ("time_zone", "Mars/Base")]).await).await;
+    let (_, err) = error_of(
+        b.call("account/profile/update", &[("name", "Ada L"), ("phone", ""), ("time_zone", "Mars/Base")]).await,
+    )
+    .await;
     assert_eq!(err["Invalid"]["field"], "time_zone");
     let profile: serde_json::Value = b.call("account/profile", &[]).await.json().await.unwrap();
     assert_eq!(profile["name"], "Ada", "rejected updates change nothing");
 
-    let res = b.call("account/profile/update", &[("name", "  Ada   Lovelace "), ("phone", "+44 20 7946 0958"), ("time_zone", "Europe/London")]).await;
+    let res = b
+        .call(
+            "account/profile/update",
+            &[("name", "  Ada   Lovelace "), ("phone", "+44 20 7946 0958"), ("time_zone", "Europe/London")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let profile: serde_json::Value = b.call("account/profile", &[]).await.json().await.unwrap();
     assert_eq!(profile["name"], "Ada Lovelace");
@@ -304,15 +328,29 @@ async fn a_plain_form_post_redirects_back_with_the_error_or_onward_on_success(po
     let mut b = Browser::new(&app);
     let referer = format!("{}/login", app.base);
     let html = [("accept", "text/html"), ("referer", referer.as_str()), ("origin", app.base.as_str())];
-    let res = b.call_with("auth/login", &[("email", "sam@example.com"), ("password", "wrong password"), ("next", "")], &html).await;
+    let res = b
+        .call_with("auth/login", &[("email", "sam@example.com"), ("password", "wrong password"), ("next", "")], &html)
+        .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&referer) && location.contains("__err="), "{location}");
 
-    let res = b.call_with("auth/login", &[("email", "sam@example.com"), ("password", PASSWORD), ("next", "/dashboard?tab=security")], &html).await;
+    let res = b
+        .call_with(
+            "auth/login",
+            &[("email", "sam@example.com"), ("password", PASSWORD), ("next", "/dashboard?tab=security")],
+            &html,
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()["location"], "/dashboard?tab=security");
-    let res = b.call_with("auth/login", &[("email", "sam@example.com"), ("password", PASSWORD), ("next", "https://evil.example/")], &html).await;
+    let res = b
+        .call_with(
+            "auth/login",
+            &[("email", "sam@example.com"), ("password", PASSWORD), ("next", "https://evil.example/")],
+            &html,
+        )
+        .await;
     assert_eq!(res.headers()["location"], "/dashboard", "foreign return paths are ignored");
 }
 
@@ -326,23 +364,30 @@ async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions(pool
     let mut pat = Browser::new(&app);
     pat.log_in("pat@example.com", PASSWORD).await;
 
-    let page: serde_json::Value = admin.call("admin/users", &[("query", "pat@"), ("page", "0")]).await.json().await.unwrap();
+    let page: serde_json::Value =
+        admin.call("admin/users", &[("query", "pat@"), ("page", "0")]).await.json().await.unwrap();
     assert_eq!(page["total"], 1);
     let pat_id = page["rows"][0]["id"].as_str().unwrap().to_owned();
     let code = page["rows"][0]["code"].as_i64().unwrap();
-    let by_code: serde_json::Value = admin.call("admin/users", &[("query", &format!("U{code}")), ("page", "0")]).await.json().await.unwrap();
+    let by_code: serde_json::Value =
+        admin.call("admin/users", &[("query", &format!("U{code}")), ("page", "0")]).await.json().await.unwrap();
     assert_eq!(by_code["rows"][0]["id"], pat_id.as_str());
 
-    let (status, err) = error_of(admin.call("admin/users/role", &[("user_id", &pat_id), ("role", "superuser")]).await).await;
+    let (status, err) =
+        error_of(admin.call("admin/users/role", &[("user_id", &pat_id), ("role", "superuser")]).await).await;
     assert_eq!((status, err["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("role")));
 
     let res = admin.call("admin/users/role", &[("user_id", &pat_id), ("role", "practitioner")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(pat.me().await, json!(null), "a privilege change ends the target's sessions");
-    let audit: (String, serde_json::Value) = sqlx::query_as("SELECT action, details FROM audit_log").fetch_one(&app.pool).await.unwrap();
+    let audit: (String, serde_json::Value) =
+        sqlx::query_as("SELECT action, details FROM audit_log").fetch_one(&app.pool).await.unwrap();
     assert_eq!(audit, ("user.role_changed".into(), json!({ "from": "customer", "to": "practitioner" })));
 
     let me: serde_json::Value = admin.me().await;
-    let (status, _) = error_of(admin.call("admin/users/role", &[("user_id", me["id"].as_str().unwrap()), ("role", "customer")]).await).await;
+    let (status, _) = error_of(
+        admin.call("admin/users/role", &[("user_id", me["id"].as_str().unwrap()), ("role", "customer")]).await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "admins cannot demote themselves");
 }

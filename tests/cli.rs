@@ -23,7 +23,8 @@ fn scratch_dir(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn production_refuses_the_embedded_database_and_plain_http_and_says_why() {
-    let out = attune().args(["--env", "production", "migrate"]).env("PUBLIC_URL", "http://attune.example").output().unwrap();
+    let out =
+        attune().args(["--env", "production", "migrate"]).env("PUBLIC_URL", "http://attune.example").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs DATABASE_URL"), "{err}");
@@ -33,7 +34,12 @@ fn production_refuses_the_embedded_database_and_plain_http_and_says_why() {
 #[test]
 fn without_postgresql_binaries_it_says_what_to_install() {
     let dir = scratch_dir("nobin");
-    let out = attune().arg("migrate").env("PG_BIN_DIR", dir.join("nothing-here")).env("ATTUNE_DATA_DIR", &dir).output().unwrap();
+    let out = attune()
+        .arg("migrate")
+        .env("PG_BIN_DIR", dir.join("nothing-here"))
+        .env("ATTUNE_DATA_DIR", &dir)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apt-get install postgresql"), "{err}");
@@ -46,9 +52,23 @@ fn help_documents_every_environment_variable() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for var in [
-        "DATABASE_URL", "ATTUNE_DATA_DIR", "PG_BIN_DIR", "ATTUNE_ENV", "PUBLIC_URL", "SMTP_URL", "MAIL_FROM",
-        "TRUST_PROXY_HEADERS", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "ATTUNE_SERVE_JOBS",
-        "DATABASE_MAX_CONNECTIONS", "ATTUNE_CONFIG", "LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT", "RUST_LOG", "LOG_FORMAT",
+        "DATABASE_URL",
+        "ATTUNE_DATA_DIR",
+        "PG_BIN_DIR",
+        "ATTUNE_ENV",
+        "PUBLIC_URL",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "TRUST_PROXY_HEADERS",
+        "SESSION_IDLE_MINUTES",
+        "SESSION_ABSOLUTE_HOURS",
+        "ATTUNE_SERVE_JOBS",
+        "DATABASE_MAX_CONNECTIONS",
+        "ATTUNE_CONFIG",
+        "LEPTOS_SITE_ADDR",
+        "LEPTOS_SITE_ROOT",
+        "RUST_LOG",
+        "LOG_FORMAT",
     ] {
         assert!(help.contains(var), "--help does not mention {var}");
     }
@@ -63,7 +83,8 @@ fn the_private_cluster_starts_answers_and_stops_cleanly_on_sigterm() {
     let mut child = attune().arg("postgres").env("ATTUNE_DATA_DIR", &dir).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("DATABASE_URL=").unwrap_or_else(|| panic!("unexpected output: {line}")).to_owned();
+    let url =
+        line.trim().strip_prefix("DATABASE_URL=").unwrap_or_else(|| panic!("unexpected output: {line}")).to_owned();
     assert!(url.starts_with("postgres://postgres@127.0.0.1:"), "{url}");
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -9,10 +9,12 @@ use serde_json::json;
 use sqlx::PgPool;
 
 async fn reset_token_from_outbox(pool: &PgPool) -> String {
-    let body: String = sqlx::query_scalar("SELECT body_text FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let start = body.find("token=").expect("reset link in the email") + "token=".len();
     body[start..].split_whitespace().next().unwrap().to_owned()
 }
@@ -25,7 +27,8 @@ async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     let mut b = Browser::new(&app);
     assert_eq!(b.call("auth/forgot", &[("email", "Sam@Example.com")]).await.status(), StatusCode::OK);
     let token = reset_token_from_outbox(&app.pool).await;
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_reset_tokens").fetch_one(&app.pool).await.unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT token_hash FROM password_reset_tokens").fetch_one(&app.pool).await.unwrap();
     assert_ne!(stored, token.as_bytes(), "only a hash of the token is stored");
 
     let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "short")]).await).await;
@@ -37,7 +40,8 @@ async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     assert_eq!(res.headers()["location"], "/login?reset=1");
     assert_eq!(old.me().await, json!(null), "a reset ends every session");
 
-    let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "yet another passphrase")]).await).await;
+    let (status, err) =
+        error_of(b.call("auth/reset", &[("token", &token), ("password", "yet another passphrase")]).await).await;
     assert_eq!((status, err), (StatusCode::GONE, json!("ResetLinkInvalid")));
     assert_eq!(b.log_in("sam@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(b.log_in("sam@example.com", new).await.status(), StatusCode::OK);
@@ -50,16 +54,19 @@ async fn an_expired_reset_link_is_refused(pool: PgPool) {
     let mut b = Browser::new(&app);
     b.call("auth/forgot", &[("email", "sam@example.com")]).await;
     let token = reset_token_from_outbox(&app.pool).await;
-    let minutes: f64 = sqlx::query_scalar("SELECT extract(epoch FROM expires_at - created_at)::float8 / 60 FROM password_reset_tokens")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let minutes: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM expires_at - created_at)::float8 / 60 FROM password_reset_tokens",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(minutes.round(), 30.0);
     sqlx::query("UPDATE password_reset_tokens SET created_at = now() - interval '31 minutes', expires_at = now() - interval '1 minute'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let (status, err) = error_of(b.call("auth/reset", &[("token", &token), ("password", "brand new passphrase")]).await).await;
+    let (status, err) =
+        error_of(b.call("auth/reset", &[("token", &token), ("password", "brand new passphrase")]).await).await;
     assert_eq!((status, err), (StatusCode::GONE, json!("ResetLinkInvalid")));
     assert_eq!(b.log_in("sam@example.com", PASSWORD).await.status(), StatusCode::OK, "the password is unchanged");
 }
@@ -86,7 +93,8 @@ async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes(pool: 
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
     assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
     assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "the queue is empty");
-    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("held", 1));
     let job: String = sqlx::query_scalar("SELECT status FROM jobs").fetch_one(&app.pool).await.unwrap();
     assert_eq!(job, "done");
@@ -99,17 +107,24 @@ async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes(pool: 
 #[sqlx::test]
 async fn failing_jobs_retry_with_backoff_then_die_and_show_in_the_admin_panel(pool: PgPool) {
     let app = spawn_app(pool).await;
-    sqlx::query("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('no_such_kind', '{}', 2)").execute(&app.pool).await.unwrap();
+    sqlx::query("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('no_such_kind', '{}', 2)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
     let (status, attempts, delay): (String, i32, f64) =
-        sqlx::query_as("SELECT status, attempts, extract(epoch FROM run_at - now())::float8 FROM jobs").fetch_one(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT status, attempts, extract(epoch FROM run_at - now())::float8 FROM jobs")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1));
     assert!((5.0..=10.5).contains(&delay), "first retry after ~10 s, got {delay}");
     assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "not before its retry time");
 
     sqlx::query("UPDATE jobs SET run_at = now()").execute(&app.pool).await.unwrap();
     assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
-    let (status, error): (String, String) = sqlx::query_as("SELECT status, last_error FROM jobs").fetch_one(&app.pool).await.unwrap();
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, last_error FROM jobs").fetch_one(&app.pool).await.unwrap();
     assert_eq!(status, "dead");
     assert!(error.contains("no handler"), "{error}");
 
@@ -128,11 +143,24 @@ async fn two_workers_never_claim_the_same_job(pool: PgPool) {
         b.sign_up("Someone", &format!("p{i}@example.com"), PASSWORD).await;
     }
     let (a, c) = tokio::join!(
-        async { let mut n = 0; while attune::server::jobs::run_one(&app.state).await.unwrap() { n += 1 } n },
-        async { let mut n = 0; while attune::server::jobs::run_one(&app.state).await.unwrap() { n += 1 } n },
+        async {
+            let mut n = 0;
+            while attune::server::jobs::run_one(&app.state).await.unwrap() {
+                n += 1
+            }
+            n
+        },
+        async {
+            let mut n = 0;
+            while attune::server::jobs::run_one(&app.state).await.unwrap() {
+                n += 1
+            }
+            n
+        },
     );
     assert_eq!(a + c, 6);
-    let attempts: Vec<i32> = sqlx::query_scalar("SELECT attempts FROM email_outbox").fetch_all(&app.pool).await.unwrap();
+    let attempts: Vec<i32> =
+        sqlx::query_scalar("SELECT attempts FROM email_outbox").fetch_all(&app.pool).await.unwrap();
     assert_eq!(attempts, vec![1; 6], "each email was handled exactly once");
 }
 
@@ -156,7 +184,10 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database(pool: PgP
     let mut b = Browser::new(&app);
     let stats: serde_json::Value = b.call("catalog/stats", &[]).await.json().await.unwrap();
     let s = &stats["Available"];
-    assert_eq!((s["practitioners"].clone(), s["customers"].clone(), s["service_types"].clone()), (json!(0), json!(0), json!(0)));
+    assert_eq!(
+        (s["practitioners"].clone(), s["customers"].clone(), s["service_types"].clone()),
+        (json!(0), json!(0), json!(0))
+    );
     assert!(s["as_of"].as_str().unwrap().starts_with("20"));
 
     let app2 = spawn_app(app.pool.clone()).await;
@@ -189,11 +220,17 @@ async fn service_types_are_listed_as_json(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO service_types (slug, name, active) VALUES ('retired', 'Retired', false)").execute(&app.pool).await.unwrap();
+    sqlx::query("INSERT INTO service_types (slug, name, active) VALUES ('retired', 'Retired', false)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let res = Browser::new(&app).get("/api/services/types").await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect::<Vec<_>>(), ["astrology-reading", "yoga-class"]);
+    assert_eq!(
+        body.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["astrology-reading", "yoga-class"]
+    );
 }
 
 #[sqlx::test]
@@ -204,7 +241,10 @@ async fn health_readiness_and_metrics_answer(pool: PgPool) {
     assert_eq!(b.get("/readyz").await.status(), StatusCode::OK);
     b.get("/no-such-page").await;
     let metrics = b.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains(r#"attune_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"attune_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{metrics}"
+    );
     assert!(metrics.contains("attune_http_request_duration_seconds_bucket"));
 }
 

@@ -1,9 +1,12 @@
-use crate::domain::types::{JobRow, OutboxRow, UserPage};
 use crate::domain::AppError;
+use crate::domain::types::{JobRow, OutboxRow, UserPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{domain::Role, server::{accounts, admin, context}};
+use crate::{
+    domain::Role,
+    server::{accounts, admin, context},
+};
 
 #[server(endpoint = "admin/users")]
 pub async fn list_users(query: String, page: i64) -> Result<UserPage, AppError> {
@@ -17,8 +20,10 @@ pub async fn list_users(query: String, page: i64) -> Result<UserPage, AppError> 
 #[server(endpoint = "admin/users/role")]
 pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {
     let actor = context::require_role(Role::Admin).await?;
-    let target = uuid::Uuid::parse_str(user_id.trim()).map_err(|_| AppError::invalid("user_id", "That user does not exist."))?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "Choose customer, practitioner or admin."))?;
+    let target =
+        uuid::Uuid::parse_str(user_id.trim()).map_err(|_| AppError::invalid("user_id", "That user does not exist."))?;
+    let role =
+        Role::parse(&role).ok_or_else(|| AppError::invalid("role", "Choose customer, practitioner or admin."))?;
     accounts::set_role(&context::state()?, &actor, target, role).await
 }
 

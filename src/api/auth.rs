@@ -1,5 +1,5 @@
-use crate::domain::types::{Profile, SessionUser};
 use crate::domain::AppError;
+use crate::domain::types::{Profile, SessionUser};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -15,11 +15,13 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, Password, PersonName, Role};
     let state = context::state()?;
-    rate_limit::hit(&state.pool, &format!("signup:ip:{}", context::client_ip(&state)), rate_limit::SIGNUP_PER_IP).await?;
+    rate_limit::hit(&state.pool, &format!("signup:ip:{}", context::client_ip(&state)), rate_limit::SIGNUP_PER_IP)
+        .await?;
     let name = PersonName::parse(&name)?;
     let email = Email::parse(&email)?;
     let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
-    let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
+    let created =
+        accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
     sessions::establish(&context::session().await?, created.user.id, created.epoch).await?;
     leptos_axum::redirect("/dashboard");
     Ok(())

@@ -1,5 +1,5 @@
-use crate::domain::types::{ServiceType, StatsView};
 use crate::domain::AppError;
+use crate::domain::types::{ServiceType, StatsView};
 use leptos::prelude::*;
 
 #[server(endpoint = "catalog/service-types")]

@@ -9,7 +9,8 @@ pub mod catalog;
 /// Only same-site relative paths may be a post-login destination (no open redirects).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    let ok =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
     ok.then(|| next.to_owned())
 }
 

@@ -1,5 +1,7 @@
 use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users};
-use crate::app::components::{ErrorPanel, FormAlert, Notice, PageMeta, RoleGate, Skeleton, action_error, action_ok, short_utc};
+use crate::app::components::{
+    ErrorPanel, FormAlert, Notice, PageMeta, RoleGate, Skeleton, action_error, action_ok, short_utc,
+};
 use crate::domain::Role;
 use crate::domain::types::AdminUserRow;
 use leptos::prelude::*;

@@ -19,7 +19,11 @@ fn PasswordField(
     let (hint, set_hint) = signal(None::<String>);
     let server_message = move || error.get().filter(|e| e.field() == Some(name)).map(|e| e.to_string());
     let message = move || server_message().or_else(|| hint.get());
-    let hint_text = if check_policy { format!("At least {PASSWORD_MIN} characters. A long phrase is easiest to remember.") } else { String::new() };
+    let hint_text = if check_policy {
+        format!("At least {PASSWORD_MIN} characters. A long phrase is easiest to remember.")
+    } else {
+        String::new()
+    };
     let has_hint = check_policy;
     view! {
         <div class="field">

@@ -97,7 +97,12 @@ pub fn Notice(#[prop(into)] show: Signal<bool>, message: &'static str) -> impl I
 
 /// A submit button that is disabled and says so while its action runs.
 #[component]
-pub fn Submit(label: &'static str, busy_label: &'static str, #[prop(into)] pending: Signal<bool>, #[prop(optional)] secondary: bool) -> impl IntoView {
+pub fn Submit(
+    label: &'static str,
+    busy_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] secondary: bool,
+) -> impl IntoView {
     view! {
         <button
             type="submit"

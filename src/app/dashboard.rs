@@ -1,5 +1,7 @@
 use crate::api::auth::{ChangePassword, SignOutEverywhere, UpdateProfile, get_profile};
-use crate::app::components::{ErrorPanel, Field, FormAlert, Notice, PageMeta, Skeleton, Submit, action_error, action_ok, short_utc};
+use crate::app::components::{
+    ErrorPanel, Field, FormAlert, Notice, PageMeta, Skeleton, Submit, action_error, action_ok, short_utc,
+};
 use crate::domain::profile::TIME_ZONES;
 use crate::domain::types::Profile;
 use leptos::prelude::*;
@@ -60,7 +62,10 @@ fn ProfileCard(profile: Profile, update: ServerAction<UpdateProfile>) -> impl In
 }
 
 #[component]
-fn SecurityCard(change_password: ServerAction<ChangePassword>, everywhere: ServerAction<SignOutEverywhere>) -> impl IntoView {
+fn SecurityCard(
+    change_password: ServerAction<ChangePassword>,
+    everywhere: ServerAction<SignOutEverywhere>,
+) -> impl IntoView {
     let pw_error = action_error(change_password);
     let pw_ok = action_ok(change_password);
     let all_error = action_error(everywhere);

@@ -67,8 +67,18 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_rejected_with_a_reason() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com",
-            "ada@@example.com", "ada@example..com", "ada@-example.com", "ada@example.com."] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+            "ada@-example.com",
+            "ada@example.com.",
+        ] {
             let e = Email::parse(bad).unwrap_err();
             assert_eq!(e.field, "email", "{bad}");
             assert!(!e.message.is_empty());

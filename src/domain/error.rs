@@ -24,7 +24,9 @@ impl FieldError {
 pub enum AppError {
     #[error("{0}")]
     Invalid(FieldError),
-    #[error("An account with this email already exists. Log in instead, or reset your password if you have forgotten it.")]
+    #[error(
+        "An account with this email already exists. Log in instead, or reset your password if you have forgotten it."
+    )]
     EmailTaken,
     #[error("That email and password do not match an account. Check them and try again, or reset your password.")]
     InvalidCredentials,
@@ -42,7 +44,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("We could not find what you were looking for.")]
     NotFound,
-    #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support with reference {request_id}.")]
+    #[error(
+        "Something went wrong on our side. Please try again; if it keeps happening, contact support with reference {request_id}."
+    )]
     Internal { request_id: String },
     /// Transport-level failures (network down, malformed request) reported by the
     /// server-function layer itself.

@@ -8,9 +8,24 @@ pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
 
 const COMMON: &[&str] = &[
-    "password", "password1", "password12", "password123", "1234567890", "12345678910",
-    "qwertyuiop", "qwerty1234", "iloveyou12", "letmein123", "welcome123", "abcdefghij",
-    "0123456789", "1111111111", "passw0rd12", "attune1234", "changeme12", "administrator",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "qwerty1234",
+    "iloveyou12",
+    "letmein123",
+    "welcome123",
+    "abcdefghij",
+    "0123456789",
+    "1111111111",
+    "passw0rd12",
+    "attune1234",
+    "changeme12",
+    "administrator",
 ];
 
 impl Password {

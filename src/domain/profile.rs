@@ -39,7 +39,12 @@ impl Phone {
         if raw.is_empty() {
             return Ok(None);
         }
-        let err = || FieldError::new("phone", "Enter the number in international form, starting with + and the country code, e.g. +44 20 7946 0958.");
+        let err = || {
+            FieldError::new(
+                "phone",
+                "Enter the number in international form, starting with + and the country code, e.g. +44 20 7946 0958.",
+            )
+        };
         let rest = raw.strip_prefix('+').ok_or_else(err)?;
         if rest.chars().any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))) {
             return Err(err());
@@ -60,18 +65,59 @@ impl Phone {
 /// shown, so a curated list of real IANA names is both safe and enough to choose from.
 pub const TIME_ZONES: &[&str] = &[
     "UTC",
-    "Africa/Cairo", "Africa/Johannesburg", "Africa/Lagos", "Africa/Nairobi",
-    "America/Anchorage", "America/Argentina/Buenos_Aires", "America/Bogota", "America/Chicago",
-    "America/Denver", "America/Halifax", "America/Los_Angeles", "America/Mexico_City",
-    "America/New_York", "America/Phoenix", "America/Sao_Paulo", "America/Toronto",
-    "America/Vancouver", "Asia/Bangkok", "Asia/Dhaka", "Asia/Dubai", "Asia/Hong_Kong",
-    "Asia/Jakarta", "Asia/Jerusalem", "Asia/Karachi", "Asia/Kathmandu", "Asia/Kolkata",
-    "Asia/Manila", "Asia/Seoul", "Asia/Shanghai", "Asia/Singapore", "Asia/Tokyo",
-    "Atlantic/Reykjavik", "Australia/Adelaide", "Australia/Brisbane", "Australia/Melbourne",
-    "Australia/Perth", "Australia/Sydney", "Europe/Amsterdam", "Europe/Athens", "Europe/Berlin",
-    "Europe/Dublin", "Europe/Istanbul", "Europe/Lisbon", "Europe/London", "Europe/Madrid",
-    "Europe/Moscow", "Europe/Paris", "Europe/Rome", "Europe/Stockholm", "Europe/Warsaw",
-    "Europe/Zurich", "Pacific/Auckland", "Pacific/Honolulu",
+    "Africa/Cairo",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+    "Africa/Nairobi",
+    "America/Anchorage",
+    "America/Argentina/Buenos_Aires",
+    "America/Bogota",
+    "America/Chicago",
+    "America/Denver",
+    "America/Halifax",
+    "America/Los_Angeles",
+    "America/Mexico_City",
+    "America/New_York",
+    "America/Phoenix",
+    "America/Sao_Paulo",
+    "America/Toronto",
+    "America/Vancouver",
+    "Asia/Bangkok",
+    "Asia/Dhaka",
+    "Asia/Dubai",
+    "Asia/Hong_Kong",
+    "Asia/Jakarta",
+    "Asia/Jerusalem",
+    "Asia/Karachi",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Asia/Manila",
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Atlantic/Reykjavik",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Australia/Melbourne",
+    "Australia/Perth",
+    "Australia/Sydney",
+    "Europe/Amsterdam",
+    "Europe/Athens",
+    "Europe/Berlin",
+    "Europe/Dublin",
+    "Europe/Istanbul",
+    "Europe/Lisbon",
+    "Europe/London",
+    "Europe/Madrid",
+    "Europe/Moscow",
+    "Europe/Paris",
+    "Europe/Rome",
+    "Europe/Stockholm",
+    "Europe/Warsaw",
+    "Europe/Zurich",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

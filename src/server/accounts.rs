@@ -57,7 +57,13 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, AppEr
     tx.commit().await?;
     tracing::info!(user = %code, role = new.role.as_str(), "account created");
     Ok(Created {
-        user: SessionUser { id: row.id, code, email: new.email.into_inner(), name: new.name.as_str().to_owned(), role: new.role },
+        user: SessionUser {
+            id: row.id,
+            code,
+            email: new.email.into_inner(),
+            name: new.name.as_str().to_owned(),
+            role: new.role,
+        },
         epoch: row.auth_epoch,
     })
 }
@@ -82,7 +88,13 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
         return Err(AppError::AccountDisabled);
     }
     Ok(Created {
-        user: SessionUser { id: row.id, code: code_of(row.code)?, email: row.email, name: row.name, role: role_of(&row.role)? },
+        user: SessionUser {
+            id: row.id,
+            code: code_of(row.code)?,
+            email: row.email,
+            name: row.name,
+            role: role_of(&row.role)?,
+        },
         epoch: row.auth_epoch,
     })
 }
@@ -90,12 +102,10 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
 /// Queues a reset link when the address belongs to an active account. The caller
 /// answers the same either way, so this reveals nothing about who has an account.
 pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(), AppError> {
-    let Some(user) = sqlx::query!(
-        "SELECT id, name FROM users WHERE email = $1 AND disabled_at IS NULL",
-        email.as_str()
-    )
-    .fetch_optional(&state.pool)
-    .await?
+    let Some(user) =
+        sqlx::query!("SELECT id, name FROM users WHERE email = $1 AND disabled_at IS NULL", email.as_str())
+            .fetch_optional(&state.pool)
+            .await?
     else {
         return Ok(());
     };
@@ -115,7 +125,13 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
     )
     .execute(&mut *tx)
     .await?;
-    email::enqueue(&mut tx, Some(user.id), email.as_str(), &email::password_reset(&user.name, &url, RESET_LINK_MINUTES)).await?;
+    email::enqueue(
+        &mut tx,
+        Some(user.id),
+        email.as_str(),
+        &email::password_reset(&user.name, &url, RESET_LINK_MINUTES),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -133,9 +149,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::ResetLinkInvalid)?;
-    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user.user_id).fetch_one(&mut *tx).await?;
     let password = Password::parse_new(password, "password", Some(&email))?;
     let hash = passwords::hash(&password).await?;
     sqlx::query!(
@@ -153,9 +167,8 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
 /// Changes the password after checking the current one; every other session ends.
 /// Returns the new epoch for the caller's own session.
 pub async fn change_password(state: &AppState, user: &SessionUser, current: &str, new: &str) -> Result<i32, AppError> {
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id)
-        .fetch_one(&state.pool)
-        .await?;
+    let stored =
+        sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id).fetch_one(&state.pool).await?;
     if !passwords::verify(Some(stored), current).await? {
         return Err(AppError::WrongCurrentPassword);
     }
@@ -185,13 +198,11 @@ pub async fn bump_epoch(state: &AppState, user_id: Uuid) -> Result<i32, AppError
 }
 
 pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, AppError> {
-    let r = sqlx::query!(
-        "SELECT code, email, name, phone, time_zone, role, created_at FROM users WHERE id = $1",
-        user_id
-    )
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let r =
+        sqlx::query!("SELECT code, email, name, phone, time_zone, role, created_at FROM users WHERE id = $1", user_id)
+            .fetch_optional(&state.pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
     Ok(Profile {
         code: code_of(r.code)?,
         email: r.email,
@@ -203,7 +214,13 @@ pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, AppErro
     })
 }
 
-pub async fn update_profile(state: &AppState, user_id: Uuid, name: &PersonName, phone: Option<&Phone>, zone: &TimeZone) -> Result<(), AppError> {
+pub async fn update_profile(
+    state: &AppState,
+    user_id: Uuid,
+    name: &PersonName,
+    phone: Option<&Phone>,
+    zone: &TimeZone,
+) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE users SET name = $2, phone = $3, time_zone = $4, updated_at = now() WHERE id = $1",
         user_id,

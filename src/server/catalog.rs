@@ -39,10 +39,10 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
 /// be asked. Never a made-up number.
 pub async fn home_stats(state: &AppState) -> StatsView {
     let mut cache = state.stats_cache.lock().await;
-    if let Some((at, stats)) = cache.as_ref() {
-        if at.elapsed() < STATS_TTL {
-            return StatsView::Available(stats.clone());
-        }
+    if let Some((at, stats)) = cache.as_ref()
+        && at.elapsed() < STATS_TTL
+    {
+        return StatsView::Available(stats.clone());
     }
     match count_stats(state).await {
         Ok(stats) => {

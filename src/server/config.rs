@@ -85,15 +85,11 @@ impl Config {
 /// it), otherwise from the environment alone.
 pub fn load_leptos_options(path: &std::path::Path) -> anyhow::Result<LeptosOptions> {
     let conf = if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        leptos::config::get_config_from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        leptos::config::get_config_from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     } else {
         tracing::warn!(path = %path.display(), "site configuration not found; using LEPTOS_* variables and defaults");
-        leptos::config::get_configuration(None)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .leptos_options
+        leptos::config::get_configuration(None).map_err(|e| anyhow::anyhow!("{e}"))?.leptos_options
     };
     Ok(conf)
 }
@@ -154,12 +150,10 @@ mod tests {
     #[test]
     fn leptos_toml_agrees_with_the_build_metadata_in_cargo_toml() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let read = |name: &str| -> toml::Table {
-            toml::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap()
-        };
-        let section = |t: &toml::Table| -> toml::Table {
-            t["package"]["metadata"]["leptos"].as_table().unwrap().clone()
-        };
+        let read =
+            |name: &str| -> toml::Table { toml::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap() };
+        let section =
+            |t: &toml::Table| -> toml::Table { t["package"]["metadata"]["leptos"].as_table().unwrap().clone() };
         let runtime = section(&read("Leptos.toml"));
         let build = section(&read("Cargo.toml"));
         assert!(!runtime.is_empty());

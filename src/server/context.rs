@@ -15,9 +15,7 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|e| internal_msg(&format!("session layer missing: {e}")))
+    leptos_axum::extract::<Session>().await.map_err(|e| internal_msg(&format!("session layer missing: {e}")))
 }
 
 /// The signed-in user, or `None`.
@@ -60,9 +58,7 @@ pub fn client_ip(state: &AppState) -> IpAddr {
             .and_then(|v| v.trim().parse().ok())
     });
     forwarded
-        .or_else(|| {
-            parts.and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
-        })
+        .or_else(|| parts.and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 

@@ -10,11 +10,19 @@ pub const CUSTOMER_EMAIL: &str = "customer@attune.test";
 pub const DEMO_PASSWORD: &str = "attune-demo-2026";
 
 const SERVICE_TYPES: &[(&str, &str, &str)] = &[
-    ("astrology-reading", "Astrology reading", "Birth charts, transits and compatibility readings with experienced astrologers."),
+    (
+        "astrology-reading",
+        "Astrology reading",
+        "Birth charts, transits and compatibility readings with experienced astrologers.",
+    ),
     ("yoga-class", "Yoga class", "Private and small-group yoga for every level, online or in person."),
     ("life-coaching", "Life coaching", "Goal-setting and accountability sessions with certified coaches."),
     ("meditation", "Meditation guidance", "Guided meditation and breathwork to build a steady practice."),
-    ("business-consulting", "Business consulting", "Practical advice for founders and small teams from seasoned consultants."),
+    (
+        "business-consulting",
+        "Business consulting",
+        "Practical advice for founders and small teams from seasoned consultants.",
+    ),
 ];
 
 const PEOPLE: &[(&str, &str, Role)] = &[
@@ -51,7 +59,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             state,
             NewAccount {
                 email: Email::parse(email).map_err(|e| anyhow::anyhow!(e.message))?,
-                password: Password::parse_new(DEMO_PASSWORD, "password", None).map_err(|e| anyhow::anyhow!(e.message))?,
+                password: Password::parse_new(DEMO_PASSWORD, "password", None)
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
                 name: PersonName::parse(name).map_err(|e| anyhow::anyhow!(e.message))?,
                 role: *role,
             },

@@ -49,7 +49,9 @@ fn layout(title: &str, paragraphs: &[String], action: Option<(&str, &str)>) -> S
          <p style=\"font-weight:700;font-size:20px;margin:0 0 24px;color:#4f46e5\">Attune</p>{}{}\
          <p style=\"margin:32px 0 0;font-size:12px;color:#777\">You receive this email because of your Attune account.</p>\
          </div></body></html>",
-        escape(title), body, button
+        escape(title),
+        body,
+        button
     )
 }
 
@@ -71,7 +73,9 @@ pub fn welcome(name: &str, code: &str, base_url: &str) -> Email {
 pub fn password_reset(name: &str, reset_url: &str, minutes: i64) -> Email {
     let lines = vec![
         format!("Hello {name},"),
-        format!("Someone asked to reset the password of your Attune account. The link below works once and expires in {minutes} minutes."),
+        format!(
+            "Someone asked to reset the password of your Attune account. The link below works once and expires in {minutes} minutes."
+        ),
         "If it was not you, ignore this email: your password stays as it is.".to_owned(),
     ];
     Email {
@@ -89,7 +93,12 @@ pub fn holds_secret(template: &str) -> bool {
 
 /// Queues `email` for delivery inside the caller's transaction: the outbox row and its
 /// delivery job commit or vanish together with the change that caused them.
-pub async fn enqueue(conn: &mut PgConnection, user_id: Option<Uuid>, to: &str, email: &Email) -> Result<i64, sqlx::Error> {
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    user_id: Option<Uuid>,
+    to: &str,
+    email: &Email,
+) -> Result<i64, sqlx::Error> {
     let id = sqlx::query_scalar!(
         "INSERT INTO email_outbox (user_id, to_address, template, subject, body_text, body_html)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -168,9 +177,13 @@ pub async fn deliver(pool: &PgPool, config: &Config, outbox_id: i64) -> Result<(
         }
         Err(e) => {
             let msg = e.to_string();
-            sqlx::query!("UPDATE email_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", outbox_id, msg)
-                .execute(pool)
-                .await?;
+            sqlx::query!(
+                "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                outbox_id,
+                msg
+            )
+            .execute(pool)
+            .await?;
             Err(DeliveryError::Smtp(msg))
         }
     }

@@ -40,7 +40,7 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
         })
         .filter(|(_, dir)| has_tools(dir))
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
     if let Some((_, dir)) = versioned.into_iter().next() {
         return Ok(dir);
     }
@@ -65,8 +65,7 @@ impl EmbeddedPostgres {
     pub fn start(data_dir: &Path) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir()?;
         let run_as_postgres = nix::unistd::Uid::effective().is_root();
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)?;
         let cluster_dir = data_dir.join("postgres");
         let socket_dir = data_dir.join("postgres-run");
@@ -96,11 +95,19 @@ impl EmbeddedPostgres {
         };
         if !pg.cluster_dir.join("PG_VERSION").exists() {
             tracing::info!(dir = %pg.cluster_dir.display(), "creating the embedded PostgreSQL cluster");
-            pg.run("initdb", &[
-                "-D", &pg.cluster_dir.display().to_string(),
-                "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-                "--no-instructions",
-            ])?;
+            pg.run(
+                "initdb",
+                &[
+                    "-D",
+                    &pg.cluster_dir.display().to_string(),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ],
+            )?;
         }
         pg.port = free_loopback_port()?;
         let options = format!(
@@ -110,10 +117,21 @@ impl EmbeddedPostgres {
         );
         // The log lives in a folder the cluster owner can write.
         let log = socket_dir.join("postgres.log");
-        pg.run("pg_ctl", &[
-            "-D", &pg.cluster_dir.display().to_string(), "-o", &options,
-            "-l", &log.display().to_string(), "-w", "-t", "60", "start",
-        ])
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &pg.cluster_dir.display().to_string(),
+                "-o",
+                &options,
+                "-l",
+                &log.display().to_string(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
         .with_context(|| format!("starting PostgreSQL (its log is {})", log.display()))?;
         pg.stopped = false;
         pg.database_url = format!("postgres://postgres@127.0.0.1:{}/attune", pg.port);

@@ -45,7 +45,10 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&content_security_policy(None)).expect("ascii"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy(None)).expect("ascii"),
+        );
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -95,15 +98,18 @@ async fn same_origin(State(state): State<AppState>, req: Request, next: Next) ->
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| if req.uri().path().starts_with("/pkg/") { "/pkg/*".into() } else { "unmatched".into() });
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| {
+            if req.uri().path().starts_with("/pkg/") { "/pkg/*".into() } else { "unmatched".into() }
+        });
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     state.metrics.requests.with_label_values(&[method.as_str(), route.as_str(), status.as_str()]).inc();
-    state.metrics.latency.with_label_values(&[method.as_str(), route.as_str()]).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .latency
+        .with_label_values(&[method.as_str(), route.as_str()])
+        .observe(started.elapsed().as_secs_f64());
     res
 }
 
@@ -156,7 +162,9 @@ async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let user = match sessions::load_user(&state, &session).await {
         Ok(user) => user,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.").into_response(),
+        Err(_) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.").into_response();
+        }
     };
     let Some(user) = user else {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -203,7 +211,12 @@ async fn service_types_json(State(state): State<AppState>) -> Response {
         Ok(types) => axum::Json(types).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "listing service types failed");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "error": "Service types are unavailable right now; try again shortly." })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    serde_json::json!({ "error": "Service types are unavailable right now; try again shortly." }),
+                ),
+            )
                 .into_response()
         }
     }
@@ -290,7 +303,9 @@ mod tests {
     #[test]
     fn the_page_policy_lets_the_wasm_run_and_nothing_else() {
         let csp = content_security_policy(Some("abc"));
-        for part in ["'nonce-abc'", "'wasm-unsafe-eval'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+        for part in
+            ["'nonce-abc'", "'wasm-unsafe-eval'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]
+        {
             assert!(csp.contains(part), "{part} missing from {csp}");
         }
         assert!(!csp.contains("unsafe-inline"));
@@ -305,7 +320,10 @@ mod tests {
         assert!(!same_origin_allowed(url, false, None, Some("cross-site")));
         assert!(same_origin_allowed(url, false, None, None), "non-browser clients carry no ambient cookies");
         assert!(!same_origin_allowed(url, false, Some("http://localhost:3000"), None));
-        assert!(same_origin_allowed(url, true, Some("http://localhost:3000"), None), "development accepts loopback origins");
+        assert!(
+            same_origin_allowed(url, true, Some("http://localhost:3000"), None),
+            "development accepts loopback origins"
+        );
     }
 
     #[test]

@@ -68,10 +68,10 @@ async fn run(state: &AppState, job: &Claimed) -> Result<(), String> {
 }
 
 async fn on_dead(state: &AppState, job: &Claimed) -> Result<(), sqlx::Error> {
-    if job.kind == DELIVER_EMAIL {
-        if let Some(id) = job.payload["outbox_id"].as_i64() {
-            email::mark_failed(&state.pool, id).await?;
-        }
+    if job.kind == DELIVER_EMAIL
+        && let Some(id) = job.payload["outbox_id"].as_i64()
+    {
+        email::mark_failed(&state.pool, id).await?;
     }
     Ok(())
 }
@@ -88,9 +88,13 @@ pub async fn run_one(state: &AppState) -> Result<bool, sqlx::Error> {
         }
         Err(error) if job.attempts >= job.max_attempts => {
             tracing::error!(job_id = job.id, kind = %job.kind, attempts = job.attempts, %error, "job is dead after its last attempt");
-            sqlx::query!("UPDATE jobs SET status = 'dead', finished_at = now(), locked_at = NULL, last_error = $2 WHERE id = $1", job.id, error)
-                .execute(&state.pool)
-                .await?;
+            sqlx::query!(
+                "UPDATE jobs SET status = 'dead', finished_at = now(), locked_at = NULL, last_error = $2 WHERE id = $1",
+                job.id,
+                error
+            )
+            .execute(&state.pool)
+            .await?;
             on_dead(state, &job).await?;
             state.metrics.jobs.with_label_values(&[job.kind.as_str(), "dead"]).inc();
         }

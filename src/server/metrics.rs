@@ -24,11 +24,9 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
-        let jobs = IntCounterVec::new(
-            Opts::new("jobs_total", "Background jobs by kind and outcome"),
-            &["kind", "outcome"],
-        )
-        .expect("valid metric");
+        let jobs =
+            IntCounterVec::new(Opts::new("jobs_total", "Background jobs by kind and outcome"), &["kind", "outcome"])
+                .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
         registry.register(Box::new(jobs.clone())).expect("register once");
@@ -37,9 +35,7 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buf)
-            .expect("text encoding never fails");
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding never fails");
         String::from_utf8(buf).expect("prometheus text is UTF-8")
     }
 }

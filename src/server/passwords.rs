@@ -13,9 +13,7 @@ fn hasher() -> Argon2<'static> {
 
 pub async fn hash(password: &Password) -> Result<String, AppError> {
     let plain = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || hash_blocking(&plain))
-        .await
-        .map_err(|e| crate::server::context::internal(&e))
+    tokio::task::spawn_blocking(move || hash_blocking(&plain)).await.map_err(|e| crate::server::context::internal(&e))
 }
 
 fn hash_blocking(plain: &str) -> String {

@@ -66,7 +66,9 @@ pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<Ses
         end(session).await?;
         return Ok(None);
     };
-    let role = Role::parse(&row.role).ok_or_else(|| crate::server::context::internal_msg("unknown role in users table"))?;
-    let code = UserCode::from_number(row.code).ok_or_else(|| crate::server::context::internal_msg("user code below range"))?;
+    let role =
+        Role::parse(&row.role).ok_or_else(|| crate::server::context::internal_msg("unknown role in users table"))?;
+    let code =
+        UserCode::from_number(row.code).ok_or_else(|| crate::server::context::internal_msg("user code below range"))?;
     Ok(Some(SessionUser { id: row.id, code, email: row.email, name: row.name, role }))
 }

@@ -20,12 +20,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState {
-            pool,
-            config: Arc::new(config),
-            metrics: Metrics::new(),
-            stats_cache: Arc::new(Mutex::new(None)),
-        }
+        AppState { pool, config: Arc::new(config), metrics: Metrics::new(), stats_cache: Arc::new(Mutex::new(None)) }
     }
 }
 

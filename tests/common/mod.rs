@@ -81,11 +81,8 @@ impl<'a> Browser<'a> {
         let res = req.send().await.unwrap();
         if let Some(c) = session_cookie_of(&res) {
             // An expired cookie (Max-Age=0) means the session ended.
-            let cleared = res
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .any(|v| v.to_str().unwrap_or("").contains("Max-Age=0"));
+            let cleared =
+                res.headers().get_all("set-cookie").iter().any(|v| v.to_str().unwrap_or("").contains("Max-Age=0"));
             self.cookie = if cleared { None } else { Some(c) };
         }
         res
