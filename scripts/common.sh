@@ -52,7 +52,6 @@ ensure_cargo() {
     quietly rustup target add wasm32-unknown-unknown
   fi
   command -v cc >/dev/null || apt_install build-essential
-  command -v pkg-config >/dev/null || apt_install pkg-config
 }
 
 ensure_wasm_bindgen() {

@@ -391,3 +391,24 @@ async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions(pool
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "admins cannot demote themselves");
 }
+
+#[sqlx::test]
+async fn an_idle_session_expires(pool: PgPool) {
+    let app = spawn_app_with(pool, |c| c.session_idle = std::time::Duration::from_secs(1)).await;
+    let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
+    assert_eq!(b.me().await["email"], "sam@example.com");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(b.me().await, json!(null));
+}
+
+#[sqlx::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active(pool: PgPool) {
+    let app = spawn_app_with(pool, |c| c.session_absolute = std::time::Duration::from_secs(2)).await;
+    let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
+    for _ in 0..3 {
+        assert_eq!(b.me().await["email"], "sam@example.com");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_eq!(b.me().await, json!(null), "activity must not extend the absolute lifetime");
+}

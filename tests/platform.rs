@@ -271,3 +271,30 @@ async fn unknown_pages_get_a_real_404(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.text().await.unwrap().contains("We could not find that page"));
 }
+
+#[sqlx::test]
+async fn the_worker_command_delivers_queued_emails_and_stops_on_sigterm(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
+        .arg("worker")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DATABASE_URL", database_url(&app.pool))
+        .env("RUST_LOG", "error")
+        .env_remove("SMTP_URL")
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+        if status != "pending" || started.elapsed() > std::time::Duration::from_secs(20) {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, "held", "without SMTP the worker keeps the email in the outbox");
+    let job: String = sqlx::query_scalar("SELECT status FROM jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(job, "done");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(worker.wait().unwrap().success());
+}

@@ -19,11 +19,16 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| {}).await
+}
+
+/// Like `spawn_app`, with the configuration adjusted by `tweak` first.
+pub async fn spawn_app_with(pool: PgPool, tweak: impl FnOnce(&mut Config)) -> TestApp {
     migrate(&pool).await.expect("migrations");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
-    let config = Config {
+    let mut config = Config {
         env: Environment::Development,
         leptos: LeptosOptions::builder().output_name("attune").site_addr(addr).site_root("target/site").build(),
         public_url: base.clone(),
@@ -34,6 +39,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
         session_absolute: Duration::from_secs(24 * 3600),
         run_jobs: false,
     };
+    tweak(&mut config);
     let state = AppState::new(pool.clone(), config);
     let router = http::router(state.clone());
     tokio::spawn(http::serve(listener, router, std::future::pending()));
@@ -116,6 +122,18 @@ pub async fn error_of(res: Response) -> (StatusCode, Value) {
     let status = res.status();
     let body: Value = res.json().await.expect("error body is JSON");
     (status, body)
+}
+
+/// A URL for the database behind `pool`, for running the binary against it.
+pub fn database_url(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        o.get_username(),
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or("postgres")
+    )
 }
 
 pub async fn count(pool: &PgPool, table: &str) -> i64 {
