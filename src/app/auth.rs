@@ -17,6 +17,9 @@ fn PasswordField(
 ) -> impl IntoView {
     let (visible, set_visible) = signal(false);
     let (hint, set_hint) = signal(None::<String>);
+    // The toggle needs the WASM, so it appears only once the page is interactive.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     let server_message = move || error.get().filter(|e| e.field() == Some(name)).map(|e| e.to_string());
     let message = move || server_message().or_else(|| hint.get());
     let hint_text = if check_policy {
@@ -46,15 +49,21 @@ fn PasswordField(
                         }
                     }
                 />
-                <button
-                    type="button"
-                    class="btn btn-ghost toggle"
-                    aria-controls=name
-                    aria-pressed=move || if visible.get() { "true" } else { "false" }
-                    on:click=move |_| set_visible.update(|v| *v = !*v)
-                >
-                    {move || if visible.get() { "Hide password" } else { "Show password" }}
-                </button>
+                {move || {
+                    hydrated.get().then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-ghost toggle"
+                                aria-controls=name
+                                aria-pressed=move || if visible.get() { "true" } else { "false" }
+                                on:click=move |_| set_visible.update(|v| *v = !*v)
+                            >
+                                {move || if visible.get() { "Hide password" } else { "Show password" }}
+                            </button>
+                        }
+                    })
+                }}
             </div>
             <p class="field-error" id=format!("{name}-error") aria-live="polite">{message}</p>
         </div>

@@ -54,6 +54,11 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
     bail!("{INSTALL_HINT}")
 }
 
+/// Whether the `postgres` user can enter `dir` (every folder above it must allow it).
+fn postgres_can_enter(dir: &Path) -> bool {
+    Command::new("runuser").args(["-u", "postgres", "--", "test", "-x"]).arg(dir).status().is_ok_and(|s| s.success())
+}
+
 fn free_loopback_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
@@ -66,7 +71,24 @@ impl EmbeddedPostgres {
         let bin_dir = find_bin_dir()?;
         let run_as_postgres = nix::unistd::Uid::effective().is_root();
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
-        let data_dir = std::fs::canonicalize(data_dir)?;
+        let mut data_dir = std::fs::canonicalize(data_dir)?;
+        if run_as_postgres && !postgres_can_enter(&data_dir) {
+            // e.g. a checkout under /root: `postgres` cannot reach it, so the cluster
+            // lives in a system folder named after the checkout instead.
+            let name: String = data_dir
+                .display()
+                .to_string()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let fallback = PathBuf::from("/var/lib/attune").join(name.trim_matches('_'));
+            std::fs::create_dir_all(&fallback)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions("/var/lib/attune", std::fs::Permissions::from_mode(0o755))?;
+            std::fs::set_permissions(&fallback, std::fs::Permissions::from_mode(0o755))?;
+            tracing::info!(requested = %data_dir.display(), using = %fallback.display(), "the postgres user cannot reach the data directory; keeping the cluster elsewhere");
+            data_dir = fallback;
+        }
         let cluster_dir = data_dir.join("postgres");
         let socket_dir = data_dir.join("postgres-run");
         for dir in [&cluster_dir, &socket_dir] {
