@@ -298,3 +298,41 @@ async fn the_worker_command_delivers_queued_emails_and_stops_on_sigterm(pool: Pg
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
     assert!(worker.wait().unwrap().success());
 }
+
+#[sqlx::test]
+async fn with_smtp_configured_emails_are_sent_as_html_and_text(pool: PgPool) {
+    let (port, received) = spawn_smtp().await;
+    let app = spawn_app_with(pool, |c| {
+        c.smtp_url = Some(attune::server::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
+    })
+    .await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    let (status, sent): (String, bool) =
+        sqlx::query_as("SELECT status, sent_at IS NOT NULL FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((status.as_str(), sent), ("sent", true));
+    let messages = received.lock().await;
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert!(m.contains("To: sam@example.com"), "{m}");
+    assert!(m.contains("Subject: Welcome to Attune"), "{m}");
+    assert!(m.contains("text/plain") && m.contains("text/html"), "both parts are sent: {m}");
+}
+
+#[sqlx::test]
+async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry(pool: PgPool) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app_with(pool, |c| {
+        c.smtp_url = Some(attune::server::config::Secret::new(format!("smtp://127.0.0.1:{closed}")));
+    })
+    .await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    let (status, attempts, error): (String, i32, Option<String>) =
+        sqlx::query_as("SELECT status, attempts, last_error FROM email_outbox").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 1));
+    assert!(error.is_some());
+    let (job, later): (String, bool) =
+        sqlx::query_as("SELECT status, run_at > now() FROM jobs").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((job.as_str(), later), ("queued", true), "the delivery is retried later");
+}
