@@ -261,10 +261,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     telemetry::init();
-    match run(Cli::parse()).await {
+    // At least four workers even on small machines: Leptos's SSR streaming has been seen
+    // to stall with one or two runtime threads (leptos-rs/leptos#4647).
+    let workers = std::thread::available_parallelism().map_or(4, |n| n.get()).max(4);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("attune: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

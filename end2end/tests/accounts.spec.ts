@@ -87,6 +87,30 @@ test('a customer cannot open the admin panel', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Not available' })).toBeVisible();
 });
 
+test('the login form can be used with the keyboard alone', async ({ page }) => {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Email')).toBeFocused();
+  await page.keyboard.type('customer@attune.test');
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Password', { exact: true })).toBeFocused();
+  await page.keyboard.type(DEMO_PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test('the admin panel has no axe violations', async ({ page }) => {
+  await logIn(page, ADMIN_EMAIL, DEMO_PASSWORD);
+  await expect(page).toHaveURL(/\/admin$/);
+  await waitForHydration(page);
+  await expect(page.getByRole('region', { name: 'People' }).getByRole('row').nth(1)).toBeVisible();
+  await expectNoAxeViolations(page);
+});
+
 test('unknown pages get a real 404', async ({ page }) => {
   const res = await page.goto('/no-such-page');
   expect(res?.status()).toBe(404);

@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/attune.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{text} · Attune") }/>
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <layout::SiteHeader/>
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>

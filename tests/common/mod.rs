@@ -16,6 +16,8 @@ pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
     pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
@@ -23,9 +25,14 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 }
 
 /// Like `spawn_app`, with the configuration adjusted by `tweak` first.
+///
+/// The app runs on its own multi-threaded runtime, as in production: Leptos's SSR
+/// streaming can stall on a single-threaded runtime (leptos-rs/leptos#4647), which is
+/// what each `#[sqlx::test]` gets.
 pub async fn spawn_app_with(pool: PgPool, tweak: impl FnOnce(&mut Config)) -> TestApp {
     migrate(&pool).await.expect("migrations");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
     let mut config = Config {
@@ -41,9 +48,31 @@ pub async fn spawn_app_with(pool: PgPool, tweak: impl FnOnce(&mut Config)) -> Te
     };
     tweak(&mut config);
     let state = AppState::new(pool.clone(), config);
-    let router = http::router(state.clone());
-    tokio::spawn(http::serve(listener, router, std::future::pending()));
-    TestApp { base, pool, state }
+    let server_state = state.clone();
+    let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            tokio::select! {
+                _ = http::serve(listener, http::router(server_state), std::future::pending()) => {}
+                _ = stop => {}
+            }
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+    });
+    TestApp { base, pool, state, shutdown: Some(shutdown), server: Some(server) }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
 }
 
 /// One browser: it keeps its session cookie itself so tests can look at and replay it.
@@ -64,7 +93,11 @@ pub fn session_cookie_of(res: &Response) -> Option<String> {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         Browser { app, cookie: None, http }
     }
 
