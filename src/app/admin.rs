@@ -2,8 +2,8 @@ use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users
 use crate::app::components::{
     ErrorPanel, FormAlert, Notice, PageMeta, RoleGate, Skeleton, action_error, action_ok, short_utc,
 };
-use crate::domain::Role;
 use crate::domain::types::AdminUserRow;
+use crate::domain::{AppError, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -30,118 +30,99 @@ fn AdminPanels() -> impl IntoView {
     let role_ok = action_ok(set_role);
     view! {
         <section class="card" aria-labelledby="users-heading">
-                <div class="card-head">
-                    <h2 id="users-heading">"People"</h2>
-                    <form method="get" action="/admin" class="search" role="search">
-                        <label for="q" class="sr-only">"Search people"</label>
-                        <input id="q" name="q" type="search" placeholder="Name, email or U-number" value=search/>
-                        <button type="submit" class="btn btn-secondary">"Search"</button>
-                    </form>
-                </div>
-                <Notice show=role_ok message="Role changed. That person's sessions were signed out."/>
-                <FormAlert error=role_error/>
-                <Suspense fallback=|| view! { <Skeleton lines=6/> }>
-                    {move || Suspend::new(async move {
-                        match users.await {
-                            Ok(page) if page.rows.is_empty() => view! { <p class="muted">"No one matches that search."</p> }.into_any(),
-                            Ok(page) => view! {
-                                <p class="muted small">{format!("{} {}", page.total, if page.total == 1 { "person" } else { "people" })}</p>
-                                <div class="table-wrap">
-                                    <table class="table">
-                                        <thead><tr>
-                                            <th scope="col">"Number"</th>
-                                            <th scope="col">"Name"</th>
-                                            <th scope="col">"Email"</th>
-                                            <th scope="col">"Joined"</th>
-                                            <th scope="col">"Role"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {page.rows.into_iter().map(|row| view! { <UserRow row set_role/> }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }
-                            .into_any(),
-                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+            <div class="card-head">
+                <h2 id="users-heading">"People"</h2>
+                <form method="get" action="/admin" class="search" role="search">
+                    <label for="q" class="sr-only">"Search people"</label>
+                    <input id="q" name="q" type="search" placeholder="Name, email or U-number" value=search/>
+                    <button type="submit" class="btn btn-secondary">"Search"</button>
+                </form>
+            </div>
+            <Notice show=role_ok message="Role changed. That person's sessions were signed out."/>
+            <FormAlert error=role_error/>
+            <Suspense fallback=|| view! { <Skeleton lines=6/> }>
+                {move || Suspend::new(async move {
+                    users.await.map(|page| {
+                        let count = format!("{} {}", page.total, if page.total == 1 { "person" } else { "people" });
+                        let headers = &["Number", "Name", "Email", "Joined", "Role"];
+                        view! {
+                            <p class="muted small">{count}</p>
+                            {table_or_message(Ok(page.rows), "No one matches that search.", headers, move |row| {
+                                view! { <UserRow row set_role/> }.into_any()
+                            })}
                         }
-                    })}
-                </Suspense>
-            </section>
-            <section class="card" aria-labelledby="outbox-heading">
-                <h2 id="outbox-heading">"Email outbox"</h2>
-                <Suspense fallback=|| view! { <Skeleton lines=4/> }>
-                    {move || Suspend::new(async move {
-                        match outbox.await {
-                            Ok(rows) if rows.is_empty() => view! { <p class="muted">"No emails yet."</p> }.into_any(),
-                            Ok(rows) => view! {
-                                <div class="table-wrap">
-                                    <table class="table">
-                                        <thead><tr>
-                                            <th scope="col">"Queued"</th>
-                                            <th scope="col">"To"</th>
-                                            <th scope="col">"Subject"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Attempts"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {rows.into_iter().map(|r| view! {
-                                                <tr>
-                                                    <td>{short_utc(&r.created_at)}</td>
-                                                    <td>{r.to_address}</td>
-                                                    <td>{r.subject}</td>
-                                                    <td><span class=format!("badge badge-{}", r.status)>{r.status.clone()}</span>
-                                                        {r.last_error.map(|e| view! { <span class="small muted">" "{e}</span> })}</td>
-                                                    <td>{r.attempts}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }
-                            .into_any(),
-                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        .into_any()
+                    })
+                    .unwrap_or_else(|e| view! { <ErrorPanel error=e/> }.into_any())
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="outbox-heading">
+            <h2 id="outbox-heading">"Email outbox"</h2>
+            <Suspense fallback=|| view! { <Skeleton lines=4/> }>
+                {move || Suspend::new(async move {
+                    table_or_message(outbox.await, "No emails yet.", &["Queued", "To", "Subject", "Status", "Attempts"], |r| {
+                        view! {
+                            <tr>
+                                <td>{short_utc(&r.created_at)}</td>
+                                <td>{r.to_address}</td>
+                                <td>{r.subject}</td>
+                                <td><span class=format!("badge badge-{}", r.status)>{r.status.clone()}</span>
+                                    {r.last_error.map(|e| view! { <span class="small muted">" "{e}</span> })}</td>
+                                <td>{r.attempts}</td>
+                            </tr>
                         }
-                    })}
-                </Suspense>
-            </section>
-            <section class="card" aria-labelledby="jobs-heading">
-                <h2 id="jobs-heading">"Background jobs needing attention"</h2>
-                <Suspense fallback=|| view! { <Skeleton lines=2/> }>
-                    {move || Suspend::new(async move {
-                        match jobs.await {
-                            Ok(rows) if rows.is_empty() => view! { <p class="muted">"No failing or dead jobs."</p> }.into_any(),
-                            Ok(rows) => view! {
-                                <div class="table-wrap">
-                                    <table class="table">
-                                        <thead><tr>
-                                            <th scope="col">"Job"</th>
-                                            <th scope="col">"Kind"</th>
-                                            <th scope="col">"Status"</th>
-                                            <th scope="col">"Attempts"</th>
-                                            <th scope="col">"Last error"</th>
-                                            <th scope="col">"Next run"</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {rows.into_iter().map(|j| view! {
-                                                <tr>
-                                                    <td>{j.id}</td>
-                                                    <td>{j.kind}</td>
-                                                    <td><span class=format!("badge badge-{}", j.status)>{j.status.clone()}</span></td>
-                                                    <td>{format!("{} / {}", j.attempts, j.max_attempts)}</td>
-                                                    <td class="small">{j.last_error.unwrap_or_default()}</td>
-                                                    <td>{short_utc(&j.run_at)}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            }
-                            .into_any(),
-                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        .into_any()
+                    })
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="jobs-heading">
+            <h2 id="jobs-heading">"Background jobs needing attention"</h2>
+            <Suspense fallback=|| view! { <Skeleton lines=2/> }>
+                {move || Suspend::new(async move {
+                    let headers = &["Job", "Kind", "Status", "Attempts", "Last error", "Next run"];
+                    table_or_message(jobs.await, "No failing or dead jobs.", headers, |j| {
+                        view! {
+                            <tr>
+                                <td>{j.id}</td>
+                                <td>{j.kind}</td>
+                                <td><span class=format!("badge badge-{}", j.status)>{j.status.clone()}</span></td>
+                                <td>{format!("{} / {}", j.attempts, j.max_attempts)}</td>
+                                <td class="small">{j.last_error.unwrap_or_default()}</td>
+                                <td>{short_utc(&j.run_at)}</td>
+                            </tr>
                         }
-                    })}
-                </Suspense>
-            </section>
+                        .into_any()
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// A loaded list as a table with these column headers, a sentence when it is empty,
+/// or the error that stopped it loading.
+fn table_or_message<T>(
+    loaded: Result<Vec<T>, AppError>,
+    empty: &'static str,
+    headers: &[&'static str],
+    row: impl Fn(T) -> AnyView,
+) -> AnyView {
+    match loaded {
+        Ok(rows) if rows.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
+        Ok(rows) => view! {
+            <div class="table-wrap">
+                <table class="table">
+                    <thead>
+                        <tr>{headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}</tr>
+                    </thead>
+                    <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+                </table>
+            </div>
+        }
+        .into_any(),
+        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
     }
 }
 
