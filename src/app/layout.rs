@@ -1,53 +1,77 @@
 use crate::api::auth::{LogOut, current_user};
 use crate::domain::Role;
+use crate::domain::types::SessionUser;
 use leptos::prelude::*;
+use leptos::server::SharedValue;
 use leptos_router::hooks::use_location;
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let logout = ServerAction::<LogOut>::new();
     let location = use_location();
-    // Re-read on every navigation and after logging out, so the header never shows a
-    // stale account.
-    let user = Resource::new(move || (location.pathname.get(), logout.version().get()), |_| current_user());
+    // The server looked the user up before rendering; hydration reuses that value, so
+    // the header needs no resource. In the browser it is refreshed after every
+    // navigation and after logging out.
+    let user = RwSignal::new(SharedValue::new(page_user).into_inner());
+    Effect::watch(
+        move || (location.pathname.get(), logout.version().get()),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                if let Ok(current) = current_user().await {
+                    user.set(current);
+                }
+            });
+        },
+        false,
+    );
     view! {
         <header class="site-header">
             <nav class="nav container" aria-label="Main">
                 <a class="brand" href="/">"Attune"</a>
-                <Transition fallback=|| view! { <div class="nav-links" aria-hidden="true"></div> }>
-                    {move || Suspend::new(async move {
-                        match user.await {
-                            Ok(Some(u)) => {
-                                let home = u.role.home_path();
-                                let area = match u.role {
-                                    Role::Admin => "Admin",
-                                    Role::Practitioner => "My practice",
-                                    Role::Customer => "Dashboard",
-                                };
-                                view! {
-                                    <div class="nav-links">
-                                        <a href=home>{area}</a>
-                                        {(u.role != Role::Customer).then(|| view! { <a href="/dashboard">"Account"</a> })}
-                                        <span class="nav-user" title="Your account number">{u.name.clone()}" · "{u.code.to_string()}</span>
-                                        <ActionForm action=logout attr:class="inline-form">
-                                            <button type="submit" class="btn btn-ghost">"Log out"</button>
-                                        </ActionForm>
-                                    </div>
-                                }
-                                .into_any()
-                            }
-                            _ => view! {
-                                <div class="nav-links">
-                                    <a href="/login">"Log in"</a>
-                                    <a class="btn btn-primary" href="/signup">"Sign up"</a>
-                                </div>
-                            }
-                            .into_any(),
+                {move || match user.get() {
+                    Some(u) => {
+                        let home = u.role.home_path();
+                        let area = match u.role {
+                            Role::Admin => "Admin",
+                            Role::Practitioner => "My practice",
+                            Role::Customer => "Dashboard",
+                        };
+                        view! {
+                            <div class="nav-links">
+                                <a href=home>{area}</a>
+                                {(u.role != Role::Customer).then(|| view! { <a href="/dashboard">"Account"</a> })}
+                                <span class="nav-user" title="Your account number">{u.name.clone()}" · "{u.code.to_string()}</span>
+                                <ActionForm action=logout attr:class="inline-form">
+                                    <button type="submit" class="btn btn-ghost">"Log out"</button>
+                                </ActionForm>
+                            </div>
                         }
-                    })}
-                </Transition>
+                        .into_any()
+                    }
+                    None => view! {
+                        <div class="nav-links">
+                            <a href="/login">"Log in"</a>
+                            <a class="btn btn-primary" href="/signup">"Sign up"</a>
+                        </div>
+                    }
+                    .into_any(),
+                }}
             </nav>
         </header>
+    }
+}
+
+/// The user the server found for this page request (see `PageUser`).
+fn page_user() -> Option<SessionUser> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<crate::server::http::PageUser>().cloned())
+            .and_then(|u| u.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 

@@ -4,16 +4,12 @@
 use crate::domain::types::{AdminUserRow, Profile, SessionUser, UserPage};
 use crate::domain::{AppError, Email, Password, PersonName, Phone, Role, TimeZone, UserCode};
 use crate::server::context::internal_msg;
+use crate::server::rfc3339;
 use crate::server::state::AppState;
 use crate::server::{email, passwords, tokens};
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 pub const RESET_LINK_MINUTES: i64 = 30;
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 fn role_of(raw: &str) -> Result<Role, AppError> {
     Role::parse(raw).ok_or_else(|| internal_msg("unknown role in users table"))

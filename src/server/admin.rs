@@ -3,12 +3,8 @@
 use crate::domain::AppError;
 use crate::domain::types::{JobRow, OutboxRow};
 use crate::server::email::holds_secret;
+use crate::server::rfc3339;
 use crate::server::state::AppState;
-use time::format_description::well_known::Rfc3339;
-
-fn fmt(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
     let rows = sqlx::query!(
@@ -28,8 +24,8 @@ pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, AppE
             status: r.status,
             attempts: r.attempts,
             last_error: r.last_error,
-            created_at: fmt(r.created_at),
-            sent_at: r.sent_at.map(fmt),
+            created_at: rfc3339(r.created_at),
+            sent_at: r.sent_at.map(rfc3339),
         })
         .collect())
 }
@@ -53,7 +49,7 @@ pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, 
             attempts: r.attempts,
             max_attempts: r.max_attempts,
             last_error: r.last_error,
-            run_at: fmt(r.run_at),
+            run_at: rfc3339(r.run_at),
         })
         .collect())
 }

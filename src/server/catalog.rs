@@ -1,9 +1,9 @@
 //! Service types and the home page's platform statistics.
 
 use crate::domain::types::{HomeStats, ServiceType, StatsView};
+use crate::server::rfc3339;
 use crate::server::state::AppState;
 use std::time::{Duration, Instant};
-use time::format_description::well_known::Rfc3339;
 
 /// Statistics are cached this long, so a busy home page costs one query a minute.
 pub const STATS_TTL: Duration = Duration::from_secs(60);
@@ -31,7 +31,7 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
         practitioners: r.practitioners,
         customers: r.customers,
         service_types: r.service_types,
-        as_of: r.as_of.format(&Rfc3339).unwrap_or_default(),
+        as_of: rfc3339(r.as_of),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware and the plain (non-Leptos) endpoints.
 
 use crate::app::{App, shell};
+use crate::domain::types::SessionUser;
 use crate::domain::{AppError, Role};
 use crate::server::config::Environment;
 use crate::server::state::AppState;
@@ -149,15 +150,25 @@ fn required_role(path: &str) -> Option<Option<Role>> {
     }
 }
 
-/// Protected pages: anonymous visitors are redirected to the login page with a return
-/// path before anything renders; signed-in users without the role get a 403 page.
-async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET {
+/// Who is signed in, looked up once per page request before rendering. The page reads
+/// it synchronously (no SSR resource) and hands it to the browser for hydration.
+#[derive(Debug, Clone)]
+pub struct PageUser(pub Option<SessionUser>);
+
+fn is_page_request(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::GET
+        && !["/api/", "/pkg/"].iter().any(|p| path.starts_with(p))
+        && !matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg")
+}
+
+/// For page requests: loads the signed-in user (as `PageUser`), then decides protected
+/// areas before anything renders — anonymous visitors are redirected to the login page
+/// with a return path; signed-in users without the role get a 403 page.
+async fn page_user(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !is_page_request(&req) {
         return next.run(req).await;
     }
-    let Some(role) = required_role(req.uri().path()) else {
-        return next.run(req).await;
-    };
     let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
         return next.run(req).await;
     };
@@ -167,12 +178,16 @@ async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) ->
             return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.").into_response();
         }
     };
-    let Some(user) = user else {
+    let role = required_role(req.uri().path());
+    if role.is_some() && user.is_none() {
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let next_param: String = form_urlencoded(target);
-        return Redirect::to(&format!("/login?next={next_param}")).into_response();
+        return Redirect::to(&format!("/login?next={}", form_urlencoded(target))).into_response();
+    }
+    let allowed = match (role, &user) {
+        (Some(Some(r)), Some(u)) => u.role == r,
+        _ => true,
     };
-    let allowed = role.is_none_or(|r| r == user.role);
+    req.extensions_mut().insert(PageUser(user));
     let mut res = next.run(req).await;
     if !allowed && res.status() == StatusCode::OK {
         *res.status_mut() = StatusCode::FORBIDDEN;
@@ -250,7 +265,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/services/types", get(service_types_json))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
-        .layer(middleware::from_fn_with_state(state.clone(), guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), page_user))
         .layer(middleware::from_fn(server_fn_status))
         .layer(
             ServiceBuilder::new()

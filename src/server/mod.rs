@@ -18,6 +18,11 @@ pub mod state;
 pub mod telemetry;
 pub mod tokens;
 
+/// Formats a database timestamp for the wire (RFC 3339, UTC), as every DTO carries it.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// Runs the database migrations embedded in the binary.
 pub async fn migrate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     sqlx::migrate!("./migrations").run(pool).await?;
