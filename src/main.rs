@@ -2,10 +2,13 @@
 
 use anyhow::Context;
 use attune::domain::{Email, Password, PersonName, Role};
-use attune::server::config::{Config, Environment, Secret, default_data_dir, load_leptos_options};
+use attune::server::config::{
+    Config, Environment, PasswordCost, Secret, decide_environment, default_data_dir, load_leptos_options,
+    parse_proxy_hops,
+};
 use attune::server::embedded_pg::{EmbeddedPostgres, ensure_database};
 use attune::server::state::AppState;
-use attune::server::{accounts, demo, http, jobs, migrate, passwords, telemetry};
+use attune::server::{accounts, demo, http, migrate, passwords, telemetry, worker};
 use clap::{Parser, Subcommand};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -44,10 +47,11 @@ struct Options {
     /// Where the embedded PostgreSQL cluster and local files live.
     #[arg(long, global = true, env = "ATTUNE_DATA_DIR", default_value_os_t = default_data_dir())]
     data_dir: PathBuf,
-    /// `development` or `production`. Production refuses the embedded database and a
+    /// `development` or `production`. Unset means development, which runs only on a
+    /// loopback address and PUBLIC_URL; production refuses the embedded database and a
     /// non-https PUBLIC_URL.
-    #[arg(long, global = true, env = "ATTUNE_ENV", default_value = "development")]
-    env: String,
+    #[arg(long, global = true, env = "ATTUNE_ENV")]
+    env: Option<String>,
     /// The address people use to reach the site (links in emails, origin checks,
     /// Secure cookies when https). Default: http://<site address>.
     #[arg(long, global = true, env = "PUBLIC_URL")]
@@ -59,9 +63,16 @@ struct Options {
     /// Sender of every email.
     #[arg(long, global = true, env = "MAIL_FROM", default_value = "Attune <no-reply@attune.invalid>")]
     mail_from: String,
-    /// Trust X-Forwarded-For for the client address (only behind your own proxy).
-    #[arg(long, global = true, env = "TRUST_PROXY_HEADERS", default_value_t = false)]
-    trust_proxy_headers: bool,
+    /// Take the client address from X-Forwarded-For: `true` behind one proxy of yours,
+    /// or the number of proxies in front of the app; `false` ignores the header.
+    #[arg(long, global = true, env = "TRUST_PROXY_HEADERS", default_value = "false")]
+    trust_proxy_headers: String,
+    /// Finished background jobs are deleted after this many days.
+    #[arg(long, global = true, env = "JOB_RETENTION_DAYS", default_value_t = 14)]
+    job_retention_days: u64,
+    /// Delivered emails are deleted from the outbox after this many days.
+    #[arg(long, global = true, env = "OUTBOX_RETENTION_DAYS", default_value_t = 90)]
+    outbox_retention_days: u64,
     /// Sessions end after this many minutes without a request.
     #[arg(long, global = true, env = "SESSION_IDLE_MINUTES", default_value_t = 7 * 24 * 60)]
     session_idle_minutes: u64,
@@ -108,7 +119,6 @@ struct Database {
 }
 
 fn build_config(opts: &Options) -> anyhow::Result<Config> {
-    let env = Environment::parse(&opts.env).map_err(anyhow::Error::msg)?;
     let leptos = load_leptos_options(&opts.config)?;
     let public_url = opts
         .public_url
@@ -116,13 +126,18 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         .unwrap_or_else(|| format!("http://{}", leptos.site_addr))
         .trim_end_matches('/')
         .to_owned();
+    let env = decide_environment(opts.env.as_deref(), leptos.site_addr, &public_url).map_err(anyhow::Error::msg)?;
+    let days = |d: u64| Duration::from_secs(d * 86_400);
     Ok(Config {
         env,
         leptos,
         public_url,
         smtp_url: opts.smtp_url.clone().filter(|s| !s.is_empty()).map(Secret::new),
         mail_from: opts.mail_from.clone(),
-        trust_proxy: opts.trust_proxy_headers,
+        proxy_hops: parse_proxy_hops(&opts.trust_proxy_headers).map_err(anyhow::Error::msg)?,
+        password_cost: PasswordCost::Owasp,
+        job_retention: days(opts.job_retention_days),
+        outbox_retention: days(opts.outbox_retention_days),
         session_idle: Duration::from_secs(opts.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(opts.session_absolute_hours * 3600),
         run_jobs: opts.serve_jobs,
@@ -153,31 +168,38 @@ async fn open_database(opts: &Options, config: &Config) -> anyhow::Result<Databa
     Ok(Database { pool, embedded, fresh })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when it is first awaited, so a signal that arrives during start-up is not lost (nor
+/// does it kill the process the default way).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
+        };
+        tokio::select! { _ = wait(term) => {}, _ = wait(int) => {} }
+        tracing::info!("shutting down");
+    }
 }
 
 async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let mut db = open_database(&opts, &config).await?;
     let state = AppState::new(db.pool.clone(), config);
     if db.fresh {
         demo::seed(&state).await.context("loading demo data")?;
     }
-    tokio::task::spawn_blocking(passwords::prepare);
+    let cost = state.config.password_cost;
+    tokio::task::spawn_blocking(move || passwords::prepare(cost));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = state.config.run_jobs.then(|| tokio::spawn(jobs::work(state.clone(), stop_rx)));
+    let worker = state.config.run_jobs.then(|| tokio::spawn(worker::work(state.clone(), worker::registry(), stop_rx)));
     http::spawn_session_cleanup(&state);
     let bundle = std::path::Path::new(&*state.config.leptos.site_root)
         .join(&*state.config.leptos.site_pkg_dir)
@@ -188,7 +210,7 @@ async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
     let addr = state.config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     tracing::info!(address = %addr, public_url = %state.config.public_url, "Attune is running");
-    let result = http::serve(listener, http::router(state), shutdown_signal()).await;
+    let result = http::serve(listener, http::router(state), shutdown).await;
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
@@ -206,11 +228,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(opts, config).await,
         Command::Worker => {
+            let shutdown = shutdown_signal();
             let mut db = open_database(&opts, &config).await?;
             let state = AppState::new(db.pool.clone(), config);
             let (stop_tx, stop_rx) = watch::channel(false);
-            let worker = tokio::spawn(jobs::work(state, stop_rx));
-            shutdown_signal().await;
+            let worker = tokio::spawn(worker::work(state, worker::registry(), stop_rx));
+            shutdown.await;
             let _ = stop_tx.send(true);
             let _ = worker.await;
             if let Some(pg) = db.embedded.as_mut() {
@@ -243,6 +266,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo => {
+            if config.env == Environment::Production {
+                anyhow::bail!("refusing to load demo data in production: its accounts have a published password");
+            }
             let mut db = open_database(&opts, &config).await?;
             demo::seed(&AppState::new(db.pool.clone(), config)).await?;
             if let Some(pg) = db.embedded.as_mut() {
@@ -251,10 +277,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Postgres => {
+            let shutdown = shutdown_signal();
             let mut pg = EmbeddedPostgres::start(&opts.data_dir)?;
             ensure_database(&pg).await?;
             println!("DATABASE_URL={}", pg.database_url);
-            shutdown_signal().await;
+            shutdown.await;
             pg.stop();
             Ok(())
         }

@@ -3,7 +3,7 @@ use crate::domain::types::{Profile, SessionUser};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::server::{accounts, context, rate_limit, sessions};
+use crate::server::{accounts, context, rate_limit, rate_limit::Bucket, sessions};
 
 /// The signed-in user, or `None` for visitors.
 #[server(endpoint = "auth/me")]
@@ -15,14 +15,14 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, Password, PersonName, Role};
     let state = context::state()?;
-    rate_limit::hit(&state.pool, &format!("signup:ip:{}", context::client_ip(&state)), rate_limit::SIGNUP_PER_IP)
-        .await?;
+    let ip = context::client_ip(&state);
+    rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("signup", ip), rate_limit::SIGNUP_PER_IP).await?;
     let name = PersonName::parse(&name)?;
     let email = Email::parse(&email)?;
     let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
     let created =
         accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
-    sessions::establish(&context::session().await?, created.user.id, created.epoch).await?;
+    sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
     leptos_axum::redirect("/dashboard");
     Ok(())
 }
@@ -30,18 +30,8 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
 #[server(endpoint = "auth/login")]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = context::state()?;
-    let ip = context::client_ip(&state);
-    rate_limit::hit(&state.pool, &format!("login:ip:{ip}"), rate_limit::LOGIN_PER_IP).await?;
-    let account = email.trim().to_lowercase();
-    rate_limit::hit(&state.pool, &format!("login:acct:{account}"), rate_limit::LOGIN_PER_ACCOUNT).await?;
-    if account.is_empty() {
-        return Err(AppError::invalid("email", "Enter your email address."));
-    }
-    if password.is_empty() {
-        return Err(AppError::invalid("password", "Enter your password."));
-    }
-    let created = accounts::authenticate(&state, &account, &password).await?;
-    sessions::establish(&context::session().await?, created.user.id, created.epoch).await?;
+    let created = accounts::log_in(&state, &email, &password, context::client_ip(&state)).await?;
+    sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
     tracing::info!(user = %created.user.code, "logged in");
     let target = super::safe_next(next.as_deref()).unwrap_or_else(|| created.user.role.home_path().to_owned());
     leptos_axum::redirect(&target);
@@ -61,8 +51,15 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     let state = context::state()?;
     let email = Email::parse(&email)?;
-    rate_limit::hit(&state.pool, &format!("reset:ip:{}", context::client_ip(&state)), rate_limit::RESET_PER_IP).await?;
-    rate_limit::hit(&state.pool, &format!("reset:acct:{email}"), rate_limit::RESET_PER_ACCOUNT).await?;
+    let ip = context::client_ip(&state);
+    rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("reset", ip), rate_limit::RESET_PER_IP).await?;
+    rate_limit::hit(
+        &state.pool,
+        &state.clock,
+        &Bucket::account("reset", email.as_str()),
+        rate_limit::RESET_PER_ACCOUNT,
+    )
+    .await?;
     accounts::request_password_reset(&state, &email).await?;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 /// An email address as we store it: trimmed, lower-cased, one `@`, a dotted domain.
 /// Deliverability is proven by the emails we send, not by a cleverer pattern here.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+crate::domain::string_newtype_serde!(Email, Email::parse);
 
 pub const EMAIL_MAX: usize = 254;
 

@@ -1,6 +1,25 @@
 //! Pure types and rules shared by the browser and the server. No I/O lives here, so
 //! the UI can give instant feedback with exactly the checks the server re-runs.
 
+/// Makes a string newtype cross the wire as a plain string that is parsed on the way
+/// in, so no value that `parse` would refuse can be deserialised.
+macro_rules! string_newtype_serde {
+    ($t:ty, $parse:expr) => {
+        impl TryFrom<String> for $t {
+            type Error = crate::domain::FieldError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                $parse(&raw)
+            }
+        }
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.0
+            }
+        }
+    };
+}
+pub(crate) use string_newtype_serde;
+
 pub mod email;
 pub mod error;
 pub mod password;
@@ -15,3 +34,31 @@ pub use password::Password;
 pub use profile::{PersonName, Phone, TimeZone};
 pub use role::Role;
 pub use user_code::UserCode;
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn parsed_types_refuse_invalid_values_from_the_wire() {
+        assert!(serde_json::from_str::<Email>("\"not an email\"").is_err());
+        assert_eq!(serde_json::from_str::<Email>("\" Ada@Example.com\"").unwrap().as_str(), "ada@example.com");
+        assert!(serde_json::from_str::<UserCode>("99999").is_err());
+        assert_eq!(serde_json::from_str::<UserCode>("100000").unwrap().number(), 100_000);
+        assert!(serde_json::from_str::<PersonName>("\"<script>\"").is_err());
+        assert!(serde_json::from_str::<PersonName>("\"\"").is_err());
+        assert!(serde_json::from_str::<Phone>("\"12345\"").is_err());
+        assert!(serde_json::from_str::<Phone>("\"\"").is_err());
+        assert!(serde_json::from_str::<TimeZone>("\"Mars/Olympus\"").is_err());
+    }
+
+    #[test]
+    fn parsed_types_keep_their_wire_shape() {
+        let code = UserCode::from_number(100_042).unwrap();
+        assert_eq!(serde_json::to_string(&code).unwrap(), "100042");
+        let email = Email::parse("ada@example.com").unwrap();
+        assert_eq!(serde_json::to_string(&email).unwrap(), "\"ada@example.com\"");
+        let round: Email = serde_json::from_str(&serde_json::to_string(&email).unwrap()).unwrap();
+        assert_eq!(round, email);
+    }
+}

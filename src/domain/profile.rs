@@ -5,7 +5,10 @@ pub const NAME_MAX: usize = 100;
 
 /// A person's display name as they want to be addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
+
+crate::domain::string_newtype_serde!(PersonName, PersonName::parse);
 
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -30,7 +33,11 @@ impl PersonName {
 /// A phone number in international (E.164) form, e.g. `+14155550123`. People type
 /// spaces, dashes and brackets; we keep only the digits after the plus.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
+
+crate::domain::string_newtype_serde!(Phone, |raw: &str| Phone::parse_optional(raw)?
+    .ok_or_else(|| FieldError::new("phone", "Enter a phone number.")));
 
 impl Phone {
     /// An empty input means "no phone number" and gives `Ok(None)`.
@@ -121,7 +128,10 @@ pub const TIME_ZONES: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TimeZone(String);
+
+crate::domain::string_newtype_serde!(TimeZone, TimeZone::parse);
 
 impl TimeZone {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {

@@ -3,7 +3,21 @@ use serde::{Deserialize, Serialize};
 /// The human identification number shown to people and support staff: `U100000`,
 /// `U100001`, … The number comes from a database sequence that starts at 100000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct UserCode(i64);
+
+impl TryFrom<i64> for UserCode {
+    type Error = String;
+    fn try_from(n: i64) -> Result<Self, String> {
+        UserCode::from_number(n).ok_or_else(|| format!("user codes start at {USER_CODE_FIRST}, not {n}"))
+    }
+}
+
+impl From<UserCode> for i64 {
+    fn from(code: UserCode) -> i64 {
+        code.0
+    }
+}
 
 pub const USER_CODE_FIRST: i64 = 100_000;
 

@@ -3,10 +3,12 @@
 
 use crate::domain::types::{AdminUserRow, Profile, SessionUser, UserPage};
 use crate::domain::{AppError, Email, Password, PersonName, Phone, Role, TimeZone, UserCode};
+use crate::server::clock::to_db;
 use crate::server::context::internal_msg;
 use crate::server::rfc3339;
 use crate::server::state::AppState;
-use crate::server::{email, passwords, tokens};
+use crate::server::{email, passwords, rate_limit, tokens};
+use std::net::IpAddr;
 use uuid::Uuid;
 
 pub const RESET_LINK_MINUTES: i64 = 30;
@@ -33,7 +35,7 @@ pub struct Created {
 
 /// Creates the account and queues its welcome email in one transaction.
 pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, AppError> {
-    let hash = passwords::hash(&new.password).await?;
+    let hash = passwords::hash(state.config.password_cost, &new.password).await?;
     let mut tx = state.pool.begin().await?;
     let row = sqlx::query!(
         "INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, $3, $4)
@@ -64,6 +66,68 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, AppEr
     })
 }
 
+/// How long an address the owner signed in from stays exempt from the per-account
+/// failure limit.
+pub const KNOWN_ADDRESS_DAYS: i64 = 30;
+
+/// Logs in with an email and password, under the failed-login limits: per address, per
+/// (account, address) and per account (except from addresses the owner used lately).
+/// Only failures count; a success clears that (account, address) pair.
+pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr) -> Result<Created, AppError> {
+    use rate_limit::{Bucket, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_IP, LOGIN_FAILURES_PER_IP};
+    let (pool, clock) = (&state.pool, &state.clock);
+    let account = account.trim().to_lowercase();
+    if account.is_empty() {
+        return Err(AppError::invalid("email", "Enter your email address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    let per_ip = Bucket::ip("login-fail", ip);
+    let per_pair = Bucket::account_ip("login-fail", &account, ip);
+    let per_account = Bucket::account("login-fail", &account);
+    rate_limit::check(pool, clock, &per_ip, LOGIN_FAILURES_PER_IP).await?;
+    rate_limit::check(pool, clock, &per_pair, LOGIN_FAILURES_PER_ACCOUNT_AND_IP).await?;
+    if !is_known_address(state, &account, ip).await? {
+        rate_limit::check(pool, clock, &per_account, LOGIN_FAILURES_PER_ACCOUNT).await?;
+    }
+    match authenticate(state, &account, password).await {
+        Err(AppError::InvalidCredentials) => {
+            rate_limit::record(pool, clock, &per_ip, LOGIN_FAILURES_PER_IP).await?;
+            rate_limit::record(pool, clock, &per_pair, LOGIN_FAILURES_PER_ACCOUNT_AND_IP).await?;
+            rate_limit::record(pool, clock, &per_account, LOGIN_FAILURES_PER_ACCOUNT).await?;
+            Err(AppError::InvalidCredentials)
+        }
+        Err(other) => Err(other),
+        Ok(created) => {
+            rate_limit::clear(pool, &per_pair).await?;
+            sqlx::query!(
+                "INSERT INTO login_addresses (user_id, ip, last_success_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id, ip) DO UPDATE SET last_success_at = EXCLUDED.last_success_at",
+                created.user.id,
+                ip.to_string(),
+                clock.now_db()
+            )
+            .execute(pool)
+            .await?;
+            Ok(created)
+        }
+    }
+}
+
+async fn is_known_address(state: &AppState, account: &str, ip: IpAddr) -> Result<bool, AppError> {
+    let since = to_db(state.clock.now() - jiff::SignedDuration::from_hours(24 * KNOWN_ADDRESS_DAYS));
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM login_addresses a JOIN users u ON u.id = a.user_id
+                          WHERE u.email = $1 AND a.ip = $2 AND a.last_success_at > $3) AS "known!""#,
+        account,
+        ip.to_string(),
+        since
+    )
+    .fetch_one(&state.pool)
+    .await?)
+}
+
 /// Checks an email and password. Unknown emails cost the same argon2 work as wrong
 /// passwords, and both get the same answer.
 pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<Created, AppError> {
@@ -75,7 +139,8 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
     )
     .fetch_optional(&state.pool)
     .await?;
-    let ok = passwords::verify(row.as_ref().map(|r| r.password_hash.clone()), password).await?;
+    let ok =
+        passwords::verify(state.config.password_cost, row.as_ref().map(|r| r.password_hash.clone()), password).await?;
     let row = match row {
         Some(row) if ok => row,
         _ => return Err(AppError::InvalidCredentials),
@@ -112,12 +177,14 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
     sqlx::query!("DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL", user.id)
         .execute(&mut *tx)
         .await?;
+    let now = state.clock.now();
+    let expires = now + jiff::SignedDuration::from_mins(RESET_LINK_MINUTES);
     sqlx::query!(
-        "INSERT INTO password_reset_tokens (token_hash, user_id, expires_at)
-         VALUES ($1, $2, now() + make_interval(mins => $3))",
+        "INSERT INTO password_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         tokens::digest(&token),
         user.id,
-        RESET_LINK_MINUTES as i32,
+        to_db(now),
+        to_db(expires),
     )
     .execute(&mut *tx)
     .await?;
@@ -125,7 +192,7 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
         &mut tx,
         Some(user.id),
         email.as_str(),
-        &email::password_reset(&user.name, &url, RESET_LINK_MINUTES),
+        &email::password_reset(&user.name, email::Secret::new(url, expires), RESET_LINK_MINUTES),
     )
     .await?;
     tx.commit().await?;
@@ -133,21 +200,34 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
 }
 
 /// Uses a reset token once: sets the new password and ends every session of the
-/// account, all in one transaction.
+/// account. The new password is checked and hashed before the transaction starts, so
+/// no row stays locked during the hash; the token is then spent with a conditional
+/// update, which decides between two racing uses of the same link.
 pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Result<(), AppError> {
+    let digest = tokens::digest(token.trim());
+    let now = state.clock.now_db();
+    let email = sqlx::query_scalar!(
+        "SELECT u.email FROM password_reset_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2",
+        digest,
+        now
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or(AppError::ResetLinkInvalid)?;
+    let password = Password::parse_new(password, "password", Some(&email))?;
+    let hash = passwords::hash(state.config.password_cost, &password).await?;
     let mut tx = state.pool.begin().await?;
     let user = sqlx::query!(
-        "UPDATE password_reset_tokens SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+        "UPDATE password_reset_tokens SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
          RETURNING user_id",
-        tokens::digest(token.trim())
+        digest,
+        now
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::ResetLinkInvalid)?;
-    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user.user_id).fetch_one(&mut *tx).await?;
-    let password = Password::parse_new(password, "password", Some(&email))?;
-    let hash = passwords::hash(&password).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = now() WHERE id = $1",
         user.user_id,
@@ -165,14 +245,14 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
 pub async fn change_password(state: &AppState, user: &SessionUser, current: &str, new: &str) -> Result<i32, AppError> {
     let stored =
         sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id).fetch_one(&state.pool).await?;
-    if !passwords::verify(Some(stored), current).await? {
+    if !passwords::verify(state.config.password_cost, Some(stored), current).await? {
         return Err(AppError::WrongCurrentPassword);
     }
     let new = Password::parse_new(new, "new_password", Some(&user.email))?;
     if current == new.expose() {
         return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
     }
-    let hash = passwords::hash(&new).await?;
+    let hash = passwords::hash(state.config.password_cost, &new).await?;
     let epoch = sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = now() WHERE id = $1 RETURNING auth_epoch",
         user.id,
@@ -230,13 +310,19 @@ pub async fn update_profile(
 }
 
 pub const USERS_PAGE: i64 = 50;
+/// The last page number an admin may ask for (page numbers start at 0).
+pub const USERS_MAX_PAGE: i64 = 10_000;
 
-/// Admin search over name, email and user code.
+/// Admin search over name, email and user code. `page` must be within
+/// `0..=USERS_MAX_PAGE`, so the offset can never overflow or go negative.
 pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, AppError> {
+    if !(0..=USERS_MAX_PAGE).contains(&page) {
+        return Err(AppError::invalid("page", format!("Choose a page between 1 and {}.", USERS_MAX_PAGE + 1)));
+    }
     let q = query.trim();
     let code = UserCode::parse(q).map(UserCode::number);
     let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let offset = page.max(0) * USERS_PAGE;
+    let offset = page * USERS_PAGE;
     let rows = sqlx::query!(
         r#"SELECT id, code, email, name, role, created_at, count(*) OVER () AS "total!"
            FROM users
@@ -275,12 +361,23 @@ pub async fn set_role(state: &AppState, actor: &SessionUser, target: Uuid, role:
         return Err(AppError::invalid("role", "You cannot remove your own admin role; ask another admin."));
     }
     let mut tx = state.pool.begin().await?;
+    // Every admin row is locked before counting, so two admins demoting each other at
+    // the same moment cannot both succeed and leave the platform without one.
+    let admins = sqlx::query_scalar!("SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await?;
     let previous = sqlx::query_scalar!("SELECT role FROM users WHERE id = $1 FOR UPDATE", target)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !admins.contains(&actor.id) {
+        return Err(AppError::Forbidden);
+    }
     if previous == role.as_str() {
         return Ok(());
+    }
+    if role != Role::Admin && admins == [target] {
+        return Err(AppError::invalid("role", "This is the last admin: make someone else an admin first."));
     }
     sqlx::query!(
         "UPDATE users SET role = $2, auth_epoch = auth_epoch + 1, updated_at = now() WHERE id = $1",

@@ -15,7 +15,7 @@ pub enum Environment {
 impl Environment {
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw.trim().to_ascii_lowercase().as_str() {
-            "" | "dev" | "development" => Ok(Environment::Development),
+            "dev" | "development" => Ok(Environment::Development),
             "prod" | "production" => Ok(Environment::Production),
             other => Err(format!("ATTUNE_ENV must be `development` or `production`, not `{other}`")),
         }
@@ -49,11 +49,70 @@ pub struct Config {
     pub public_url: String,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// How many proxies of ours stand in front of the app. Each appends the address it
+    /// got the request from to `X-Forwarded-For`, so the client is the entry this many
+    /// places from the right; anything further left was written by the client. 0: the
+    /// header is ignored and the socket peer is the client.
+    pub proxy_hops: u8,
+    pub password_cost: PasswordCost,
+    /// Finished jobs are deleted after this long; dead ones are kept for people to see.
+    pub job_retention: Duration,
+    /// Delivered (or held) emails are deleted after this long.
+    pub outbox_retention: Duration,
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub run_jobs: bool,
+}
+
+/// How expensive password hashes are. Only OWASP's parameters protect real
+/// passwords; the minimal cost exists so test suites can create many accounts quickly,
+/// and production refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCost {
+    Owasp,
+    MinimalForTests,
+}
+
+/// Decides the mode from `ATTUNE_ENV` (when set) and the addresses. Development mode is
+/// lenient (loopback origins accepted, email bodies logged, the private database), so
+/// it runs only where nobody else can reach it: a loopback bind address and public URL.
+pub fn decide_environment(
+    explicit: Option<&str>,
+    bind: std::net::SocketAddr,
+    public_url: &str,
+) -> Result<Environment, String> {
+    let env = match explicit.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => Environment::parse(raw)?,
+        None => Environment::Development,
+    };
+    if env == Environment::Production {
+        return Ok(env);
+    }
+    let public_is_loopback = url::Url::parse(public_url).ok().is_some_and(|u| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    });
+    if !bind.ip().is_loopback() || !public_is_loopback {
+        return Err(format!(
+            "development mode serves only this machine, but it would listen on {bind} for {public_url}. \
+             Set ATTUNE_ENV=production (with an https PUBLIC_URL and DATABASE_URL) to serve others, or \
+             LEPTOS_SITE_ADDR=127.0.0.1:<port> and a loopback PUBLIC_URL for development"
+        ));
+    }
+    Ok(env)
+}
+
+/// Reads `TRUST_PROXY_HEADERS`: `false`/`true` (one proxy) or the number of proxies.
+pub fn parse_proxy_hops(raw: &str) -> Result<u8, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "false" | "no" | "0" => Ok(0),
+        "true" | "yes" => Ok(1),
+        n => n.parse::<u8>().ok().filter(|n| *n <= 10).ok_or_else(|| {
+            format!("TRUST_PROXY_HEADERS must be true, false or a number of proxies (0-10), not `{raw}`")
+        }),
+    }
 }
 
 impl Config {
@@ -75,6 +134,11 @@ impl Config {
                     "production mode needs PUBLIC_URL to be an https:// address (it is `{}`)",
                     self.public_url
                 ));
+            }
+            if self.password_cost != PasswordCost::Owasp {
+                problems.push(
+                    "production mode hashes passwords only at OWASP's cost; weaker hashing is for tests".to_owned(),
+                );
             }
         }
         problems
@@ -110,7 +174,10 @@ mod tests {
             public_url: public_url.into(),
             smtp_url: None,
             mail_from: "a@b.c".into(),
-            trust_proxy: false,
+            proxy_hops: 0,
+            password_cost: PasswordCost::Owasp,
+            job_retention: Duration::from_secs(86400),
+            outbox_retention: Duration::from_secs(86400),
             session_idle: Duration::from_secs(60),
             session_absolute: Duration::from_secs(600),
             run_jobs: true,
@@ -136,9 +203,54 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_weak_password_hashing() {
+        let mut c = config(Environment::Production, "https://x.example");
+        c.password_cost = PasswordCost::MinimalForTests;
+        let problems = c.production_problems(false);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("OWASP"));
+    }
+
+    #[test]
+    fn development_mode_runs_only_on_loopback_and_says_what_to_set_otherwise() {
+        let local: std::net::SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let public: std::net::SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(decide_environment(None, local, "http://127.0.0.1:3000"), Ok(Environment::Development));
+        assert_eq!(decide_environment(None, local, "http://localhost:3000"), Ok(Environment::Development));
+        assert_eq!(
+            decide_environment(Some("development"), "[::1]:80".parse().unwrap(), "http://[::1]"),
+            Ok(Environment::Development)
+        );
+        for (explicit, bind, url) in [
+            (None, public, "http://127.0.0.1:3000"),
+            (None, local, "https://attune.example"),
+            (Some("development"), public, "https://attune.example"),
+            (None, local, "http://localhost.evil.example"),
+            (None, local, "not a url"),
+        ] {
+            let err = decide_environment(explicit, bind, url).unwrap_err();
+            assert!(err.contains("ATTUNE_ENV=production"), "{err}");
+        }
+        assert_eq!(
+            decide_environment(Some("production"), public, "https://attune.example"),
+            Ok(Environment::Production)
+        );
+        assert!(decide_environment(Some("staging"), local, "http://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn proxy_hops_are_a_small_number_or_a_boolean() {
+        assert_eq!(parse_proxy_hops("false"), Ok(0));
+        assert_eq!(parse_proxy_hops("true"), Ok(1));
+        assert_eq!(parse_proxy_hops("2"), Ok(2));
+        assert!(parse_proxy_hops("-1").is_err());
+        assert!(parse_proxy_hops("300").is_err());
+        assert!(parse_proxy_hops("maybe").is_err());
+    }
+
+    #[test]
     fn environment_names_are_parsed_strictly() {
         assert_eq!(Environment::parse("Production").unwrap(), Environment::Production);
-        assert_eq!(Environment::parse("").unwrap(), Environment::Development);
         assert!(Environment::parse("staging").is_err());
     }
 

@@ -46,20 +46,35 @@ pub fn request_id() -> String {
         .unwrap_or_else(|| "none".to_owned())
 }
 
-/// The caller's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// app is configured to sit behind a trusted proxy.
+/// The caller's address: the socket peer, or, behind `proxy_hops` proxies of ours,
+/// the address the outermost of them saw (see `forwarded_client`).
 pub fn client_ip(state: &AppState) -> IpAddr {
     let parts = use_context::<http::request::Parts>();
-    let forwarded = parts.as_ref().filter(|_| state.config.trust_proxy).and_then(|p| {
-        p.headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    });
-    forwarded
-        .or_else(|| parts.and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    let peer = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let headers = parts.as_ref().map(|p| &p.headers);
+    forwarded_client(peer, headers, state.config.proxy_hops)
+}
+
+/// Each proxy appends the address it received the request from, so with `hops`
+/// proxies of ours the client is the `hops`-th entry from the right; entries further
+/// left were written by the client and prove nothing. A header with too few entries
+/// (or a bad one) did not pass through all our proxies: the socket peer is used.
+pub fn forwarded_client(peer: IpAddr, headers: Option<&http::HeaderMap>, hops: u8) -> IpAddr {
+    if hops == 0 {
+        return peer;
+    }
+    let Some(headers) = headers else { return peer };
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    entries.len().checked_sub(hops as usize).and_then(|i| entries[i].parse::<IpAddr>().ok()).unwrap_or(peer)
 }
 
 /// Logs an unexpected failure once, with its cause chain and the request id, and turns
@@ -92,5 +107,34 @@ impl From<sqlx::Error> for AppError {
 impl From<tower_sessions::session::Error> for AppError {
     fn from(e: tower_sessions::session::Error) -> Self {
         internal(&e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use std::net::IpAddr;
+
+    fn headers(values: &[&str]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_is_the_address_our_proxy_appended_not_what_the_client_wrote() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let spoofed = headers(&["1.2.3.4, 198.51.100.7"]);
+        assert_eq!(forwarded_client(peer, Some(&spoofed), 1), ip("198.51.100.7"));
+        assert_eq!(forwarded_client(peer, Some(&spoofed), 2), ip("1.2.3.4"));
+        assert_eq!(forwarded_client(peer, Some(&spoofed), 0), peer, "not trusted: the header is ignored");
+        assert_eq!(forwarded_client(peer, Some(&spoofed), 3), peer, "too few entries: not through all our proxies");
+        let split = headers(&["1.2.3.4", "198.51.100.7"]);
+        assert_eq!(forwarded_client(peer, Some(&split), 1), ip("198.51.100.7"), "repeated headers are one list");
+        assert_eq!(forwarded_client(peer, Some(&headers(&["garbage"])), 1), peer);
+        assert_eq!(forwarded_client(peer, None, 1), peer);
     }
 }

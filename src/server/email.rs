@@ -2,9 +2,11 @@
 //! transaction, and delivery by the background worker.
 
 use crate::server::config::{Config, Environment};
-use crate::server::jobs;
+use crate::server::jobs::{self, Job, JobError};
+use crate::server::state::AppState;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -13,7 +15,27 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Something that grants access (a sign-in link). The stored bodies hold only an
+    /// unguessable marker in its place; the value is put in at delivery and then
+    /// erased, so neither the database nor the admin panel can show it afterwards.
+    pub secret: Option<Secret>,
 }
+
+pub struct Secret {
+    marker: String,
+    value: String,
+    expires: jiff::Timestamp,
+}
+
+impl Secret {
+    pub fn new(value: String, expires: jiff::Timestamp) -> Self {
+        let marker = format!("[[secret-{}]]", crate::server::tokens::new_token());
+        Secret { marker, value, expires }
+    }
+}
+
+/// What the stored bodies say where a secret was, once it has been delivered or expired.
+pub const SECRET_REMOVED: &str = "[link removed after delivery]";
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -67,10 +89,11 @@ pub fn welcome(name: &str, code: &str, base_url: &str) -> Email {
         subject: "Welcome to Attune".to_owned(),
         text: format!("{}\n\nOpen your dashboard: {url}\n", lines.join("\n\n")),
         html: layout("Welcome to Attune", &lines, Some(("Open your dashboard", &url))),
+        secret: None,
     }
 }
 
-pub fn password_reset(name: &str, reset_url: &str, minutes: i64) -> Email {
+pub fn password_reset(name: &str, reset_url: Secret, minutes: i64) -> Email {
     let lines = vec![
         format!("Hello {name},"),
         format!(
@@ -78,11 +101,13 @@ pub fn password_reset(name: &str, reset_url: &str, minutes: i64) -> Email {
         ),
         "If it was not you, ignore this email: your password stays as it is.".to_owned(),
     ];
+    let link = reset_url.marker.as_str();
     Email {
         template: "password_reset",
         subject: "Reset your Attune password".to_owned(),
-        text: format!("{}\n\nReset your password: {reset_url}\n", lines.join("\n\n")),
-        html: layout("Reset your Attune password", &lines, Some(("Choose a new password", reset_url))),
+        text: format!("{}\n\nReset your password: {link}\n", lines.join("\n\n")),
+        html: layout("Reset your Attune password", &lines, Some(("Choose a new password", link))),
+        secret: Some(reset_url),
     }
 }
 
@@ -99,37 +124,104 @@ pub async fn enqueue(
     to: &str,
     email: &Email,
 ) -> Result<i64, sqlx::Error> {
+    let secret = email.secret.as_ref();
     let id = sqlx::query_scalar!(
-        "INSERT INTO email_outbox (user_id, to_address, template, subject, body_text, body_html)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO email_outbox (user_id, to_address, template, subject, body_text, body_html,
+                                   secret_marker, secret_value, secret_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         user_id,
         to,
         email.template,
         email.subject,
         email.text,
         email.html,
+        secret.map(|s| s.marker.as_str()),
+        secret.map(|s| s.value.as_str()),
+        secret.map(|s| crate::server::clock::to_db(s.expires)),
     )
     .fetch_one(&mut *conn)
     .await?;
-    jobs::enqueue(conn, jobs::DELIVER_EMAIL, serde_json::json!({ "outbox_id": id })).await?;
+    jobs::enqueue(conn, &DeliverEmail { outbox_id: id }).await?;
     Ok(id)
+}
+
+/// Sends one outbox row.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeliverEmail {
+    pub outbox_id: i64,
+}
+
+impl Job for DeliverEmail {
+    const NAME: &'static str = "deliver_email";
+
+    async fn run(self, state: &AppState) -> Result<(), JobError> {
+        deliver(state, self.outbox_id).await.map_err(|e| match e {
+            DeliveryError::Permanent(m) => JobError::Permanent(m),
+            other => JobError::Transient(other.to_string()),
+        })
+    }
+
+    async fn on_dead(self, state: &AppState) -> Result<(), JobError> {
+        Ok(mark_failed(&state.pool, self.outbox_id).await?)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
-    #[error("building the message: {0}")]
-    Build(String),
+    /// The message or the configuration can never be sent as it is: retrying is useless.
+    #[error("permanent: {0}")]
+    Permanent(String),
+    /// The server may accept it later (connection refused, 4xx reply).
     #[error("SMTP: {0}")]
-    Smtp(String),
+    Transient(String),
 }
 
-/// Sends one outbox row. Idempotent: a row already sent or held is left alone.
-pub async fn deliver(pool: &PgPool, config: &Config, outbox_id: i64) -> Result<(), DeliveryError> {
+impl DeliveryError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, DeliveryError::Permanent(_))
+    }
+}
+
+/// The bodies as they go out: the secret, if any, put back in place of its marker.
+fn reveal(text: &str, html: &str, secret: Option<(&str, &str)>) -> (String, String) {
+    match secret {
+        Some((marker, value)) => (text.replace(marker, value), html.replace(marker, &escape(value))),
+        None => (text.to_owned(), html.to_owned()),
+    }
+}
+
+/// Marks the row with its outcome and erases its secret in the same statement, so a
+/// delivered or abandoned email never keeps a usable link.
+async fn settle(pool: &PgPool, outbox_id: i64, status: &str, error: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE email_outbox SET status = $2,
+                sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
+                attempts = attempts + 1, last_error = $3,
+                body_text = CASE WHEN secret_marker IS NULL THEN body_text ELSE replace(body_text, secret_marker, $4) END,
+                body_html = CASE WHEN secret_marker IS NULL THEN body_html ELSE replace(body_html, secret_marker, $4) END,
+                secret_marker = NULL, secret_value = NULL, secret_expires_at = NULL
+         WHERE id = $1",
+        outbox_id,
+        status,
+        error,
+        SECRET_REMOVED
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Sends one outbox row. Idempotent: a row already sent, held or failed is left alone.
+pub async fn deliver(state: &AppState, outbox_id: i64) -> Result<(), DeliveryError> {
+    let (pool, config) = (&state.pool, &*state.config);
     let Some(row) = sqlx::query!(
-        "SELECT to_address, template, subject, body_text, body_html, status FROM email_outbox WHERE id = $1",
-        outbox_id
+        r#"SELECT to_address, template, subject, body_text, body_html, status, secret_marker,
+                  CASE WHEN secret_expires_at > $2 THEN secret_value END AS secret_value
+           FROM email_outbox WHERE id = $1"#,
+        outbox_id,
+        state.clock.now_db()
     )
     .fetch_optional(pool)
     .await?
@@ -137,43 +229,45 @@ pub async fn deliver(pool: &PgPool, config: &Config, outbox_id: i64) -> Result<(
         tracing::warn!(outbox_id, "outbox row vanished before delivery");
         return Ok(());
     };
-    if row.status == "sent" || row.status == "held" {
+    if row.status != "pending" {
         return Ok(());
     }
+    let secret = row.secret_marker.as_deref().zip(row.secret_value.as_deref());
+    if row.secret_marker.is_some() && secret.is_none() {
+        settle(pool, outbox_id, "failed", Some("its link expired before it could be sent")).await?;
+        return Err(DeliveryError::Permanent("the email's link expired before delivery".into()));
+    }
+    let (text, html) = reveal(&row.body_text, &row.body_html, secret);
     let Some(smtp) = &config.smtp_url else {
-        sqlx::query!("UPDATE email_outbox SET status = 'held', attempts = attempts + 1 WHERE id = $1", outbox_id)
-            .execute(pool)
-            .await?;
-        if config.env == Environment::Development && !holds_secret(&row.template) {
-            tracing::info!(outbox_id, to = %row.to_address, subject = %row.subject, body = %row.body_text, "email kept in the outbox (SMTP_URL is not set)");
-        } else if config.env == Environment::Development {
-            tracing::info!(outbox_id, to = %row.to_address, subject = %row.subject, link_email = %row.body_text, "email kept in the outbox (SMTP_URL is not set; development mode shows its link)");
+        if config.env == Environment::Development {
+            tracing::info!(outbox_id, to = %row.to_address, subject = %row.subject, body = %text, "email kept in the outbox (SMTP_URL is not set; development mode shows it here)");
         } else {
             tracing::info!(outbox_id, to = %row.to_address, subject = %row.subject, "email kept in the outbox (SMTP_URL is not set)");
         }
+        settle(pool, outbox_id, "held", None).await?;
         return Ok(());
     };
-    let from: Mailbox = config.mail_from.parse().map_err(|e| DeliveryError::Build(format!("MAIL_FROM: {e}")))?;
-    let to: Mailbox = row.to_address.parse().map_err(|e| DeliveryError::Build(format!("recipient: {e}")))?;
-    let message = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(row.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(row.body_text.clone(), row.body_html.clone()))
-        .map_err(|e| DeliveryError::Build(e.to_string()))?;
+    let message = build_message(config, &row.to_address, &row.subject, text, html);
+    let message = match message {
+        Ok(m) => m,
+        Err(e) => {
+            settle(pool, outbox_id, "failed", Some(&e.to_string())).await?;
+            return Err(e);
+        }
+    };
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp.expose())
-        .map_err(|e| DeliveryError::Smtp(format!("SMTP_URL is not usable: {e}")))?
+        .map_err(|e| DeliveryError::Permanent(format!("SMTP_URL is not usable: {e}")))?
         .build();
     match transport.send(message).await {
         Ok(_) => {
-            sqlx::query!(
-                "UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
-                outbox_id
-            )
-            .execute(pool)
-            .await?;
+            settle(pool, outbox_id, "sent", None).await?;
             tracing::info!(outbox_id, template = %row.template, "email sent");
             Ok(())
+        }
+        Err(e) if e.is_permanent() => {
+            let msg = format!("rejected by the SMTP server: {e}");
+            settle(pool, outbox_id, "failed", Some(&msg)).await?;
+            Err(DeliveryError::Permanent(msg))
         }
         Err(e) => {
             let msg = e.to_string();
@@ -184,17 +278,59 @@ pub async fn deliver(pool: &PgPool, config: &Config, outbox_id: i64) -> Result<(
             )
             .execute(pool)
             .await?;
-            Err(DeliveryError::Smtp(msg))
+            Err(DeliveryError::Transient(msg))
         }
     }
 }
 
+fn build_message(
+    config: &Config,
+    to: &str,
+    subject: &str,
+    text: String,
+    html: String,
+) -> Result<Message, DeliveryError> {
+    let from: Mailbox = config.mail_from.parse().map_err(|e| DeliveryError::Permanent(format!("MAIL_FROM: {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| DeliveryError::Permanent(format!("recipient: {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| DeliveryError::Permanent(e.to_string()))
+}
+
 /// Called when the delivery job has used up its retries.
 pub async fn mark_failed(pool: &PgPool, outbox_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE email_outbox SET status = 'failed' WHERE id = $1 AND status = 'pending'", outbox_id)
-        .execute(pool)
+    let pending = sqlx::query_scalar!("SELECT status = 'pending' AS \"p!\" FROM email_outbox WHERE id = $1", outbox_id)
+        .fetch_optional(pool)
         .await?;
+    if pending == Some(true) {
+        settle(pool, outbox_id, "failed", Some("gave up after the last retry")).await?;
+    }
     Ok(())
+}
+
+/// Erases secrets whose links have expired while their email waited, and deletes
+/// delivered emails older than `retention`. Returns (secrets erased, rows deleted).
+pub async fn purge(
+    pool: &PgPool,
+    now: time::OffsetDateTime,
+    retention: std::time::Duration,
+) -> Result<(u64, u64), sqlx::Error> {
+    let erased = sqlx::query!(
+        "UPDATE email_outbox SET secret_value = NULL WHERE secret_value IS NOT NULL AND secret_expires_at <= $1",
+        now
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let cutoff = now - time::Duration::seconds(retention.as_secs() as i64);
+    let deleted = sqlx::query!("DELETE FROM email_outbox WHERE status IN ('sent', 'held') AND created_at < $1", cutoff)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok((erased, deleted))
 }
 
 #[cfg(test)]
@@ -211,9 +347,13 @@ mod tests {
 
     #[test]
     fn reset_email_carries_the_link_in_both_parts() {
-        let e = password_reset("Ada", "https://a.example/reset-password?token=abc", 30);
-        assert!(e.text.contains("https://a.example/reset-password?token=abc"));
-        assert!(e.html.contains("https://a.example/reset-password?token=abc"));
+        let url = "https://a.example/reset-password?token=abc&x=1";
+        let e = password_reset("Ada", Secret::new(url.into(), jiff::Timestamp::UNIX_EPOCH), 30);
+        assert!(!e.text.contains(url) && !e.html.contains("token=abc"), "stored bodies never hold the link");
+        let secret = e.secret.as_ref().unwrap();
+        let (text, html) = reveal(&e.text, &e.html, Some((&secret.marker, &secret.value)));
+        assert!(text.contains(url));
+        assert!(html.contains("https://a.example/reset-password?token=abc&amp;x=1"));
         assert!(e.text.contains("30 minutes"));
         assert!(holds_secret(e.template));
     }

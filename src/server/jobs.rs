@@ -1,168 +1,88 @@
-//! A job queue in Postgres. Jobs are inserted in the same transaction as the write that
-//! causes them; workers claim them with `FOR UPDATE SKIP LOCKED`, so any number of
-//! `attune serve` / `attune worker` processes can share the queue. Failures retry with
-//! exponential backoff; a job that runs out of attempts is kept as `dead` and shown in
-//! the admin panel.
+//! Background jobs: each kind is a type with a name and a serde payload. Jobs are
+//! inserted in the caller's transaction, so they exist exactly when the change that
+//! caused them commits. The runner (`server::worker`) knows kinds only through the
+//! registry it is given; nothing here matches on names.
 
-use crate::server::email;
-use crate::server::state::AppState;
+use crate::server::clock::to_db;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::PgConnection;
+use std::future::Future;
 use std::time::Duration;
-use tokio::sync::watch;
 
-pub const DELIVER_EMAIL: &str = "deliver_email";
+/// A failure, classified by whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Worth retrying later (a server was unreachable, a lock timed out).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot help (the payload is invalid, the recipient was refused): the job
+    /// is dead at once.
+    #[error("{0}")]
+    Permanent(String),
+}
 
-/// A running job whose worker vanished is taken again after this long.
-const LEASE_SECS: f64 = 300.0;
+impl From<sqlx::Error> for JobError {
+    fn from(e: sqlx::Error) -> Self {
+        JobError::Transient(format!("database: {e}"))
+    }
+}
+
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Stored in the `kind` column: renaming one strands the queued jobs of that kind.
+    const NAME: &'static str;
+    const MAX_ATTEMPTS: i32 = 8;
+
+    fn run(self, state: &crate::server::state::AppState) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Called once when the job is given up for good.
+    fn on_dead(self, _state: &crate::server::state::AppState) -> impl Future<Output = Result<(), JobError>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// When and how often a job may be queued.
+#[derive(Debug, Clone, Default)]
+pub struct Enqueue {
+    /// Not before this instant (default: now).
+    pub run_at: Option<jiff::Timestamp>,
+    /// At most one job of this kind with this key is ever queued (a webhook event id, a
+    /// reminder per booking); a repeat is silently dropped.
+    pub dedup_key: Option<String>,
+}
+
+/// Queues `job` to run now.
+pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> Result<Option<i64>, sqlx::Error> {
+    enqueue_with(conn, job, Enqueue::default()).await
+}
+
+/// Queues `job` as `options` say. Returns the job id, or `None` when its dedup key was
+/// already taken.
+pub async fn enqueue_with<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    options: Enqueue,
+) -> Result<Option<i64>, sqlx::Error> {
+    let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query_scalar!(
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, dedup_key)
+         VALUES ($1, $2, $3, coalesce($4, now()), $5)
+         ON CONFLICT (kind, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+         RETURNING id",
+        J::NAME,
+        payload,
+        J::MAX_ATTEMPTS,
+        options.run_at.map(to_db),
+        options.dedup_key,
+    )
+    .fetch_optional(conn)
+    .await
+}
 
 /// Delay before retry number `attempts` (1-based): 10 s, 20 s, 40 s, … capped at 1 h.
 pub fn retry_delay(attempts: i32) -> Duration {
     let exp = attempts.clamp(1, 20) as u32 - 1;
     Duration::from_secs((10u64 << exp.min(16)).min(3600))
-}
-
-pub async fn enqueue(conn: &mut PgConnection, kind: &str, payload: serde_json::Value) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!("INSERT INTO jobs (kind, payload) VALUES ($1, $2) RETURNING id", kind, payload)
-        .fetch_one(conn)
-        .await
-}
-
-struct Claimed {
-    id: i64,
-    kind: String,
-    payload: serde_json::Value,
-    attempts: i32,
-    max_attempts: i32,
-}
-
-async fn claim(state: &AppState) -> Result<Option<Claimed>, sqlx::Error> {
-    sqlx::query_as!(
-        Claimed,
-        r#"
-        UPDATE jobs SET status = 'running', locked_at = now(), attempts = attempts + 1
-        WHERE id = (
-            SELECT id FROM jobs
-            WHERE attempts < max_attempts
-              AND ((status = 'queued' AND run_at <= now())
-                OR (status = 'running' AND locked_at < now() - make_interval(secs => $1)))
-            ORDER BY run_at
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-        )
-        RETURNING id, kind, payload, attempts, max_attempts
-        "#,
-        LEASE_SECS
-    )
-    .fetch_optional(&state.pool)
-    .await
-}
-
-async fn run(state: &AppState, job: &Claimed) -> Result<(), String> {
-    match job.kind.as_str() {
-        DELIVER_EMAIL => {
-            let id = job.payload["outbox_id"].as_i64().ok_or("payload has no outbox_id")?;
-            email::deliver(&state.pool, &state.config, id).await.map_err(|e| e.to_string())
-        }
-        other => Err(format!("no handler for job kind `{other}`")),
-    }
-}
-
-async fn on_dead(state: &AppState, job: &Claimed) -> Result<(), sqlx::Error> {
-    if job.kind == DELIVER_EMAIL
-        && let Some(id) = job.payload["outbox_id"].as_i64()
-    {
-        email::mark_failed(&state.pool, id).await?;
-    }
-    Ok(())
-}
-
-/// Claims and runs one job. Returns whether there was one.
-pub async fn run_one(state: &AppState) -> Result<bool, sqlx::Error> {
-    let Some(job) = claim(state).await? else { return Ok(false) };
-    match run(state, &job).await {
-        Ok(()) => {
-            sqlx::query!("UPDATE jobs SET status = 'done', finished_at = now(), locked_at = NULL, last_error = NULL WHERE id = $1", job.id)
-                .execute(&state.pool)
-                .await?;
-            state.metrics.jobs.with_label_values(&[job.kind.as_str(), "done"]).inc();
-        }
-        Err(error) if job.attempts >= job.max_attempts => {
-            tracing::error!(job_id = job.id, kind = %job.kind, attempts = job.attempts, %error, "job is dead after its last attempt");
-            sqlx::query!(
-                "UPDATE jobs SET status = 'dead', finished_at = now(), locked_at = NULL, last_error = $2 WHERE id = $1",
-                job.id,
-                error
-            )
-            .execute(&state.pool)
-            .await?;
-            on_dead(state, &job).await?;
-            state.metrics.jobs.with_label_values(&[job.kind.as_str(), "dead"]).inc();
-        }
-        Err(error) => {
-            let delay = retry_delay(job.attempts).as_secs_f64();
-            tracing::warn!(job_id = job.id, kind = %job.kind, attempts = job.attempts, retry_in_secs = delay, %error, "job failed; will retry");
-            sqlx::query!(
-                "UPDATE jobs SET status = 'queued', locked_at = NULL, last_error = $2, run_at = now() + make_interval(secs => $3) WHERE id = $1",
-                job.id,
-                error,
-                delay
-            )
-            .execute(&state.pool)
-            .await?;
-            state.metrics.jobs.with_label_values(&[job.kind.as_str(), "retry"]).inc();
-        }
-    }
-    Ok(true)
-}
-
-/// A job whose worker died during its last allowed attempt can never be claimed again:
-/// it is dead, and kept as such for the admin panel.
-async fn bury_abandoned(state: &AppState) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE jobs SET status = 'dead', finished_at = now(), locked_at = NULL,
-                last_error = coalesce(last_error, 'worker stopped during the last attempt')
-         WHERE status = 'running' AND attempts >= max_attempts AND locked_at < now() - make_interval(secs => $1)",
-        LEASE_SECS
-    )
-    .execute(&state.pool)
-    .await?;
-    Ok(())
-}
-
-/// Runs jobs until `shutdown` flips to true, polling every second when idle, and
-/// doing housekeeping (old rate-limit windows) hourly.
-pub async fn work(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    tracing::info!("job worker started");
-    let mut last_housekeeping = std::time::Instant::now() - Duration::from_secs(3600);
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        if last_housekeeping.elapsed() >= Duration::from_secs(3600) {
-            last_housekeeping = std::time::Instant::now();
-            if let Err(e) = bury_abandoned(&state).await {
-                tracing::warn!(error = %e, "burying abandoned jobs failed");
-            }
-            match crate::server::rate_limit::purge_old(&state.pool).await {
-                Ok(n) => tracing::debug!(removed = n, "old rate-limit windows purged"),
-                Err(e) => tracing::warn!(error = %e, "purging rate-limit windows failed"),
-            }
-        }
-        let busy = match run_one(&state).await {
-            Ok(busy) => busy,
-            Err(e) => {
-                tracing::error!(error = %e, "job queue unavailable");
-                false
-            }
-        };
-        if !busy {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-    }
-    tracing::info!("job worker stopped");
 }
 
 #[cfg(test)]

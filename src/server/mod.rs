@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod demo;
@@ -17,10 +18,12 @@ pub mod sessions;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
+pub mod worker;
 
-/// Formats a database timestamp for the wire (RFC 3339, UTC), as every DTO carries it.
+/// Formats a database timestamp for the wire (RFC 3339, UTC, whole seconds: what
+/// pages show and what `<time datetime>` accepts).
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    clock::from_db(t).round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
 }
 
 /// Runs the database migrations embedded in the binary.

@@ -1,4 +1,5 @@
 use crate::domain::types::HomeStats;
+use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::metrics::Metrics;
 use axum::extract::FromRef;
@@ -14,13 +15,24 @@ use tokio::sync::Mutex;
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
+    pub clock: Clock,
     pub metrics: Metrics,
     pub stats_cache: Arc<Mutex<Option<(Instant, HomeStats)>>>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState { pool, config: Arc::new(config), metrics: Metrics::new(), stats_cache: Arc::new(Mutex::new(None)) }
+        Self::with_clock(pool, config, Clock::system())
+    }
+
+    pub fn with_clock(pool: PgPool, config: Config, clock: Clock) -> Self {
+        AppState {
+            pool,
+            config: Arc::new(config),
+            clock,
+            metrics: Metrics::new(),
+            stats_cache: Arc::new(Mutex::new(None)),
+        }
     }
 }
 

@@ -1,16 +1,13 @@
 //! Accounts and sessions through HTTP on a spawned app with its own database.
 
-mod common;
-
+use crate::helpers::*;
 use attune::domain::Role;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::PgPool;
 
-#[sqlx::test]
-async fn signing_up_logs_in_and_logging_out_ends_the_session(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn signing_up_logs_in_and_logging_out_ends_the_session() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     assert_eq!(b.me().await, json!(null));
 
@@ -32,9 +29,9 @@ async fn signing_up_logs_in_and_logging_out_ends_the_session(pool: PgPool) {
     assert_eq!(b.me().await["email"], "ada@example.com");
 }
 
-#[sqlx::test]
-async fn user_codes_come_from_a_sequence_starting_at_u100000(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn user_codes_come_from_a_sequence_starting_at_u100000() {
+    let app = spawn_app().await;
     let mut a = Browser::new(&app);
     a.sign_up("First", "first@example.com", PASSWORD).await;
     let mut b = Browser::new(&app);
@@ -45,9 +42,9 @@ async fn user_codes_come_from_a_sequence_starting_at_u100000(pool: PgPool) {
     assert_eq!(second, 100_001);
 }
 
-#[sqlx::test]
-async fn the_session_id_changes_at_login_and_the_old_id_is_dead(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn the_session_id_changes_at_login_and_the_old_id_is_dead() {
+    let app = spawn_app().await;
     let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
     let first = b.cookie.clone().expect("session cookie after login");
     b.log_in("sam@example.com", PASSWORD).await;
@@ -65,9 +62,9 @@ async fn the_session_id_changes_at_login_and_the_old_id_is_dead(pool: PgPool) {
     assert_eq!(after_logout.me().await, json!(null), "a logged-out session id must not work");
 }
 
-#[sqlx::test]
-async fn the_session_cookie_is_http_only_and_same_site_lax(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_lax() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     let res = b.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let set_cookie = res
@@ -82,9 +79,9 @@ async fn the_session_cookie_is_http_only_and_same_site_lax(pool: PgPool) {
     assert!(!set_cookie.contains("Secure"), "plain-http development must not set Secure: {set_cookie}");
 }
 
-#[sqlx::test]
-async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
     let mut b = Browser::new(&app);
     let (s1, e1) = error_of(b.log_in("sam@example.com", "not the password").await).await;
@@ -95,9 +92,9 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: PgPool)
     assert!(b.cookie.is_none());
 }
 
-#[sqlx::test]
-async fn duplicate_email_gets_its_own_message_and_writes_nothing(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn duplicate_email_gets_its_own_message_and_writes_nothing() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let users = count(&app.pool, "users").await;
@@ -112,9 +109,9 @@ async fn duplicate_email_gets_its_own_message_and_writes_nothing(pool: PgPool) {
     assert!(other.cookie.is_none(), "a failed sign-up must not sign anyone in");
 }
 
-#[sqlx::test]
-async fn each_bad_sign_up_field_gets_a_specific_message_and_writes_nothing(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn each_bad_sign_up_field_gets_a_specific_message_and_writes_nothing() {
+    let app = spawn_app().await;
     let long_name = "n".repeat(101);
     let long_email = format!("{}@example.com", "e".repeat(250));
     let cases: [(&str, &str, &str, &str, &str); 6] = [
@@ -138,9 +135,9 @@ async fn each_bad_sign_up_field_gets_a_specific_message_and_writes_nothing(pool:
     assert_eq!(count(&app.pool, "jobs").await, 0);
 }
 
-#[sqlx::test]
-async fn oversize_request_bodies_are_refused(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn oversize_request_bodies_are_refused() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     let huge = "x".repeat(attune::server::http::BODY_LIMIT + 1);
     let res = b.sign_up(&huge, "ada@example.com", PASSWORD).await;
@@ -148,9 +145,9 @@ async fn oversize_request_bodies_are_refused(pool: PgPool) {
     assert_eq!(count(&app.pool, "users").await, 0);
 }
 
-#[sqlx::test]
-async fn the_welcome_email_is_written_with_the_user_in_one_transaction(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn the_welcome_email_is_written_with_the_user_in_one_transaction() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let row: (String, String, String) = sqlx::query_as(
@@ -177,9 +174,9 @@ async fn the_welcome_email_is_written_with_the_user_in_one_transaction(pool: PgP
     assert_eq!(count(&app.pool, "users").await, 1, "the user row must roll back with its email");
 }
 
-#[sqlx::test]
-async fn a_cross_origin_post_is_refused_and_changes_nothing(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn a_cross_origin_post_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     let form = [("name", "Eve"), ("email", "eve@example.com"), ("password", PASSWORD)];
     let res = b.call_with("auth/signup", &form, &[("origin", "https://evil.example")]).await;
@@ -191,9 +188,9 @@ async fn a_cross_origin_post_is_refused_and_changes_nothing(pool: PgPool) {
     assert_eq!(count(&app.pool, "users").await, 0);
 }
 
-#[sqlx::test]
-async fn anonymous_callers_get_401_and_customers_get_403_from_admin_functions(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn anonymous_callers_get_401_and_customers_get_403_from_admin_functions() {
+    let app = spawn_app().await;
     let mut anon = Browser::new(&app);
     let (status, err) = error_of(anon.call("admin/users", &[("query", ""), ("page", "0")]).await).await;
     assert_eq!((status, err), (StatusCode::UNAUTHORIZED, json!("Unauthenticated")));
@@ -212,9 +209,9 @@ async fn anonymous_callers_get_401_and_customers_get_403_from_admin_functions(po
     assert_eq!(res.status(), StatusCode::OK, "customers may read their own profile");
 }
 
-#[sqlx::test]
-async fn protected_pages_redirect_visitors_to_login_with_a_return_path(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn protected_pages_redirect_visitors_to_login_with_a_return_path() {
+    let app = spawn_app().await;
     let b = Browser::new(&app);
     for (path, next) in
         [("/dashboard", "/dashboard"), ("/admin?q=a b", "/admin%3Fq%3Da%2520b"), ("/practitioner", "/practitioner")]
@@ -227,30 +224,137 @@ async fn protected_pages_redirect_visitors_to_login_with_a_return_path(pool: PgP
     }
 }
 
-#[sqlx::test]
-async fn login_is_rate_limited_per_account_with_retry_after(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    let mut b = Browser::new(&app);
-    for _ in 0..attune::server::rate_limit::LOGIN_PER_ACCOUNT.max {
-        assert_eq!(b.log_in("sam@example.com", "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+/// Logs in as a browser behind our one proxy would, from `client` (which also writes a
+/// made-up address of its own at the left of `X-Forwarded-For`).
+async fn log_in_from(b: &mut Browser<'_>, client: &str, email: &str, password: &str) -> reqwest::Response {
+    let spoofed = format!("10.9.{}.{}", rand_octet(), rand_octet());
+    let forwarded = format!("{spoofed}, {client}");
+    let origin = b.app.base.clone();
+    b.call_with(
+        "auth/login",
+        &[("email", email), ("password", password)],
+        &[("origin", origin.as_str()), ("x-forwarded-for", forwarded.as_str())],
+    )
+    .await
+}
+
+fn rand_octet() -> u8 {
+    uuid::Uuid::new_v4().as_bytes()[0]
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_limited_per_account_and_address_but_the_owner_elsewhere_gets_in() {
+    let app = spawn_app_with(|c| c.proxy_hops = 1).await;
+    let owner = app.user(Role::Customer).await;
+    let mut attacker = Browser::new(&app);
+    let limit = attune::server::rate_limit::LOGIN_FAILURES_PER_ACCOUNT_AND_IP.max;
+    for _ in 0..limit {
+        let res = log_in_from(&mut attacker, "198.51.100.7", &owner.email, "wrong password!").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = b.log_in("sam@example.com", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = log_in_from(&mut attacker, "198.51.100.7", &owner.email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "changing the spoofed address does not help");
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     let (_, err) = error_of(res).await;
     assert!(err["RateLimited"]["retry_after_secs"].as_u64().is_some());
-    assert!(b.cookie.is_none(), "a rate-limited login must not sign in, even with the right password");
+    assert!(attacker.cookie.is_none(), "a rate-limited login must not sign in, even with the right password");
 
-    // Another account from the same address is not affected by this account's limit.
-    create_user(&app, "kim@example.com", PASSWORD, Role::Customer).await;
-    assert_eq!(b.log_in("kim@example.com", PASSWORD).await.status(), StatusCode::OK);
+    let mut owner_browser = Browser::new(&app);
+    let res = log_in_from(&mut owner_browser, "203.0.113.20", &owner.email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the owner, elsewhere, is not locked out by a stranger");
+
+    app.advance(std::time::Duration::from_secs(15 * 60));
+    let res = log_in_from(&mut attacker, "198.51.100.7", &owner.email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the window passes");
 }
 
-#[sqlx::test]
-async fn sign_out_everywhere_ends_other_sessions_but_keeps_this_one(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn only_failures_count_and_a_success_clears_them() {
+    let app = spawn_app_with(|c| c.proxy_hops = 1).await;
+    let user = app.user(Role::Customer).await;
+    let mut b = Browser::new(&app);
+    for _ in 0..20 {
+        let res = log_in_from(&mut b, "198.51.100.7", &user.email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "successful logins are never limited");
+    }
+    let limit = attune::server::rate_limit::LOGIN_FAILURES_PER_ACCOUNT_AND_IP.max;
+    for round in 0..3 {
+        for _ in 0..limit - 1 {
+            let res = log_in_from(&mut b, "198.51.100.7", &user.email, "wrong password!").await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "round {round}");
+        }
+        let res = log_in_from(&mut b, "198.51.100.7", &user.email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "a success wipes the failures before it (round {round})");
+    }
+}
+
+#[tokio::test]
+async fn guessing_from_many_addresses_meets_the_account_limit_but_not_at_the_owners_usual_address() {
+    let app = spawn_app_with(|c| c.proxy_hops = 1).await;
+    let owner = app.user(Role::Customer).await;
+    let mut home = Browser::new(&app);
+    assert_eq!(log_in_from(&mut home, "203.0.113.20", &owner.email, PASSWORD).await.status(), StatusCode::OK);
+
+    let mut attacker = Browser::new(&app);
+    let per_pair = attune::server::rate_limit::LOGIN_FAILURES_PER_ACCOUNT_AND_IP.max;
+    let per_account = attune::server::rate_limit::LOGIN_FAILURES_PER_ACCOUNT.max;
+    for i in 0..per_account {
+        let ip = format!("198.51.{}.{}", i / per_pair, i % per_pair + 1);
+        let res = log_in_from(&mut attacker, &ip, &owner.email, "wrong password!").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = log_in_from(&mut attacker, "192.0.2.99", &owner.email, "wrong password!").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "a new address meets the per-account limit");
+    let mut again = Browser::new(&app);
+    let res = log_in_from(&mut again, "203.0.113.20", &owner.email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the owner's usual address is exempt");
+}
+
+#[tokio::test]
+async fn rate_limit_keys_are_hashed_so_no_typed_value_reaches_the_table() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let long = format!("{}@example.com", "x".repeat(5000));
+    let res = b.log_in(&long, "wrong password!").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT bucket FROM rate_limit_counters").fetch_all(&app.pool).await.unwrap();
+    assert!(!keys.is_empty());
+    for key in keys {
+        assert!(key.len() < 100 && !key.contains("xxxx") && !key.contains("example.com"), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_next_parameter_never_leads_off_the_site() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await;
+    let long = format!("/{}", "a".repeat(5000));
+    for next in [
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\r\n/x",
+        "https:evil.example",
+        "\\evil",
+        long.as_str(),
+    ] {
+        let mut b = Browser::new(&app);
+        let res = b.call("auth/login", &[("email", &user.email), ("password", PASSWORD), ("next", next)]).await;
+        assert_eq!(res.status(), StatusCode::OK, "{next:?}");
+        assert_eq!(res.headers()["location"], "/dashboard", "{next:?}");
+    }
+    let mut b = Browser::new(&app);
+    let res = b
+        .call("auth/login", &[("email", &user.email), ("password", PASSWORD), ("next", "/dashboard?tab=security")])
+        .await;
+    assert_eq!(res.headers()["location"], "/dashboard?tab=security");
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_other_sessions_but_keeps_this_one() {
+    let app = spawn_app().await;
     let mut laptop = signed_in(&app, "sam@example.com", Role::Customer).await;
     let mut phone = Browser::new(&app);
     phone.log_in("sam@example.com", PASSWORD).await;
@@ -260,9 +364,9 @@ async fn sign_out_everywhere_ends_other_sessions_but_keeps_this_one(pool: PgPool
     assert_eq!(phone.me().await, json!(null));
 }
 
-#[sqlx::test]
-async fn changing_the_password_checks_the_current_one_and_ends_other_sessions(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn changing_the_password_checks_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
     let mut laptop = signed_in(&app, "sam@example.com", Role::Customer).await;
     let mut phone = Browser::new(&app);
     phone.log_in("sam@example.com", PASSWORD).await;
@@ -288,9 +392,9 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sessions(po
     assert_eq!(fresh.log_in("sam@example.com", new).await.status(), StatusCode::OK);
 }
 
-#[sqlx::test]
-async fn profiles_are_validated_and_saved(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn profiles_are_validated_and_saved() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let (status, err) = error_of(
@@ -321,9 +425,9 @@ async fn profiles_are_validated_and_saved(pool: PgPool) {
     assert_eq!(profile["time_zone"], "Europe/London");
 }
 
-#[sqlx::test]
-async fn a_plain_form_post_redirects_back_with_the_error_or_onward_on_success(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn a_plain_form_post_redirects_back_with_the_error_or_onward_on_success() {
+    let app = spawn_app().await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
     let mut b = Browser::new(&app);
     let referer = format!("{}/login", app.base);
@@ -354,9 +458,9 @@ async fn a_plain_form_post_redirects_back_with_the_error_or_onward_on_success(po
     assert_eq!(res.headers()["location"], "/dashboard", "foreign return paths are ignored");
 }
 
-#[sqlx::test]
-async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions() {
+    let app = spawn_app().await;
     create_user(&app, "boss@example.com", PASSWORD, Role::Admin).await;
     create_user(&app, "pat@example.com", PASSWORD, Role::Customer).await;
     let mut admin = Browser::new(&app);
@@ -392,23 +496,60 @@ async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions(pool
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "admins cannot demote themselves");
 }
 
-#[sqlx::test]
-async fn an_idle_session_expires(pool: PgPool) {
-    let app = spawn_app_with(pool, |c| c.session_idle = std::time::Duration::from_secs(1)).await;
-    let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
-    assert_eq!(b.me().await["email"], "sam@example.com");
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_app_with(|c| c.session_idle = std::time::Duration::from_secs(3600)).await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    assert_eq!(b.me().await["email"], user.email.as_str());
+    app.advance(std::time::Duration::from_secs(3599));
+    assert_eq!(b.me().await["email"], user.email.as_str(), "still in a second before the idle limit");
+    app.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(b.me().await, json!(null), "an hour without a request ends it");
+}
+
+#[tokio::test]
+async fn activity_keeps_a_session_alive_past_the_idle_limit_counted_from_login() {
+    let app = spawn_app_with(|c| c.session_idle = std::time::Duration::from_secs(3600)).await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    for _ in 0..6 {
+        app.advance(std::time::Duration::from_secs(40 * 60));
+        assert_eq!(b.me().await["email"], user.email.as_str(), "a request every 40 minutes keeps it alive");
+    }
+    // Four hours after login, an hour of silence still ends it.
+    app.advance(std::time::Duration::from_secs(3600));
     assert_eq!(b.me().await, json!(null));
 }
 
-#[sqlx::test]
-async fn a_session_ends_at_its_absolute_lifetime_however_active(pool: PgPool) {
-    let app = spawn_app_with(pool, |c| c.session_absolute = std::time::Duration::from_secs(2)).await;
-    let mut b = signed_in(&app, "sam@example.com", Role::Customer).await;
-    for _ in 0..3 {
-        assert_eq!(b.me().await["email"], "sam@example.com");
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+#[tokio::test]
+async fn the_idle_refresh_writes_the_session_row_only_now_and_then() {
+    let app = spawn_app_with(|c| c.session_idle = std::time::Duration::from_secs(3600)).await;
+    let (mut b, _) = app.browser_as(Role::Customer).await;
+    let data = || async {
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT data FROM tower_sessions.session").fetch_one(&app.pool).await.unwrap()
+    };
+    let at_login = data().await;
+    for _ in 0..5 {
+        app.advance(std::time::Duration::from_secs(60));
+        b.me().await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_eq!(data().await, at_login, "requests within a tenth of the idle limit write nothing");
+    app.advance(std::time::Duration::from_secs(60));
+    b.me().await;
+    assert_ne!(data().await, at_login, "after six minutes the last-seen time is written");
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active() {
+    let app = spawn_app_with(|c| {
+        c.session_idle = std::time::Duration::from_secs(3600);
+        c.session_absolute = std::time::Duration::from_secs(4 * 3600);
+    })
+    .await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    for _ in 0..7 {
+        app.advance(std::time::Duration::from_secs(30 * 60));
+        assert_eq!(b.me().await["email"], user.email.as_str());
+    }
+    app.advance(std::time::Duration::from_secs(30 * 60));
     assert_eq!(b.me().await, json!(null), "activity must not extend the absolute lifetime");
 }

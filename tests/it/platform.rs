@@ -1,27 +1,27 @@
 //! Password reset, the job queue and outbox, statistics and the operational endpoints.
 
-mod common;
-
+use crate::helpers::*;
 use attune::domain::Role;
-use common::*;
+use attune::server::jobs::{Enqueue, Job, JobError, enqueue, enqueue_with};
+use attune::server::worker::{Registry, queue_due, run_one};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-async fn reset_token_from_outbox(pool: &PgPool) -> String {
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1",
+/// The token of the newest reset link, read where it waits for delivery.
+pub async fn reset_token_from_outbox(pool: &PgPool) -> String {
+    let link: String = sqlx::query_scalar(
+        "SELECT secret_value FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1",
     )
     .fetch_one(pool)
     .await
     .unwrap();
-    let start = body.find("token=").expect("reset link in the email") + "token=".len();
-    body[start..].split_whitespace().next().unwrap().to_owned()
+    link.split_once("token=").expect("reset link in the email").1.to_owned()
 }
 
-#[sqlx::test]
-async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn a_reset_link_works_once_and_ends_every_session() {
+    let app = spawn_app().await;
     let mut old = signed_in(&app, "sam@example.com", Role::Customer).await;
 
     let mut b = Browser::new(&app);
@@ -47,9 +47,9 @@ async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     assert_eq!(b.log_in("sam@example.com", new).await.status(), StatusCode::OK);
 }
 
-#[sqlx::test]
-async fn an_expired_reset_link_is_refused(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn an_expired_reset_link_is_refused() {
+    let app = spawn_app().await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
     let mut b = Browser::new(&app);
     b.call("auth/forgot", &[("email", "sam@example.com")]).await;
@@ -61,19 +61,24 @@ async fn an_expired_reset_link_is_refused(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(minutes.round(), 30.0);
-    sqlx::query("UPDATE password_reset_tokens SET created_at = now() - interval '31 minutes', expires_at = now() - interval '1 minute'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.advance(std::time::Duration::from_secs(29 * 60));
+    let early = app.state.clock.now();
+    assert!(
+        early
+            < attune::server::clock::from_db(
+                sqlx::query_scalar("SELECT expires_at FROM password_reset_tokens").fetch_one(&app.pool).await.unwrap()
+            )
+    );
+    app.advance(std::time::Duration::from_secs(60));
     let (status, err) =
         error_of(b.call("auth/reset", &[("token", &token), ("password", "brand new passphrase")]).await).await;
     assert_eq!((status, err), (StatusCode::GONE, json!("ResetLinkInvalid")));
     assert_eq!(b.log_in("sam@example.com", PASSWORD).await.status(), StatusCode::OK, "the password is unchanged");
 }
 
-#[sqlx::test]
-async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account() {
+    let app = spawn_app().await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
     let outbox = count(&app.pool, "email_outbox").await;
     let mut b = Browser::new(&app);
@@ -86,57 +91,182 @@ async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account(pool: PgPoo
     assert_eq!((status, err["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("email")));
 }
 
-#[sqlx::test]
-async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     b.sign_up("Ada", "ada@example.com", PASSWORD).await;
-    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
-    assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "the queue is empty");
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(app.run_jobs().await, 0, "the queue is empty");
     let (status, attempts): (String, i32) =
         sqlx::query_as("SELECT status, attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("held", 1));
     let job: String = sqlx::query_scalar("SELECT status FROM jobs").fetch_one(&app.pool).await.unwrap();
     assert_eq!(job, "done");
     // Running the delivery again must not send or count twice.
-    attune::server::email::deliver(&app.pool, &app.state.config, 1).await.unwrap();
+    attune::server::email::deliver(&app.state, 1).await.unwrap();
     let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM email_outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!(attempts, 1);
 }
 
-#[sqlx::test]
-async fn failing_jobs_retry_with_backoff_then_die_and_show_in_the_admin_panel(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    sqlx::query("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('no_such_kind', '{}', 2)")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+/// Fails transiently until the clock passes `until` (unix seconds), then succeeds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Flaky {
+    permanent: bool,
+}
+
+impl Job for Flaky {
+    const NAME: &'static str = "flaky";
+    const MAX_ATTEMPTS: i32 = 2;
+
+    async fn run(self, _state: &attune::server::state::AppState) -> Result<(), JobError> {
+        if self.permanent {
+            Err(JobError::Permanent("this can never work".into()))
+        } else {
+            Err(JobError::Transient("the far side is down".into()))
+        }
+    }
+}
+
+async fn queue_flaky(app: &TestApp, permanent: bool) {
+    let mut conn = app.pool.acquire().await.unwrap();
+    enqueue(&mut conn, &Flaky { permanent }).await.unwrap();
+}
+
+#[tokio::test]
+async fn failing_jobs_retry_with_backoff_then_die_and_show_in_the_admin_panel() {
+    let app = spawn_app().await;
+    app.expect_failed_jobs();
+    let registry = Registry::default().register::<Flaky>();
+    queue_flaky(&app, false).await;
+    assert!(run_one(&app.state, &registry).await.unwrap());
     let (status, attempts, delay): (String, i32, f64) =
-        sqlx::query_as("SELECT status, attempts, extract(epoch FROM run_at - now())::float8 FROM jobs")
+        sqlx::query_as("SELECT status, attempts, extract(epoch FROM run_at - $1)::float8 FROM jobs")
+            .bind(app.state.clock.now_db())
             .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1));
-    assert!((5.0..=10.5).contains(&delay), "first retry after ~10 s, got {delay}");
-    assert!(!attune::server::jobs::run_one(&app.state).await.unwrap(), "not before its retry time");
+    assert!((9.0..=10.5).contains(&delay), "first retry after ~10 s, got {delay}");
+    assert!(!run_one(&app.state, &registry).await.unwrap(), "not before its retry time");
 
-    sqlx::query("UPDATE jobs SET run_at = now()").execute(&app.pool).await.unwrap();
-    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    app.advance(std::time::Duration::from_secs(11));
+    assert!(run_one(&app.state, &registry).await.unwrap());
     let (status, error): (String, String) =
         sqlx::query_as("SELECT status, last_error FROM jobs").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(status, "dead");
-    assert!(error.contains("no handler"), "{error}");
+    assert_eq!(status, "dead", "its last attempt failed");
+    assert!(error.contains("far side is down"), "{error}");
 
     let mut admin = signed_in(&app, "boss@example.com", Role::Admin).await;
     let jobs: serde_json::Value = admin.call("admin/jobs", &[]).await.json().await.unwrap();
     assert_eq!(jobs[0]["status"], "dead");
-    assert_eq!(jobs[0]["kind"], "no_such_kind");
+    assert_eq!(jobs[0]["kind"], "flaky");
 }
 
-#[sqlx::test]
-async fn two_workers_never_claim_the_same_job(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn a_permanent_failure_or_an_unknown_kind_is_dead_at_once() {
+    let app = spawn_app().await;
+    app.expect_failed_jobs();
+    let registry = Registry::default().register::<Flaky>();
+    queue_flaky(&app, true).await;
+    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('no_such_kind', '{}')").execute(&app.pool).await.unwrap();
+    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('flaky', '{\"wrong\": 1}')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    while run_one(&app.state, &registry).await.unwrap() {}
+    let jobs: Vec<(String, String, i32, String)> =
+        sqlx::query_as("SELECT kind, status, attempts, last_error FROM jobs ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(jobs.len(), 3);
+    for (kind, status, attempts, _) in &jobs {
+        assert_eq!((status.as_str(), *attempts), ("dead", 1), "{kind}");
+    }
+    assert!(jobs[0].3.contains("can never work"));
+    assert!(jobs[1].3.contains("no handler"));
+    assert!(jobs[2].3.contains("payload does not fit flaky"), "{}", jobs[2].3);
+}
+
+#[tokio::test]
+async fn a_dedup_key_queues_a_job_once_and_run_at_delays_it() {
+    let app = spawn_app().await;
+    app.expect_failed_jobs();
+    let registry = Registry::default().register::<Flaky>();
+    let mut conn = app.pool.acquire().await.unwrap();
+    let later = app.state.clock.now() + jiff::SignedDuration::from_hours(1);
+    let opts = || Enqueue { run_at: Some(later), dedup_key: Some("booking-42".into()) };
+    assert!(enqueue_with(&mut conn, &Flaky { permanent: true }, opts()).await.unwrap().is_some());
+    assert!(
+        enqueue_with(&mut conn, &Flaky { permanent: true }, opts()).await.unwrap().is_none(),
+        "the repeat is dropped"
+    );
+    drop(conn);
+    assert_eq!(count(&app.pool, "jobs").await, 1);
+    assert!(!run_one(&app.state, &registry).await.unwrap(), "not before its time");
+    app.advance(std::time::Duration::from_secs(3601));
+    assert!(run_one(&app.state, &registry).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recurring_job_is_queued_once_per_period_however_many_workers_ask() {
+    let app = spawn_app().await;
+    let registry = attune::server::worker::registry();
+    let mut asks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (state, registry) = (app.state.clone(), registry.clone());
+        asks.spawn(async move { queue_due(&state, &registry).await.unwrap() });
+    }
+    let queued: usize = asks.join_all().await.into_iter().sum();
+    assert_eq!(queued, 1, "eight workers asking at once queue one housekeeping job");
+    assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 0, "not again within the hour");
+    app.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 1, "the next hour queues the next one");
+    assert_eq!(app.run_jobs().await, 2);
+    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND status = 'done'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(done, 2);
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_old_finished_jobs_and_delivered_emails_but_keeps_dead_ones() {
+    let app = spawn_app_with(|c| {
+        c.job_retention = std::time::Duration::from_secs(86_400);
+        c.outbox_retention = std::time::Duration::from_secs(2 * 86_400);
+    })
+    .await;
+    create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
+    assert_eq!(app.run_jobs().await, 1);
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, status, attempts, finished_at) VALUES ('old', '{}', 'dead', 1, now())",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.expect_failed_jobs();
+    let registry = attune::server::worker::registry();
+    let housekeeping = || async {
+        assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 1);
+        app.run_jobs().await;
+    };
+    app.advance(std::time::Duration::from_secs(3600));
+    housekeeping().await;
+    assert_eq!(count(&app.pool, "email_outbox").await, 1, "kept within its retention");
+    app.advance(std::time::Duration::from_secs(2 * 86_400));
+    housekeeping().await;
+    assert_eq!(count(&app.pool, "email_outbox").await, 0, "a delivered email past its retention is gone");
+    let kinds: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, status FROM jobs ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    assert!(!kinds.iter().any(|(k, _)| k == "deliver_email"), "finished jobs past retention are gone: {kinds:?}");
+    assert!(kinds.contains(&("old".into(), "dead".into())), "dead jobs stay for people to look at: {kinds:?}");
+}
+
+#[tokio::test]
+async fn two_workers_never_claim_the_same_job() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     for i in 0..6 {
         b.cookie = None;
@@ -144,15 +274,17 @@ async fn two_workers_never_claim_the_same_job(pool: PgPool) {
     }
     let (a, c) = tokio::join!(
         async {
+            let registry = attune::server::worker::registry();
             let mut n = 0;
-            while attune::server::jobs::run_one(&app.state).await.unwrap() {
+            while run_one(&app.state, &registry).await.unwrap() {
                 n += 1
             }
             n
         },
         async {
+            let registry = attune::server::worker::registry();
             let mut n = 0;
-            while attune::server::jobs::run_one(&app.state).await.unwrap() {
+            while run_one(&app.state, &registry).await.unwrap() {
                 n += 1
             }
             n
@@ -164,9 +296,9 @@ async fn two_workers_never_claim_the_same_job(pool: PgPool) {
     assert_eq!(attempts, vec![1; 6], "each email was handled exactly once");
 }
 
-#[sqlx::test]
-async fn the_admin_outbox_lists_emails_and_hides_reset_links(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn the_admin_outbox_lists_emails_and_hides_reset_links() {
+    let app = spawn_app().await;
     create_user(&app, "boss@example.com", PASSWORD, Role::Admin).await;
     let mut b = Browser::new(&app);
     b.call("auth/forgot", &[("email", "boss@example.com")]).await;
@@ -178,9 +310,9 @@ async fn the_admin_outbox_lists_emails_and_hides_reset_links(pool: PgPool) {
     assert!(!rows.to_string().contains("token="));
 }
 
-#[sqlx::test]
-async fn home_statistics_are_real_counts_and_zero_on_an_empty_database(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn home_statistics_are_real_counts_and_zero_on_an_empty_database() {
+    let app = spawn_app().await;
     let mut b = Browser::new(&app);
     let stats: serde_json::Value = b.call("catalog/stats", &[]).await.json().await.unwrap();
     let s = &stats["Available"];
@@ -190,7 +322,7 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database(pool: PgP
     );
     assert!(s["as_of"].as_str().unwrap().starts_with("20"));
 
-    let app2 = spawn_app(app.pool.clone()).await;
+    let app2 = TestApp::builder().sharing_database_of(&app).spawn().await;
     create_user(&app2, "p@example.com", PASSWORD, Role::Practitioner).await;
     create_user(&app2, "c@example.com", PASSWORD, Role::Customer).await;
     let mut b2 = Browser::new(&app2);
@@ -199,9 +331,9 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database(pool: PgP
     assert_eq!(stats["Available"]["customers"], 1);
 }
 
-#[sqlx::test]
-async fn when_the_database_is_down_the_home_page_says_statistics_are_unavailable(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn when_the_database_is_down_the_home_page_says_statistics_are_unavailable() {
+    let app = spawn_app().await;
     app.pool.close().await;
     let mut b = Browser::new(&app);
     let stats: serde_json::Value = b.call("catalog/stats", &[]).await.json().await.unwrap();
@@ -213,9 +345,9 @@ async fn when_the_database_is_down_the_home_page_says_statistics_are_unavailable
     assert_eq!(b.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
-#[sqlx::test]
-async fn service_types_are_listed_as_json(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn service_types_are_listed_as_json() {
+    let app = spawn_app().await;
     sqlx::query("INSERT INTO service_types (slug, name, sort_order) VALUES ('yoga-class', 'Yoga class', 2), ('astrology-reading', 'Astrology reading', 1)")
         .execute(&app.pool)
         .await
@@ -233,9 +365,9 @@ async fn service_types_are_listed_as_json(pool: PgPool) {
     );
 }
 
-#[sqlx::test]
-async fn health_readiness_and_metrics_answer(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_app().await;
     let b = Browser::new(&app);
     assert_eq!(b.get("/healthz").await.text().await.unwrap(), "ok");
     assert_eq!(b.get("/readyz").await.status(), StatusCode::OK);
@@ -248,9 +380,9 @@ async fn health_readiness_and_metrics_answer(pool: PgPool) {
     assert!(metrics.contains("attune_http_request_duration_seconds_bucket"));
 }
 
-#[sqlx::test]
-async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_csp() {
+    let app = spawn_app().await;
     let res = Browser::new(&app).get("/login").await;
     assert_eq!(res.status(), StatusCode::OK);
     let h = res.headers().clone();
@@ -264,17 +396,17 @@ async fn pages_carry_security_headers_and_a_nonce_csp(pool: PgPool) {
     assert!(html.contains("<title>Log in · Attune</title>"));
 }
 
-#[sqlx::test]
-async fn unknown_pages_get_a_real_404(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn unknown_pages_get_a_real_404() {
+    let app = spawn_app().await;
     let res = Browser::new(&app).get("/definitely/not/here").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.text().await.unwrap().contains("We could not find that page"));
 }
 
-#[sqlx::test]
-async fn the_worker_command_delivers_queued_emails_and_stops_on_sigterm(pool: PgPool) {
-    let app = spawn_app(pool).await;
+#[tokio::test]
+async fn the_worker_command_delivers_queued_emails_and_stops_on_sigterm() {
+    let app = spawn_app().await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
     let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
         .arg("worker")
@@ -299,15 +431,15 @@ async fn the_worker_command_delivers_queued_emails_and_stops_on_sigterm(pool: Pg
     assert!(worker.wait().unwrap().success());
 }
 
-#[sqlx::test]
-async fn with_smtp_configured_emails_are_sent_as_html_and_text(pool: PgPool) {
+#[tokio::test]
+async fn with_smtp_configured_emails_are_sent_as_html_and_text() {
     let (port, received) = spawn_smtp().await;
-    let app = spawn_app_with(pool, |c| {
+    let app = spawn_app_with(move |c| {
         c.smtp_url = Some(attune::server::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
     })
     .await;
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    assert_eq!(app.run_jobs().await, 1);
     let (status, sent): (String, bool) =
         sqlx::query_as("SELECT status, sent_at IS NOT NULL FROM email_outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!((status.as_str(), sent), ("sent", true));
@@ -319,20 +451,24 @@ async fn with_smtp_configured_emails_are_sent_as_html_and_text(pool: PgPool) {
     assert!(m.contains("text/plain") && m.contains("text/html"), "both parts are sent: {m}");
 }
 
-#[sqlx::test]
-async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry(pool: PgPool) {
+#[tokio::test]
+async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let app = spawn_app_with(pool, |c| {
+    let app = spawn_app_with(move |c| {
         c.smtp_url = Some(attune::server::config::Secret::new(format!("smtp://127.0.0.1:{closed}")));
     })
     .await;
+    app.expect_failed_jobs();
     create_user(&app, "sam@example.com", PASSWORD, Role::Customer).await;
-    assert!(attune::server::jobs::run_one(&app.state).await.unwrap());
+    assert_eq!(app.run_jobs().await, 1);
     let (status, attempts, error): (String, i32, Option<String>) =
         sqlx::query_as("SELECT status, attempts, last_error FROM email_outbox").fetch_one(&app.pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("pending", 1));
     assert!(error.is_some());
-    let (job, later): (String, bool) =
-        sqlx::query_as("SELECT status, run_at > now() FROM jobs").fetch_one(&app.pool).await.unwrap();
+    let (job, later): (String, bool) = sqlx::query_as("SELECT status, run_at > $1 FROM jobs")
+        .bind(app.state.clock.now_db())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!((job.as_str(), later), ("queued", true), "the delivery is retried later");
 }
