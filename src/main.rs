@@ -258,7 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
             let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Admin })
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(|e| anyhow::anyhow!("{}", e.answer()))?;
             println!("Created admin {} ({})", created.user.email, created.user.code);
             if let Some(pg) = db.embedded.as_mut() {
                 pg.stop();

@@ -3,108 +3,137 @@ use crate::domain::types::{Profile, SessionUser};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use crate::server::error::answer;
+#[cfg(feature = "ssr")]
 use crate::server::{accounts, context, rate_limit, rate_limit::Bucket, sessions};
 
 /// The signed-in user, or `None` for visitors.
 #[server(endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
-    context::current_user().await
+    answer(async move { context::current_user().await }).await
 }
 
 #[server(endpoint = "auth/signup")]
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
-    use crate::domain::{Email, Password, PersonName, Role};
-    let state = context::state()?;
-    let ip = context::client_ip(&state);
-    rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("signup", ip), rate_limit::SIGNUP_PER_IP).await?;
-    let name = PersonName::parse(&name)?;
-    let email = Email::parse(&email)?;
-    let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
-    let created =
-        accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
-    sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
-    leptos_axum::redirect("/dashboard");
-    Ok(())
+    answer(async move {
+        use crate::domain::{Email, Password, PersonName, Role};
+        let state = context::state()?;
+        let ip = context::client_ip(&state);
+        rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("signup", ip), rate_limit::SIGNUP_PER_IP).await?;
+        let name = PersonName::parse(&name)?;
+        let email = Email::parse(&email)?;
+        let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
+        let created =
+            accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
+        sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
+        leptos_axum::redirect("/dashboard");
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "auth/login")]
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let state = context::state()?;
-    let created = accounts::log_in(&state, &email, &password, context::client_ip(&state)).await?;
-    sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
-    tracing::info!(user = %created.user.code, "logged in");
-    let target = super::safe_next(next.as_deref()).unwrap_or_else(|| created.user.role.home_path().to_owned());
-    leptos_axum::redirect(&target);
-    Ok(())
+    answer(async move {
+        let state = context::state()?;
+        let created = accounts::log_in(&state, &email, &password, context::client_ip(&state)).await?;
+        sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
+        tracing::info!(user = %created.user.code, "logged in");
+        let target = super::safe_next(next.as_deref()).unwrap_or_else(|| created.user.role.home_path().to_owned());
+        leptos_axum::redirect(&target);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "auth/logout")]
 pub async fn log_out() -> Result<(), AppError> {
-    sessions::end(&context::session().await?).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    answer(async move {
+        sessions::end(&context::session().await?).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
 }
 
 /// Always answers the same, whether or not the address has an account.
 #[server(endpoint = "auth/forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use crate::domain::Email;
-    let state = context::state()?;
-    let email = Email::parse(&email)?;
-    let ip = context::client_ip(&state);
-    rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("reset", ip), rate_limit::RESET_PER_IP).await?;
-    rate_limit::hit(
-        &state.pool,
-        &state.clock,
-        &Bucket::account("reset", email.as_str()),
-        rate_limit::RESET_PER_ACCOUNT,
-    )
-    .await?;
-    accounts::request_password_reset(&state, &email).await?;
-    leptos_axum::redirect("/forgot-password?sent=1");
-    Ok(())
+    answer(async move {
+        use crate::domain::Email;
+        let state = context::state()?;
+        let email = Email::parse(&email)?;
+        let ip = context::client_ip(&state);
+        rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("reset", ip), rate_limit::RESET_PER_IP).await?;
+        rate_limit::hit(
+            &state.pool,
+            &state.clock,
+            &Bucket::account("reset", email.as_str()),
+            rate_limit::RESET_PER_ACCOUNT,
+        )
+        .await?;
+        accounts::request_password_reset(&state, &email).await?;
+        leptos_axum::redirect("/forgot-password?sent=1");
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "auth/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    let state = context::state()?;
-    accounts::reset_password(&state, &token, &password).await?;
-    leptos_axum::redirect("/login?reset=1");
-    Ok(())
+    answer(async move {
+        let state = context::state()?;
+        accounts::reset_password(&state, &token, &password).await?;
+        leptos_axum::redirect("/login?reset=1");
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "account/password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
-    let user = context::require_user().await?;
-    let state = context::state()?;
-    let epoch = accounts::change_password(&state, &user, &current_password, &new_password).await?;
-    sessions::refresh_epoch(&context::session().await?, epoch).await?;
-    Ok(())
+    answer(async move {
+        let user = context::require_user().await?;
+        let state = context::state()?;
+        let epoch = accounts::change_password(&state, &user, &current_password, &new_password).await?;
+        sessions::refresh_epoch(&context::session().await?, epoch).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Ends every other session of the account; this browser stays signed in.
 #[server(endpoint = "account/sign-out-everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    let user = context::require_user().await?;
-    let state = context::state()?;
-    let epoch = accounts::bump_epoch(&state, user.id).await?;
-    sessions::refresh_epoch(&context::session().await?, epoch).await?;
-    tracing::info!(user = %user.code, "signed out everywhere");
-    Ok(())
+    answer(async move {
+        let user = context::require_user().await?;
+        let state = context::state()?;
+        let epoch = accounts::bump_epoch(&state, user.id).await?;
+        sessions::refresh_epoch(&context::session().await?, epoch).await?;
+        tracing::info!(user = %user.code, "signed out everywhere");
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "account/profile")]
 pub async fn get_profile() -> Result<Profile, AppError> {
-    let user = context::require_user().await?;
-    accounts::profile(&context::state()?, user.id).await
+    answer(async move {
+        let user = context::require_user().await?;
+        accounts::profile(&context::state()?, user.id).await
+    })
+    .await
 }
 
 #[server(endpoint = "account/profile/update")]
 pub async fn update_profile(name: String, phone: String, time_zone: String) -> Result<(), AppError> {
-    use crate::domain::{PersonName, Phone, TimeZone};
-    let user = context::require_user().await?;
-    let name = PersonName::parse(&name)?;
-    let phone = Phone::parse_optional(&phone)?;
-    let zone = TimeZone::parse(&time_zone)?;
-    accounts::update_profile(&context::state()?, user.id, &name, phone.as_ref(), &zone).await
+    answer(async move {
+        use crate::domain::{PersonName, Phone, TimeZone};
+        let user = context::require_user().await?;
+        let name = PersonName::parse(&name)?;
+        let phone = Phone::parse_optional(&phone)?;
+        let zone = TimeZone::parse(&time_zone)?;
+        accounts::update_profile(&context::state()?, user.id, &name, phone.as_ref(), &zone).await
+    })
+    .await
 }

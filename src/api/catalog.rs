@@ -2,15 +2,24 @@ use crate::domain::AppError;
 use crate::domain::types::{ServiceType, StatsView};
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::server::error::answer;
+
 #[server(endpoint = "catalog/service-types")]
 pub async fn service_types() -> Result<Vec<ServiceType>, AppError> {
-    let state = crate::server::context::state()?;
-    Ok(crate::server::catalog::service_types(&state).await?)
+    answer(async move {
+        let state = crate::server::context::state()?;
+        Ok(crate::server::catalog::service_types(&state).await?)
+    })
+    .await
 }
 
 /// Never fails: when the database cannot answer, the home page says so.
 #[server(endpoint = "catalog/stats")]
 pub async fn home_stats() -> Result<StatsView, AppError> {
-    let state = crate::server::context::state()?;
-    Ok(crate::server::catalog::home_stats(&state).await)
+    answer(async move {
+        let state = crate::server::context::state()?;
+        Ok(crate::server::catalog::home_stats(&state).await)
+    })
+    .await
 }

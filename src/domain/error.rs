@@ -44,6 +44,12 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("We could not find what you were looking for.")]
     NotFound,
+    /// Someone else changed the same thing at the same moment; the person's change was
+    /// not applied.
+    #[error("This was changed by someone else at the same moment, so nothing was saved. Reload and try again.")]
+    Conflict,
+    #[error("The last admin cannot stop being an admin: make someone else an admin first.")]
+    LastAdmin,
     #[error(
         "Something went wrong on our side. Please try again; if it keeps happening, contact support with reference {request_id}."
     )]
@@ -78,6 +84,7 @@ impl AppError {
             AppError::Forbidden | AppError::AccountDisabled => 403,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
+            AppError::Conflict | AppError::LastAdmin => 409,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 400,
         }

@@ -4,7 +4,7 @@
 use crate::domain::types::{AdminUserRow, Profile, SessionUser, UserPage};
 use crate::domain::{AppError, Email, Password, PersonName, Phone, Role, TimeZone, UserCode};
 use crate::server::clock::to_db;
-use crate::server::context::internal_msg;
+use crate::server::error::Failure;
 use crate::server::rfc3339;
 use crate::server::state::AppState;
 use crate::server::{email, passwords, rate_limit, tokens};
@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 pub const RESET_LINK_MINUTES: i64 = 30;
 
-fn role_of(raw: &str) -> Result<Role, AppError> {
-    Role::parse(raw).ok_or_else(|| internal_msg("unknown role in users table"))
+fn role_of(raw: &str) -> Result<Role, Failure> {
+    Role::parse(raw).ok_or_else(|| Failure::bug("unknown role in users table"))
 }
 
-fn code_of(n: i64) -> Result<UserCode, AppError> {
-    UserCode::from_number(n).ok_or_else(|| internal_msg("user code below range"))
+fn code_of(n: i64) -> Result<UserCode, Failure> {
+    UserCode::from_number(n).ok_or_else(|| Failure::bug("user code below range"))
 }
 
 pub struct NewAccount {
@@ -34,21 +34,20 @@ pub struct Created {
 }
 
 /// Creates the account and queues its welcome email in one transaction.
-pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, AppError> {
+#[tracing::instrument(skip_all, fields(role = new.role.as_str()))]
+pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, Failure> {
     let hash = passwords::hash(state.config.password_cost, &new.password).await?;
     let mut tx = state.pool.begin().await?;
     let row = sqlx::query!(
         "INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (email) DO NOTHING
          RETURNING id, code, auth_epoch",
         new.email.as_str(),
         hash,
         new.name.as_str(),
         new.role.as_str(),
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::EmailTaken)?;
+    .fetch_one(&mut *tx)
+    .await?;
     let code = code_of(row.code)?;
     let welcome = email::welcome(new.name.as_str(), &code.to_string(), &state.config.public_url);
     email::enqueue(&mut tx, Some(row.id), new.email.as_str(), &welcome).await?;
@@ -73,15 +72,16 @@ pub const KNOWN_ADDRESS_DAYS: i64 = 30;
 /// Logs in with an email and password, under the failed-login limits: per address, per
 /// (account, address) and per account (except from addresses the owner used lately).
 /// Only failures count; a success clears that (account, address) pair.
-pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr) -> Result<Created, AppError> {
+#[tracing::instrument(skip_all, fields(%ip))]
+pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr) -> Result<Created, Failure> {
     use rate_limit::{Bucket, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_IP, LOGIN_FAILURES_PER_IP};
     let (pool, clock) = (&state.pool, &state.clock);
     let account = account.trim().to_lowercase();
     if account.is_empty() {
-        return Err(AppError::invalid("email", "Enter your email address."));
+        return Err(AppError::invalid("email", "Enter your email address.").into());
     }
     if password.is_empty() {
-        return Err(AppError::invalid("password", "Enter your password."));
+        return Err(AppError::invalid("password", "Enter your password.").into());
     }
     let per_ip = Bucket::ip("login-fail", ip);
     let per_pair = Bucket::account_ip("login-fail", &account, ip);
@@ -92,11 +92,11 @@ pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr)
         rate_limit::check(pool, clock, &per_account, LOGIN_FAILURES_PER_ACCOUNT).await?;
     }
     match authenticate(state, &account, password).await {
-        Err(AppError::InvalidCredentials) => {
+        Err(Failure::User(AppError::InvalidCredentials)) => {
             rate_limit::record(pool, clock, &per_ip, LOGIN_FAILURES_PER_IP).await?;
             rate_limit::record(pool, clock, &per_pair, LOGIN_FAILURES_PER_ACCOUNT_AND_IP).await?;
             rate_limit::record(pool, clock, &per_account, LOGIN_FAILURES_PER_ACCOUNT).await?;
-            Err(AppError::InvalidCredentials)
+            Err(AppError::InvalidCredentials.into())
         }
         Err(other) => Err(other),
         Ok(created) => {
@@ -115,7 +115,7 @@ pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr)
     }
 }
 
-async fn is_known_address(state: &AppState, account: &str, ip: IpAddr) -> Result<bool, AppError> {
+async fn is_known_address(state: &AppState, account: &str, ip: IpAddr) -> Result<bool, Failure> {
     let since = to_db(state.clock.now() - jiff::SignedDuration::from_hours(24 * KNOWN_ADDRESS_DAYS));
     Ok(sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM login_addresses a JOIN users u ON u.id = a.user_id
@@ -130,7 +130,7 @@ async fn is_known_address(state: &AppState, account: &str, ip: IpAddr) -> Result
 
 /// Checks an email and password. Unknown emails cost the same argon2 work as wrong
 /// passwords, and both get the same answer.
-pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<Created, AppError> {
+pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<Created, Failure> {
     let email = email.trim().to_lowercase();
     let row = sqlx::query!(
         "SELECT id, code, email, name, role, password_hash, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\"
@@ -143,10 +143,10 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
         passwords::verify(state.config.password_cost, row.as_ref().map(|r| r.password_hash.clone()), password).await?;
     let row = match row {
         Some(row) if ok => row,
-        _ => return Err(AppError::InvalidCredentials),
+        _ => return Err(AppError::InvalidCredentials.into()),
     };
     if row.disabled {
-        return Err(AppError::AccountDisabled);
+        return Err(AppError::AccountDisabled.into());
     }
     Ok(Created {
         user: SessionUser {
@@ -162,7 +162,8 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
 
 /// Queues a reset link when the address belongs to an active account. The caller
 /// answers the same either way, so this reveals nothing about who has an account.
-pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(), AppError> {
+#[tracing::instrument(skip_all)]
+pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(), Failure> {
     let Some(user) =
         sqlx::query!("SELECT id, name FROM users WHERE email = $1 AND disabled_at IS NULL", email.as_str())
             .fetch_optional(&state.pool)
@@ -203,7 +204,8 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
 /// account. The new password is checked and hashed before the transaction starts, so
 /// no row stays locked during the hash; the token is then spent with a conditional
 /// update, which decides between two racing uses of the same link.
-pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Result<(), AppError> {
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Result<(), Failure> {
     let digest = tokens::digest(token.trim());
     let now = state.clock.now_db();
     let email = sqlx::query_scalar!(
@@ -242,15 +244,16 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
 
 /// Changes the password after checking the current one; every other session ends.
 /// Returns the new epoch for the caller's own session.
-pub async fn change_password(state: &AppState, user: &SessionUser, current: &str, new: &str) -> Result<i32, AppError> {
+#[tracing::instrument(skip_all, fields(user = %user.code))]
+pub async fn change_password(state: &AppState, user: &SessionUser, current: &str, new: &str) -> Result<i32, Failure> {
     let stored =
         sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id).fetch_one(&state.pool).await?;
     if !passwords::verify(state.config.password_cost, Some(stored), current).await? {
-        return Err(AppError::WrongCurrentPassword);
+        return Err(AppError::WrongCurrentPassword.into());
     }
     let new = Password::parse_new(new, "new_password", Some(&user.email))?;
     if current == new.expose() {
-        return Err(AppError::invalid("new_password", "Choose a password different from your current one."));
+        return Err(AppError::invalid("new_password", "Choose a password different from your current one.").into());
     }
     let hash = passwords::hash(state.config.password_cost, &new).await?;
     let epoch = sqlx::query_scalar!(
@@ -264,7 +267,8 @@ pub async fn change_password(state: &AppState, user: &SessionUser, current: &str
 }
 
 /// Ends every session of the user; returns the new epoch for the current one.
-pub async fn bump_epoch(state: &AppState, user_id: Uuid) -> Result<i32, AppError> {
+#[tracing::instrument(skip_all, fields(%user_id))]
+pub async fn bump_epoch(state: &AppState, user_id: Uuid) -> Result<i32, Failure> {
     Ok(sqlx::query_scalar!(
         "UPDATE users SET auth_epoch = auth_epoch + 1, updated_at = now() WHERE id = $1 RETURNING auth_epoch",
         user_id
@@ -273,7 +277,7 @@ pub async fn bump_epoch(state: &AppState, user_id: Uuid) -> Result<i32, AppError
     .await?)
 }
 
-pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, AppError> {
+pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, Failure> {
     let r =
         sqlx::query!("SELECT code, email, name, phone, time_zone, role, created_at FROM users WHERE id = $1", user_id)
             .fetch_optional(&state.pool)
@@ -290,13 +294,14 @@ pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, AppErro
     })
 }
 
+#[tracing::instrument(skip_all, fields(%user_id))]
 pub async fn update_profile(
     state: &AppState,
     user_id: Uuid,
     name: &PersonName,
     phone: Option<&Phone>,
     zone: &TimeZone,
-) -> Result<(), AppError> {
+) -> Result<(), Failure> {
     sqlx::query!(
         "UPDATE users SET name = $2, phone = $3, time_zone = $4, updated_at = now() WHERE id = $1",
         user_id,
@@ -315,9 +320,10 @@ pub const USERS_MAX_PAGE: i64 = 10_000;
 
 /// Admin search over name, email and user code. `page` must be within
 /// `0..=USERS_MAX_PAGE`, so the offset can never overflow or go negative.
-pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, AppError> {
+#[tracing::instrument(skip_all, fields(page))]
+pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, Failure> {
     if !(0..=USERS_MAX_PAGE).contains(&page) {
-        return Err(AppError::invalid("page", format!("Choose a page between 1 and {}.", USERS_MAX_PAGE + 1)));
+        return Err(AppError::invalid("page", format!("Choose a page between 1 and {}.", USERS_MAX_PAGE + 1)).into());
     }
     let q = query.trim();
     let code = UserCode::parse(q).map(UserCode::number);
@@ -350,16 +356,14 @@ pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<Us
                 created_at: rfc3339(r.created_at),
             })
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect::<Result<Vec<_>, Failure>>()?;
     Ok(UserPage { rows, total })
 }
 
 /// Changes a user's role, ends their sessions (their privileges changed), and records
 /// the action in the audit log, in one transaction.
-pub async fn set_role(state: &AppState, actor: &SessionUser, target: Uuid, role: Role) -> Result<(), AppError> {
-    if actor.id == target && role != Role::Admin {
-        return Err(AppError::invalid("role", "You cannot remove your own admin role; ask another admin."));
-    }
+#[tracing::instrument(skip_all, fields(actor = %actor.code, %target, role = role.as_str()))]
+pub async fn set_role(state: &AppState, actor: &SessionUser, target: Uuid, role: Role) -> Result<(), Failure> {
     let mut tx = state.pool.begin().await?;
     // Every admin row is locked before counting, so two admins demoting each other at
     // the same moment cannot both succeed and leave the platform without one.
@@ -371,13 +375,16 @@ pub async fn set_role(state: &AppState, actor: &SessionUser, target: Uuid, role:
         .await?
         .ok_or(AppError::NotFound)?;
     if !admins.contains(&actor.id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Forbidden.into());
     }
     if previous == role.as_str() {
         return Ok(());
     }
     if role != Role::Admin && admins == [target] {
-        return Err(AppError::invalid("role", "This is the last admin: make someone else an admin first."));
+        return Err(AppError::LastAdmin.into());
+    }
+    if actor.id == target && role != Role::Admin {
+        return Err(AppError::invalid("role", "You cannot remove your own admin role; ask another admin.").into());
     }
     sqlx::query!(
         "UPDATE users SET role = $2, auth_epoch = auth_epoch + 1, updated_at = now() WHERE id = $1",

@@ -1,12 +1,12 @@
 //! Read models for the admin panel's operational views.
 
-use crate::domain::AppError;
 use crate::domain::types::{JobRow, OutboxRow};
 use crate::server::email::holds_secret;
+use crate::server::error::Failure;
 use crate::server::rfc3339;
 use crate::server::state::AppState;
 
-pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, Failure> {
     let rows = sqlx::query!(
         "SELECT id, to_address, template, subject, status, attempts, last_error, created_at, sent_at
          FROM email_outbox ORDER BY id DESC LIMIT $1",
@@ -31,7 +31,7 @@ pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, AppE
 }
 
 /// Jobs that need a human: dead ones, and ones that are retrying.
-pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, AppError> {
+pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, Failure> {
     let rows = sqlx::query!(
         "SELECT id, kind, status, attempts, max_attempts, last_error, run_at
          FROM jobs WHERE status = 'dead' OR (status = 'queued' AND attempts > 0)

@@ -4,22 +4,23 @@
 
 use crate::domain::types::SessionUser;
 use crate::domain::{AppError, Role};
+use crate::server::error::Failure;
 use crate::server::sessions;
 use crate::server::state::AppState;
 use leptos::prelude::*;
 use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| internal_msg("AppState missing from context"))
+pub fn state() -> Result<AppState, Failure> {
+    use_context::<AppState>().ok_or_else(|| Failure::bug("AppState missing from context"))
 }
 
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| internal_msg(&format!("session layer missing: {e}")))
+pub async fn session() -> Result<Session, Failure> {
+    leptos_axum::extract::<Session>().await.map_err(|e| Failure::bug(format!("session layer missing: {e}")))
 }
 
 /// The signed-in user, or `None`.
-pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+pub async fn current_user() -> Result<Option<SessionUser>, Failure> {
     // The app is also rendered once at start-up to discover its routes; there is no
     // request, so there is no one signed in.
     if use_context::<http::request::Parts>().is_none() {
@@ -30,13 +31,13 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     sessions::load_user(&state, &session).await
 }
 
-pub async fn require_user() -> Result<SessionUser, AppError> {
-    current_user().await?.ok_or(AppError::Unauthenticated)
+pub async fn require_user() -> Result<SessionUser, Failure> {
+    Ok(current_user().await?.ok_or(AppError::Unauthenticated)?)
 }
 
-pub async fn require_role(role: Role) -> Result<SessionUser, AppError> {
+pub async fn require_role(role: Role) -> Result<SessionUser, Failure> {
     let user = require_user().await?;
-    if user.role == role { Ok(user) } else { Err(AppError::Forbidden) }
+    if user.role == role { Ok(user) } else { Err(AppError::Forbidden.into()) }
 }
 
 /// The id given to this request by the request-id layer, for logs and error messages.
@@ -75,39 +76,6 @@ pub fn forwarded_client(peer: IpAddr, headers: Option<&http::HeaderMap>, hops: u
         .map(str::trim)
         .collect();
     entries.len().checked_sub(hops as usize).and_then(|i| entries[i].parse::<IpAddr>().ok()).unwrap_or(peer)
-}
-
-/// Logs an unexpected failure once, with its cause chain and the request id, and turns
-/// it into the opaque error the user sees.
-pub fn internal(err: &(dyn std::error::Error + 'static)) -> AppError {
-    let request_id = request_id();
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    tracing::error!(%request_id, error = %chain, "request failed");
-    AppError::Internal { request_id }
-}
-
-pub fn internal_msg(msg: &str) -> AppError {
-    let request_id = request_id();
-    tracing::error!(%request_id, error = %msg, "request failed");
-    AppError::Internal { request_id }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        internal(&e)
-    }
-}
-
-impl From<tower_sessions::session::Error> for AppError {
-    fn from(e: tower_sessions::session::Error) -> Self {
-        internal(&e)
-    }
 }
 
 #[cfg(test)]

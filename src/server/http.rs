@@ -174,8 +174,9 @@ async fn page_user(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let user = match sessions::load_user(&state, &session).await {
         Ok(user) => user,
-        Err(_) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.").into_response();
+        Err(e) => {
+            let message = e.answer().to_string();
+            return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
         }
     };
     let role = required_role(req.uri().path());

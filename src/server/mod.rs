@@ -9,6 +9,7 @@ pub mod context;
 pub mod demo;
 pub mod email;
 pub mod embedded_pg;
+pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

@@ -2,8 +2,9 @@
 //! run on the blocking pool so a burst of logins cannot stall the async runtime. Callers
 //! hash before they open a transaction: no row lock is ever held across a hash.
 
-use crate::domain::{AppError, Password};
+use crate::domain::Password;
 use crate::server::config::PasswordCost;
+use crate::server::error::Failure;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
@@ -17,11 +18,9 @@ fn hasher(cost: PasswordCost) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub async fn hash(cost: PasswordCost, password: &Password) -> Result<String, AppError> {
+pub async fn hash(cost: PasswordCost, password: &Password) -> Result<String, Failure> {
     let plain = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || hash_blocking(cost, &plain))
-        .await
-        .map_err(|e| crate::server::context::internal(&e))
+    tokio::task::spawn_blocking(move || hash_blocking(cost, &plain)).await.map_err(Failure::from)
 }
 
 fn hash_blocking(cost: PasswordCost, plain: &str) -> String {
@@ -50,7 +49,7 @@ fn dummy_hash(cost: PasswordCost) -> &'static str {
 
 /// Verifies `candidate` against `stored`, or against the dummy hash when there is no
 /// account. Always spends one argon2 verification (at the cost the stored hash names).
-pub async fn verify(cost: PasswordCost, stored: Option<String>, candidate: &str) -> Result<bool, AppError> {
+pub async fn verify(cost: PasswordCost, stored: Option<String>, candidate: &str) -> Result<bool, Failure> {
     let candidate = candidate.to_owned();
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
@@ -61,7 +60,7 @@ pub async fn verify(cost: PasswordCost, stored: Option<String>, candidate: &str)
         known && ok
     })
     .await
-    .map_err(|e| crate::server::context::internal(&e))
+    .map_err(Failure::from)
 }
 
 /// Warms the dummy hash so the first unknown-email login is not measurably faster.

@@ -6,6 +6,7 @@
 
 use crate::domain::AppError;
 use crate::server::clock::{Clock, to_db};
+use crate::server::error::Failure;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::net::IpAddr;
@@ -66,7 +67,7 @@ fn window_start(clock: &Clock, limit: Limit) -> (time::OffsetDateTime, i64) {
 
 /// Counts one hit on `bucket`. Over the limit it answers `RateLimited` with the seconds
 /// until the window ends.
-pub async fn hit(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), AppError> {
+pub async fn hit(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), Failure> {
     let (start, retry_after) = window_start(clock, limit);
     let hits = sqlx::query_scalar!(
         "INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 1)
@@ -79,13 +80,13 @@ pub async fn hit(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) ->
     .await?;
     if hits > limit.max {
         tracing::warn!(bucket = bucket.as_str(), hits, "rate limit exceeded");
-        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 });
+        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 }.into());
     }
     Ok(())
 }
 
 /// Refuses when `bucket` has already reached its limit in this window, without counting.
-pub async fn check(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), AppError> {
+pub async fn check(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), Failure> {
     let (start, retry_after) = window_start(clock, limit);
     let hits = sqlx::query_scalar!(
         "SELECT hits FROM rate_limit_counters WHERE bucket = $1 AND window_start = $2",
@@ -97,13 +98,13 @@ pub async fn check(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) 
     .unwrap_or(0);
     if hits >= limit.max {
         tracing::warn!(bucket = bucket.as_str(), hits, "rate limit reached");
-        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 });
+        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 }.into());
     }
     Ok(())
 }
 
 /// Counts one hit on `bucket` without judging it (failures counted after the fact).
-pub async fn record(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), AppError> {
+pub async fn record(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), Failure> {
     let (start, _) = window_start(clock, limit);
     sqlx::query!(
         "INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 1)
@@ -117,7 +118,7 @@ pub async fn record(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit)
 }
 
 /// Forgets every window of `bucket` (a success wipes the failures before it).
-pub async fn clear(pool: &PgPool, bucket: &Bucket) -> Result<(), AppError> {
+pub async fn clear(pool: &PgPool, bucket: &Bucket) -> Result<(), Failure> {
     sqlx::query!("DELETE FROM rate_limit_counters WHERE bucket = $1", bucket.as_str()).execute(pool).await?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 use crate::domain::types::SessionUser;
 use crate::domain::{AppError, Role, UserCode};
+use crate::server::error::Failure;
 use crate::server::state::AppState;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub fn freshness(since: i64, seen: i64, now: i64, idle: Duration, absolute: Dura
 }
 
 /// Starts an authenticated session under a fresh id (the old id stops working).
-pub async fn establish(state: &AppState, session: &Session, user_id: Uuid, epoch: i32) -> Result<(), AppError> {
+pub async fn establish(state: &AppState, session: &Session, user_id: Uuid, epoch: i32) -> Result<(), Failure> {
     session.cycle_id().await?;
     let now = state.clock.now().as_second();
     session.insert(AUTH_KEY, SessionAuth { user_id, epoch, since: now, seen: now }).await?;
@@ -66,9 +67,9 @@ pub async fn establish(state: &AppState, session: &Session, user_id: Uuid, epoch
 
 /// Re-stamps the current session with a new epoch after the user bumped it (password
 /// change, sign out everywhere), keeping this browser signed in under a new id.
-pub async fn refresh_epoch(session: &Session, epoch: i32) -> Result<(), AppError> {
+pub async fn refresh_epoch(session: &Session, epoch: i32) -> Result<(), Failure> {
     let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::Unauthenticated.into());
     };
     auth.epoch = epoch;
     session.cycle_id().await?;
@@ -77,12 +78,12 @@ pub async fn refresh_epoch(session: &Session, epoch: i32) -> Result<(), AppError
 }
 
 /// Ends the session: its row is deleted and the cookie cleared.
-pub async fn end(session: &Session) -> Result<(), AppError> {
+pub async fn end(session: &Session) -> Result<(), Failure> {
     session.flush().await?;
     Ok(())
 }
 
-pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<SessionUser>, AppError> {
+pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<SessionUser>, Failure> {
     let Some(mut auth) = session.get::<SessionAuth>(AUTH_KEY).await? else {
         return Ok(None);
     };
@@ -108,10 +109,8 @@ pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<Ses
         end(session).await?;
         return Ok(None);
     };
-    let role =
-        Role::parse(&row.role).ok_or_else(|| crate::server::context::internal_msg("unknown role in users table"))?;
-    let code =
-        UserCode::from_number(row.code).ok_or_else(|| crate::server::context::internal_msg("user code below range"))?;
+    let role = Role::parse(&row.role).ok_or_else(|| Failure::bug("unknown role in users table"))?;
+    let code = UserCode::from_number(row.code).ok_or_else(|| Failure::bug("user code below range"))?;
     Ok(Some(SessionUser { id: row.id, code, email: row.email, name: row.name, role }))
 }
 

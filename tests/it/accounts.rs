@@ -489,11 +489,19 @@ async fn admins_change_roles_which_is_audited_and_ends_the_targets_sessions() {
     assert_eq!(audit, ("user.role_changed".into(), json!({ "from": "customer", "to": "practitioner" })));
 
     let me: serde_json::Value = admin.me().await;
-    let (status, _) = error_of(
-        admin.call("admin/users/role", &[("user_id", me["id"].as_str().unwrap()), ("role", "customer")]).await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "admins cannot demote themselves");
+    let demote_me = [("user_id", me["id"].as_str().unwrap()), ("role", "customer")];
+    let (status, err) = error_of(admin.call("admin/users/role", &demote_me).await).await;
+    assert_eq!((status, err), (StatusCode::CONFLICT, json!("LastAdmin")), "the only admin stays one");
+    let other = app.user(Role::Admin).await;
+    let (status, err) = error_of(admin.call("admin/users/role", &demote_me).await).await;
+    assert_eq!(
+        (status, err["Invalid"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("role")),
+        "nor may admins demote themselves"
+    );
+    let demote_other = [("user_id", other.id.to_string()), ("role", "customer".to_owned())];
+    let demote_other: Vec<(&str, &str)> = demote_other.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(admin.call("admin/users/role", &demote_other).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]

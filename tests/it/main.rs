@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli;
+mod errors;
 mod helpers;
 mod platform;
 mod security;

@@ -149,7 +149,7 @@ async fn the_last_admin_cannot_be_demoted_by_any_path() {
     let other = app.user(Role::Admin).await;
     attune::server::accounts::set_role(&app.state, &actor, other.id, Role::Customer).await.unwrap();
     let err = attune::server::accounts::set_role(&app.state, &actor, user.id, Role::Customer).await.unwrap_err();
-    assert_eq!(err.field(), Some("role"));
+    assert!(matches!(err, attune::server::error::Failure::User(attune::domain::AppError::LastAdmin)), "{err:?}");
     let roles: Vec<String> =
         sqlx::query_scalar("SELECT role FROM users ORDER BY code").fetch_all(&app.pool).await.unwrap();
     assert_eq!(roles, vec!["admin", "customer"]);
