@@ -1,5 +1,9 @@
-//! Email: templates (HTML and plain text), the outbox written inside the caller's
-//! transaction, and delivery by the background worker.
+//! Email: the outbox written inside the caller's transaction, and delivery by the
+//! background worker. The messages themselves are in `templates`.
+
+mod templates;
+
+pub use templates::{password_reset, welcome};
 
 use crate::server::config::{Config, Environment};
 use crate::server::jobs::{self, Job, JobError};
@@ -22,7 +26,7 @@ pub struct Email {
 }
 
 pub struct Secret {
-    marker: String,
+    pub(crate) marker: String,
     value: String,
     expires: jiff::Timestamp,
 }
@@ -50,65 +54,6 @@ fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Wraps paragraphs and one call-to-action button in the shared email layout.
-fn layout(title: &str, paragraphs: &[String], action: Option<(&str, &str)>) -> String {
-    let body: String = paragraphs.iter().map(|p| format!("<p style=\"margin:0 0 16px\">{}</p>", escape(p))).collect();
-    let button = action
-        .map(|(label, url)| {
-            format!(
-                "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"background:#4f46e5;color:#fff;padding:12px 20px;border-radius:8px;text-decoration:none;font-weight:600\">{}</a></p>\
-                 <p style=\"margin:0 0 16px;font-size:13px;color:#555\">If the button does not work, paste this address into your browser:<br>{}</p>",
-                escape(url), escape(label), escape(url)
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:system-ui,sans-serif;color:#1f2330;background:#f6f6fb;padding:24px\">\
-         <div style=\"max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:32px\">\
-         <p style=\"font-weight:700;font-size:20px;margin:0 0 24px;color:#4f46e5\">Attune</p>{}{}\
-         <p style=\"margin:32px 0 0;font-size:12px;color:#777\">You receive this email because of your Attune account.</p>\
-         </div></body></html>",
-        escape(title),
-        body,
-        button
-    )
-}
-
-pub fn welcome(name: &str, code: &str, base_url: &str) -> Email {
-    let url = format!("{base_url}/dashboard");
-    let lines = vec![
-        format!("Hello {name},"),
-        format!("Welcome to Attune. Your account number is {code}; quote it whenever you contact us."),
-        "From your dashboard you can manage your profile and security settings.".to_owned(),
-    ];
-    Email {
-        template: "welcome",
-        subject: "Welcome to Attune".to_owned(),
-        text: format!("{}\n\nOpen your dashboard: {url}\n", lines.join("\n\n")),
-        html: layout("Welcome to Attune", &lines, Some(("Open your dashboard", &url))),
-        secret: None,
-    }
-}
-
-pub fn password_reset(name: &str, reset_url: Secret, minutes: i64) -> Email {
-    let lines = vec![
-        format!("Hello {name},"),
-        format!(
-            "Someone asked to reset the password of your Attune account. The link below works once and expires in {minutes} minutes."
-        ),
-        "If it was not you, ignore this email: your password stays as it is.".to_owned(),
-    ];
-    let link = reset_url.marker.as_str();
-    Email {
-        template: "password_reset",
-        subject: "Reset your Attune password".to_owned(),
-        text: format!("{}\n\nReset your password: {link}\n", lines.join("\n\n")),
-        html: layout("Reset your Attune password", &lines, Some(("Choose a new password", link))),
-        secret: Some(reset_url),
-    }
 }
 
 /// Templates whose body holds a secret (a sign-in link), hidden from the admin outbox.
@@ -340,7 +285,7 @@ mod tests {
     #[test]
     fn templates_escape_what_people_typed() {
         let e = welcome("<b>Eve</b>", "U100000", "https://a.example");
-        assert!(e.html.contains("&lt;b&gt;Eve&lt;/b&gt;"));
+        assert!(e.html.contains("&#60;b&#62;Eve&#60;/b&#62;"), "{}", e.html);
         assert!(!e.html.contains("<b>Eve"));
         assert!(e.text.contains("<b>Eve</b>"), "plain text keeps the name as typed");
     }
