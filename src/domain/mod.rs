@@ -22,6 +22,7 @@ pub(crate) use string_newtype_serde;
 
 pub mod email;
 pub mod error;
+pub mod money;
 pub mod password;
 pub mod profile;
 pub mod role;
@@ -30,6 +31,7 @@ pub mod user_code;
 
 pub use email::Email;
 pub use error::{AppError, FieldError};
+pub use money::{Credits, Currency, Locale, Money, MoneyError};
 pub use password::Password;
 pub use profile::{PersonName, Phone, TimeZone};
 pub use role::Role;
