@@ -4,7 +4,9 @@ import { defineConfig } from '@playwright/test';
 // download a browser: they drive Debian's Chromium.
 export default defineConfig({
   testDir: './tests',
-  workers: 1,
+  // Each test makes its own accounts, so tests cannot couple through shared state.
+  workers: 2,
+  fullyParallel: true,
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 15_000 },

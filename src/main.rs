@@ -106,6 +106,18 @@ enum Command {
         #[arg(long, env = "ATTUNE_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Create an account with any role (customer, practitioner or admin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "customer")]
+        role: String,
+        /// Read from ATTUNE_USER_PASSWORD so it stays out of shell history.
+        #[arg(long, env = "ATTUNE_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
     /// Load the demo data (idempotent).
     SeedDemo,
     /// Run only the private development PostgreSQL cluster and print its DATABASE_URL.
@@ -222,6 +234,29 @@ async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
     result.context("serving HTTP")
 }
 
+async fn create_user(
+    opts: &Options,
+    config: Config,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
+    let password = Password::parse_new(password, "password", Some(email.as_str()))
+        .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
+    let mut db = open_database(opts, &config).await?;
+    let state = AppState::new(db.pool.clone(), config);
+    let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role }).await;
+    if let Some(pg) = db.embedded.as_mut() {
+        pg.stop();
+    }
+    let created = created.map_err(|e| anyhow::anyhow!("{}", e.answer()))?;
+    println!("Created {} {} ({})", role.as_str(), created.user.email, created.user.code);
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let opts = cli.opts;
     let config = build_config(&opts)?;
@@ -250,20 +285,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name, password } => {
-            let mut db = open_database(&opts, &config).await?;
-            let state = AppState::new(db.pool.clone(), config);
-            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
-            let password = Password::parse_new(&password, "password", Some(email.as_str()))
-                .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
-            let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
-            let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Admin })
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.answer()))?;
-            println!("Created admin {} ({})", created.user.email, created.user.code);
-            if let Some(pg) = db.embedded.as_mut() {
-                pg.stop();
-            }
-            Ok(())
+            create_user(&opts, config, &email, &name, Role::Admin, &password).await
+        }
+        Command::CreateUser { email, name, role, password } => {
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role: choose customer, practitioner or admin"))?;
+            create_user(&opts, config, &email, &name, role, &password).await
         }
         Command::SeedDemo => {
             if config.env == Environment::Production {

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN_EMAIL, DEMO_PASSWORD, expectNoAxeViolations, logIn, uniqueEmail, waitForHydration } from './helpers';
+import { createUser, expectNoAxeViolations, logIn, uniqueEmail, waitForHydration } from './helpers';
 
 test('a visitor signs up, sees their user code, logs out and back in, and an admin finds them', async ({ page, browser }) => {
   const email = uniqueEmail('newcomer');
@@ -27,7 +27,8 @@ test('a visitor signs up, sees their user code, logs out and back in, and an adm
 
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
-  await logIn(admin, ADMIN_EMAIL, DEMO_PASSWORD);
+  const boss = createUser('admin');
+  await logIn(admin, boss.email, boss.password);
   await expect(admin).toHaveURL(/\/admin$/);
   await admin.getByLabel('Search people').fill(email);
   await admin.getByRole('button', { name: 'Search' }).click();
@@ -40,7 +41,8 @@ test('a visitor signs up, sees their user code, logs out and back in, and an adm
 test('logging in works with JavaScript disabled', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  const customer = createUser('customer');
+  await logIn(page, customer.email, customer.password);
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('user-code')).toHaveText(/^U\d{6,}$/);
   await expect(page.getByRole('heading', { name: 'Your dashboard' })).toBeVisible();
@@ -50,7 +52,7 @@ test('logging in works with JavaScript disabled', async ({ browser }) => {
 test('a wrong password without JavaScript is explained on the login page', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await logIn(page, 'customer@attune.test', 'not the password at all');
+  await logIn(page, createUser('customer').email, 'not the password at all');
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
   await context.close();
@@ -73,14 +75,16 @@ test('protected pages send visitors to log in and back', async ({ page }) => {
   const res = await page.goto('/admin?q=x');
   expect(res?.status()).toBe(200);
   await expect(page).toHaveURL(/\/login\?next=\/admin%3Fq%3Dx$/);
-  await page.getByLabel('Email').fill(ADMIN_EMAIL);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
+  const boss = createUser('admin');
+  await page.getByLabel('Email').fill(boss.email);
+  await page.getByLabel('Password', { exact: true }).fill(boss.password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/admin\?q=x$/);
 });
 
 test('a customer cannot open the admin panel', async ({ page }) => {
-  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  const customer = createUser('customer');
+  await logIn(page, customer.email, customer.password);
   await expect(page).toHaveURL(/\/dashboard$/);
   const res = await page.goto('/admin');
   expect(res?.status()).toBe(403);
@@ -88,6 +92,7 @@ test('a customer cannot open the admin panel', async ({ page }) => {
 });
 
 test('the login form can be used with the keyboard alone', async ({ page }) => {
+  const customer = createUser('customer');
   await page.goto('/login');
   await waitForHydration(page);
   await page.keyboard.press('Tab');
@@ -95,16 +100,17 @@ test('the login form can be used with the keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await page.keyboard.press('Tab');
   await expect(page.getByLabel('Email')).toBeFocused();
-  await page.keyboard.type('customer@attune.test');
+  await page.keyboard.type(customer.email);
   await page.keyboard.press('Tab');
   await expect(page.getByLabel('Password', { exact: true })).toBeFocused();
-  await page.keyboard.type(DEMO_PASSWORD);
+  await page.keyboard.type(customer.password);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/dashboard$/);
 });
 
 test('the admin panel has no axe violations', async ({ page }) => {
-  await logIn(page, ADMIN_EMAIL, DEMO_PASSWORD);
+  const boss = createUser('admin');
+  await logIn(page, boss.email, boss.password);
   await expect(page).toHaveURL(/\/admin$/);
   await waitForHydration(page);
   await expect(page.getByRole('region', { name: 'People' }).getByRole('row').nth(1)).toBeVisible();
@@ -128,7 +134,8 @@ for (const path of ['/', '/login', '/signup', '/forgot-password']) {
 }
 
 test('the dashboard has no axe violations', async ({ page }) => {
-  await logIn(page, 'customer@attune.test', DEMO_PASSWORD);
+  const customer = createUser('customer');
+  await logIn(page, customer.email, customer.password);
   await expect(page).toHaveURL(/\/dashboard$/);
   await waitForHydration(page);
   await expect(page.getByTestId('user-code')).toBeVisible();

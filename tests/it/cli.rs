@@ -60,6 +60,8 @@ fn help_documents_every_environment_variable() {
         "SMTP_URL",
         "MAIL_FROM",
         "TRUST_PROXY_HEADERS",
+        "JOB_RETENTION_DAYS",
+        "OUTBOX_RETENTION_DAYS",
         "SESSION_IDLE_MINUTES",
         "SESSION_ABSOLUTE_HOURS",
         "ATTUNE_SERVE_JOBS",
@@ -72,7 +74,7 @@ fn help_documents_every_environment_variable() {
     ] {
         assert!(help.contains(var), "--help does not mention {var}");
     }
-    for cmd in ["serve", "worker", "migrate", "create-admin", "seed-demo"] {
+    for cmd in ["serve", "worker", "migrate", "create-admin", "create-user", "seed-demo"] {
         assert!(help.contains(cmd), "--help does not mention `{cmd}`");
     }
 }
@@ -221,4 +223,41 @@ async fn a_worker_stops_within_two_seconds_even_when_the_database_stops_answerin
     let took = asked.elapsed();
     assert!(took < Duration::from_secs(2), "stopping took {took:?}");
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn create_user_makes_an_account_of_the_role_and_refuses_bad_input_without_writing() {
+    use crate::helpers::{count, database_url, spawn_app};
+    let app = spawn_app().await;
+    let run = |args: &[&str], password: &str| {
+        attune()
+            .arg("create-user")
+            .args(args)
+            .env("DATABASE_URL", database_url(&app.pool))
+            .env("ATTUNE_USER_PASSWORD", password)
+            .env("ATTUNE_ENV", "development")
+            .output()
+            .unwrap()
+    };
+    let before = count(&app.pool, "users").await;
+
+    let out = run(&["--role", "wizard", "--email", "x@example.com", "--name", "X"], "a long enough password");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("choose customer, practitioner or admin"));
+    let out = run(&["--role", "customer", "--email", "x@example.com", "--name", "X"], "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    assert_eq!(count(&app.pool, "users").await, before, "a refused command writes nothing");
+
+    let out =
+        run(&["--role", "practitioner", "--email", "Pat@Example.com", "--name", "Pat Lee"], "a long enough password");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let role: String = sqlx::query_scalar("SELECT role FROM users WHERE email = 'pat@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "practitioner");
+    let again = run(&["--role", "customer", "--email", "pat@example.com", "--name", "Pat"], "a long enough password");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
