@@ -103,6 +103,11 @@ build_site() {
   fi
   cp style/main.css "$SITE/pkg/attune.css"
   cp -R public/. "$SITE/"
+  if [ ! -f scripts/site/node_modules/.package-lock.json ] || [ scripts/site/package-lock.json -nt scripts/site/node_modules/.package-lock.json ]; then
+    say "installing the asset tools"
+    (cd scripts/site && quietly npm ci --no-audit --no-fund)
+  fi
+  quietly node scripts/site/finish.mjs "$SITE"
 }
 
 # Builds the server binary and makes it reachable as target/<profile>/attune.

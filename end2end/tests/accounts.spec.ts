@@ -55,7 +55,25 @@ test('a wrong password without JavaScript is explained on the login page', async
   await logIn(page, createUser('customer').email, 'not the password at all');
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
+  const landed = page.url();
   await context.close();
+
+  // The same page with JavaScript: the island hydrates over the server's error without
+  // a mismatch, keeps showing it, and a new attempt replaces it.
+  const errors: string[] = [];
+  const js = await browser.newPage();
+  js.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+  js.on('pageerror', (e) => errors.push(e.message));
+  await js.goto(landed);
+  await waitForHydration(js);
+  await expect(js.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
+  const customer = createUser('customer');
+  await js.getByLabel('Email').fill(customer.email);
+  await js.getByLabel('Password', { exact: true }).fill(customer.password);
+  await js.getByRole('button', { name: 'Log in' }).click();
+  await expect(js).toHaveURL(/\/dashboard$/);
+  expect(errors).toEqual([]);
+  await js.close();
 });
 
 test('the hydrated page reacts in the browser: password toggle and live policy check', async ({ page }) => {
@@ -126,7 +144,8 @@ test('unknown pages get a real 404', async ({ page }) => {
 for (const path of ['/', '/login', '/signup', '/forgot-password']) {
   test(`${path} has a title, a description and no axe violations`, async ({ page }) => {
     await page.goto(path);
-    await waitForHydration(page);
+    // The home page has no islands: there is nothing to hydrate.
+    if (path !== '/') await waitForHydration(page);
     await expect(page).toHaveTitle(/Attune/);
     await expect(page.locator('meta[name="description"]')).toHaveAttribute('content', /.{20,}/);
     await expectNoAxeViolations(page);
@@ -140,6 +159,30 @@ test('the dashboard has no axe violations', async ({ page }) => {
   await waitForHydration(page);
   await expect(page.getByTestId('user-code')).toBeVisible();
   await expectNoAxeViolations(page);
+});
+
+test('the home page downloads no WASM or JS glue; an island page loads both once, hashed and immutable', async ({ page }) => {
+  const loaded: { url: string; cacheControl: string; encoding: string }[] = [];
+  page.on('response', (res) => {
+    if (/\.(wasm|js)$/.test(new URL(res.url()).pathname)) {
+      const h = res.headers();
+      loaded.push({ url: res.url(), cacheControl: h['cache-control'] ?? '', encoding: h['content-encoding'] ?? '' });
+    }
+  });
+  await page.goto('/');
+  await page.waitForLoadState('networkidle');
+  expect(loaded).toEqual([]);
+  await page.goto('/login');
+  await waitForHydration(page);
+  expect(loaded.map((r) => new URL(r.url).pathname).sort()).toEqual([
+    expect.stringMatching(/^\/pkg\/attune\.[0-9a-f]{16}\.js$/),
+    expect.stringMatching(/^\/pkg\/attune_bg\.[0-9a-f]{16}\.wasm$/),
+  ]);
+  for (const r of loaded) {
+    expect(r.cacheControl).toBe('public, max-age=31536000, immutable');
+    // Browsers ask for brotli only over HTTPS; the tests speak plain HTTP.
+    expect(['br', 'gzip']).toContain(r.encoding);
+  }
 });
 
 test('the home page shows real statistics with their time', async ({ page }) => {

@@ -1,6 +1,6 @@
 use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users};
 use crate::app::components::{
-    ErrorPanel, FormAlert, Notice, PageMeta, RoleGate, Skeleton, action_error, action_ok, short_utc,
+    ErrorPanel, FormAlert, PageMeta, RoleGate, Skeleton, action_ok, island_error, posted_error, short_utc,
 };
 use crate::domain::types::AdminUserRow;
 use crate::domain::{AppError, Role};
@@ -20,14 +20,17 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn AdminPanels() -> impl IntoView {
-    let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
-    let set_role = ServerAction::<SetUserRole>::new();
-    let users = Resource::new(move || (search(), set_role.version().get()), |(q, _)| list_users(q, 0));
+    let search = use_query_map().read_untracked().get("q").unwrap_or_default();
+    let users = Resource::new(
+        {
+            let search = search.clone();
+            move || search.clone()
+        },
+        |q| list_users(q, 0),
+    );
     let outbox = Resource::new(|| (), |_| list_outbox());
     let jobs = Resource::new(|| (), |_| list_troubled_jobs());
-    let role_error = action_error(set_role);
-    let role_ok = action_ok(set_role);
+    let role_error = posted_error::<SetUserRole, ()>();
     view! {
         <section class="card" aria-labelledby="users-heading">
             <div class="card-head">
@@ -38,7 +41,6 @@ fn AdminPanels() -> impl IntoView {
                     <button type="submit" class="btn btn-secondary">"Search"</button>
                 </form>
             </div>
-            <Notice show=role_ok message="Role changed. That person's sessions were signed out."/>
             <FormAlert error=role_error/>
             <Suspense fallback=|| view! { <Skeleton lines=6/> }>
                 {move || Suspend::new(async move {
@@ -48,7 +50,7 @@ fn AdminPanels() -> impl IntoView {
                         view! {
                             <p class="muted small">{count}</p>
                             {table_or_message(Ok(page.rows), "No one matches that search.", headers, move |row| {
-                                view! { <UserRow row set_role/> }.into_any()
+                                view! { <UserRow row/> }.into_any()
                             })}
                         }
                         .into_any()
@@ -127,24 +129,41 @@ fn table_or_message<T>(
 }
 
 #[component]
-fn UserRow(row: AdminUserRow, set_role: ServerAction<SetUserRole>) -> impl IntoView {
-    let select_id = format!("role-{}", row.id);
+fn UserRow(row: AdminUserRow) -> impl IntoView {
     view! {
         <tr>
             <td><code>{row.code.to_string()}</code></td>
             <td>{row.name.clone()}</td>
             <td>{row.email.clone()}</td>
             <td>{short_utc(&row.created_at)}</td>
-            <td>
-                <ActionForm action=set_role attr:class="inline-form">
-                    <input type="hidden" name="user_id" value=row.id.to_string()/>
-                    <label for=select_id.clone() class="sr-only">{format!("Role of {}", row.name)}</label>
-                    <select id=select_id name="role">
-                        {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == row.role>{r.label()}</option> }).collect_view()}
-                    </select>
-                    <button type="submit" class="btn btn-ghost btn-sm">"Save"</button>
-                </ActionForm>
-            </td>
+            <td><RoleForm user_id=row.id.to_string() name=row.name role=row.role/></td>
         </tr>
+    }
+}
+
+/// Changes one person's role in place; the outcome is announced beside the form.
+#[island]
+fn RoleForm(user_id: String, name: String, role: Role) -> impl IntoView {
+    let set_role = ServerAction::<SetUserRole>::new();
+    let error = island_error(set_role, None);
+    let saved = action_ok(set_role);
+    let select_id = format!("role-{user_id}");
+    let status = move || {
+        if saved.get() {
+            Some(view! { <span class="small">"Saved; their sessions were signed out."</span> }.into_any())
+        } else {
+            error.get().map(|e| view! { <span class="small field-error">{e.to_string()}</span> }.into_any())
+        }
+    };
+    view! {
+        <ActionForm action=set_role attr:class="inline-form">
+            <input type="hidden" name="user_id" value=user_id/>
+            <label for=select_id.clone() class="sr-only">{format!("Role of {name}")}</label>
+            <select id=select_id name="role">
+                {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == role>{r.label()}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="btn btn-ghost btn-sm" disabled=move || set_role.pending().get()>"Save"</button>
+            <span role="status">{status}</span>
+        </ActionForm>
     }
 }

@@ -1,5 +1,5 @@
 use crate::api::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp};
-use crate::app::components::{Field, FormAlert, Notice, PageMeta, Submit, action_error};
+use crate::app::components::{Field, FormAlert, Notice, PageMeta, Submit, island_error, posted_error};
 use crate::domain::password::{PASSWORD_MAX, PASSWORD_MIN};
 use crate::domain::{AppError, Password};
 use leptos::prelude::*;
@@ -72,88 +72,118 @@ fn PasswordField(
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = ServerAction::<LogIn>::new();
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let reset_done = Signal::derive(move || query.read().get("reset").is_some());
-    let error = action_error(login);
+    let next = query.read_untracked().get("next").unwrap_or_default();
+    let reset_done = query.read_untracked().get("reset").is_some();
+    let error = posted_error::<LogIn, ()>();
     view! {
         <PageMeta title="Log in" description="Log in to Attune to manage your bookings, credits and account."/>
         <section class="auth-card card">
             <h1>"Log in"</h1>
             <Notice show=reset_done message="Your password has been changed. Log in with your new password."/>
-            <FormAlert error/>
-            <ActionForm action=login attr:class="stack" attr:novalidate="">
-                <input type="hidden" name="next" value=next/>
-                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
-                <PasswordField label="Password" name="password" autocomplete="current-password" error/>
-                <Submit label="Log in" busy_label="Logging in…" pending=login.pending()/>
-            </ActionForm>
+            <LoginForm next error/>
             <p class="muted"><a href="/forgot-password">"Forgot your password?"</a></p>
             <p class="muted">"New to Attune? "<a href="/signup">"Create an account"</a></p>
         </section>
     }
 }
 
+#[island]
+fn LoginForm(next: String, error: Option<AppError>) -> impl IntoView {
+    let login = ServerAction::<LogIn>::new();
+    let error = island_error(login, error);
+    view! {
+        <FormAlert error/>
+        <ActionForm action=login attr:class="stack" attr:novalidate="">
+            <input type="hidden" name="next" value=next/>
+            <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
+            <PasswordField label="Password" name="password" autocomplete="current-password" error/>
+            <Submit label="Log in" busy_label="Logging in…" pending=login.pending()/>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let signup = ServerAction::<SignUp>::new();
-    let error = action_error(signup);
+    let error = posted_error::<SignUp, ()>();
     view! {
         <PageMeta title="Create your account" description="Create a free Attune account to book sessions and buy credits."/>
         <section class="auth-card card">
             <h1>"Create your account"</h1>
-            <FormAlert error/>
-            <ActionForm action=signup attr:class="stack" attr:novalidate="">
-                <Field label="Your name" name="name" autocomplete="name" error required=true maxlength=100/>
-                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true maxlength=254/>
-                <PasswordField label="Password" name="password" autocomplete="new-password" error check_policy=true/>
-                <Submit label="Create account" busy_label="Creating your account…" pending=signup.pending()/>
-            </ActionForm>
+            <SignupForm error/>
             <p class="muted">"Already have an account? "<a href="/login">"Log in"</a></p>
         </section>
     }
 }
 
+#[island]
+fn SignupForm(error: Option<AppError>) -> impl IntoView {
+    let signup = ServerAction::<SignUp>::new();
+    let error = island_error(signup, error);
+    view! {
+        <FormAlert error/>
+        <ActionForm action=signup attr:class="stack" attr:novalidate="">
+            <Field label="Your name" name="name" autocomplete="name" error required=true maxlength=100/>
+            <Field label="Email" name="email" kind="email" autocomplete="email" error required=true maxlength=254/>
+            <PasswordField label="Password" name="password" autocomplete="new-password" error check_policy=true/>
+            <Submit label="Create account" busy_label="Creating your account…" pending=signup.pending()/>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let request = ServerAction::<RequestPasswordReset>::new();
-    let query = use_query_map();
-    let sent = Signal::derive(move || query.read().get("sent").is_some());
-    let error = action_error(request);
+    let sent = use_query_map().read_untracked().get("sent").is_some();
+    let error = posted_error::<RequestPasswordReset, ()>();
     view! {
         <PageMeta title="Reset your password" description="Get a link to choose a new Attune password."/>
         <section class="auth-card card">
             <h1>"Reset your password"</h1>
             <p class="muted">"Enter the email address of your account and we will send you a link to choose a new password. The link works once, for 30 minutes."</p>
             <Notice show=sent message="If an account exists for that address, we have sent it a reset link. Check your inbox."/>
-            <FormAlert error/>
-            <ActionForm action=request attr:class="stack" attr:novalidate="">
-                <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
-                <Submit label="Send reset link" busy_label="Sending…" pending=request.pending()/>
-            </ActionForm>
+            <ForgotPasswordForm error/>
             <p class="muted"><a href="/login">"Back to log in"</a></p>
         </section>
     }
 }
 
+#[island]
+fn ForgotPasswordForm(error: Option<AppError>) -> impl IntoView {
+    let request = ServerAction::<RequestPasswordReset>::new();
+    let error = island_error(request, error);
+    view! {
+        <FormAlert error/>
+        <ActionForm action=request attr:class="stack" attr:novalidate="">
+            <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
+            <Submit label="Send reset link" busy_label="Sending…" pending=request.pending()/>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let reset = ServerAction::<ResetPassword>::new();
-    let query = use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
-    let error = action_error(reset);
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let error = posted_error::<ResetPassword, ()>();
     view! {
         <PageMeta title="Choose a new password" description="Choose a new password for your Attune account."/>
         <section class="auth-card card">
             <h1>"Choose a new password"</h1>
-            <FormAlert error/>
-            <ActionForm action=reset attr:class="stack" attr:novalidate="">
-                <input type="hidden" name="token" value=token/>
-                <PasswordField label="New password" name="password" autocomplete="new-password" error check_policy=true/>
-                <Submit label="Save new password" busy_label="Saving…" pending=reset.pending()/>
-            </ActionForm>
+            <ResetPasswordForm token error/>
             <p class="muted"><a href="/forgot-password">"Ask for a new link"</a></p>
         </section>
+    }
+}
+
+#[island]
+fn ResetPasswordForm(token: String, error: Option<AppError>) -> impl IntoView {
+    let reset = ServerAction::<ResetPassword>::new();
+    let error = island_error(reset, error);
+    view! {
+        <FormAlert error/>
+        <ActionForm action=reset attr:class="stack" attr:novalidate="">
+            <input type="hidden" name="token" value=token/>
+            <PasswordField label="New password" name="password" autocomplete="new-password" error check_policy=true/>
+            <Submit label="Save new password" busy_label="Saving…" pending=reset.pending()/>
+        </ActionForm>
     }
 }

@@ -1,7 +1,6 @@
 //! Building blocks shared by the pages: page metadata, form fields with their errors,
 //! submit buttons that show progress, skeletons and error panels.
 
-use crate::api::auth::current_user;
 use crate::domain::types::SessionUser;
 use crate::domain::{AppError, Role};
 use leptos::prelude::*;
@@ -20,13 +19,28 @@ pub fn PageMeta(title: &'static str, description: &'static str) -> impl IntoView
     }
 }
 
-/// The error of a server action, if its last run failed.
-pub fn action_error<I, T>(action: ServerAction<I>) -> Signal<Option<AppError>>
+/// The error a form post without JavaScript came back with (`__err`), read outside an
+/// island and handed to it as a prop: inside, the browser has no such context, so the
+/// island would otherwise render differently from the server.
+pub fn posted_error<I, T>() -> Option<AppError>
 where
     I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+    ServerAction::<I>::new().value().get_untracked().and_then(|r| r.err())
+}
+
+/// The error of `action`'s last run in the browser, or, before any, the one the page
+/// was rendered with.
+pub fn island_error<I, T>(action: ServerAction<I>, initial: Option<AppError>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(result) => result.err(),
+        None => initial.clone(),
+    })
 }
 
 /// Whether the action's last run succeeded.
@@ -152,27 +166,17 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 }
 
 /// Renders `render` for a signed-in user with `role`; anyone else gets the same
-/// "not available" or log-in answer the server already gave the full page load.
+/// "not available" or log-in answer the server already gave the full page load. The
+/// user is the one the server looked up for this request, so no loading state is needed.
 #[component]
 pub fn RoleGate<F>(role: Role, render: F) -> impl IntoView
 where
-    F: Fn(SessionUser) -> AnyView + Clone + Send + Sync + 'static,
+    F: Fn(SessionUser) -> AnyView + Send + Sync + 'static,
 {
-    let me = Resource::new(|| (), |_| current_user());
-    view! {
-        <Suspense fallback=|| view! { <div class="card"><Skeleton lines=6/></div> }>
-            {move || {
-                let render = render.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(u)) if u.role == role => render(u),
-                        Ok(Some(_)) => view! { <ErrorPanel error=AppError::Forbidden/> }.into_any(),
-                        Ok(None) => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
-                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
+    match crate::app::layout::page_user() {
+        Some(u) if u.role == role => render(u),
+        Some(_) => view! { <ErrorPanel error=AppError::Forbidden/> }.into_any(),
+        None => view! { <ErrorPanel error=AppError::Unauthenticated/> }.into_any(),
     }
 }
 

@@ -1,34 +1,20 @@
-use crate::api::auth::{LogOut, current_user};
+use crate::api::auth::LogOut;
 use crate::domain::Role;
 use crate::domain::types::SessionUser;
 use leptos::prelude::*;
-use leptos::server::SharedValue;
-use leptos_router::hooks::use_location;
 
+/// The header, rendered on the server for the user of this request. Every navigation
+/// is a page load, so it never goes stale and needs no code in the browser; logging out
+/// is a plain form post.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let logout = ServerAction::<LogOut>::new();
-    let location = use_location();
-    // The server looked the user up before rendering; hydration reuses that value, so
-    // the header needs no resource. In the browser it is refreshed after every
-    // navigation and after logging out.
-    let user = RwSignal::new(SharedValue::new(page_user).into_inner());
-    Effect::watch(
-        move || (location.pathname.get(), logout.version().get()),
-        move |_, _, _| {
-            leptos::task::spawn_local(async move {
-                if let Ok(current) = current_user().await {
-                    user.set(current);
-                }
-            });
-        },
-        false,
-    );
+    let user = page_user();
     view! {
         <header class="site-header">
             <nav class="nav container" aria-label="Main">
                 <a class="brand" href="/">"Attune"</a>
-                {move || match user.get() {
+                {match user {
                     Some(u) => {
                         let home = u.role.home_path();
                         let area = match u.role {
@@ -62,7 +48,7 @@ pub fn SiteHeader() -> impl IntoView {
 }
 
 /// The user the server found for this page request (see `PageUser`).
-fn page_user() -> Option<SessionUser> {
+pub(crate) fn page_user() -> Option<SessionUser> {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>()

@@ -1,6 +1,9 @@
-//! The user interface, rendered on the server and hydrated in the browser.
+//! The user interface, rendered on the server. Only islands (`#[island]`: the forms and
+//! other controls that react in the browser) are hydrated, so a page without one loads
+//! no WASM at all; see "Islands" in the README.
 
 mod admin;
+mod assets;
 mod auth;
 mod components;
 mod dashboard;
@@ -13,6 +16,9 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+#[cfg(feature = "ssr")]
+pub use assets::load as load_assets;
+pub use assets::{Asset, asset_path};
 pub use components::NotFound;
 
 /// The HTML document around the app. On the server it also sets the page's
@@ -29,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <IslandScripts/>
                 <MetaTags/>
             </head>
             <body>
@@ -51,18 +57,13 @@ fn set_page_csp() {
     }
 }
 
+use assets::IslandScripts;
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, so this marks the moment the WASM took over;
-    // browser tests wait for it before using interactive controls.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
-        <Stylesheet id="leptos" href="/pkg/attune.css"/>
+        <Stylesheet id="leptos" href=asset_path(Asset::Css)/>
         <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{text} · Attune") }/>
         <Router>
             <a class="skip-link" href="#main" rel="external">"Skip to content"</a>

@@ -259,7 +259,9 @@ pub fn router(state: AppState) -> Router {
         move || provide_context(state.clone())
     };
     let leptos_options = state.config.leptos.clone();
+    crate::app::load_assets(&leptos_options.site_root);
     Router::new()
+        .nest_service("/pkg", static_assets(&leptos_options.site_root))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -288,6 +290,28 @@ pub fn router(state: AppState) -> Router {
                 .layer(session_layer(&state)),
         )
         .with_state(state)
+}
+
+/// The built browser assets, as the build precompressed them (brotli, gzip). Names with
+/// a content hash never change meaning, so browsers may keep them for a year; anything
+/// else must be revalidated.
+fn static_assets(site_root: &str) -> Router {
+    use tower_http::services::ServeDir;
+    let dir = ServeDir::new(std::path::Path::new(site_root).join("pkg")).precompressed_br().precompressed_gzip();
+    Router::new().fallback_service(dir).layer(middleware::map_response(
+        |req_path: axum::extract::OriginalUri, mut res: Response| async move {
+            let forever = res.status().is_success() && is_hashed_asset(req_path.path());
+            let value = if forever { "public, max-age=31536000, immutable" } else { "no-cache" };
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+            res
+        },
+    ))
+}
+
+/// `attune.3f9c2a7b1d0e4c55.js`: a name carrying a 16-hex-digit content hash.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    name.split('.').any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves. TCP_NODELAY is set on every
@@ -320,6 +344,21 @@ pub fn spawn_session_cleanup(state: &AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_asset_names_are_cached_for_good() {
+        assert!(is_hashed_asset("/pkg/attune.3f9c2a7b1d0e4c55.js"));
+        assert!(is_hashed_asset("/pkg/attune_bg.00ff00ff00ff00ff.wasm"));
+        for plain in [
+            "/pkg/attune.js",
+            "/pkg/attune_bg.wasm",
+            "/pkg/assets.json",
+            "/pkg/attune.3f9c2a7b1d0e4c5.js",
+            "/pkg/x.3f9c2a7b1d0e4c5z.js",
+        ] {
+            assert!(!is_hashed_asset(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn the_page_policy_lets_the_wasm_run_and_nothing_else() {

@@ -472,3 +472,39 @@ async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry() {
         .unwrap();
     assert_eq!((job.as_str(), later), ("queued", true), "the delivery is retried later");
 }
+
+#[tokio::test]
+async fn built_assets_are_served_precompressed_and_hashed_ones_are_cached_for_good() {
+    let site = std::env::temp_dir().join(format!("attune-site-{}", uuid::Uuid::new_v4().simple()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let hashed = "attune.0123456789abcdef.js";
+    std::fs::write(pkg.join(hashed), "export const x = 1;".repeat(50)).unwrap();
+    std::fs::write(pkg.join(format!("{hashed}.br")), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join(format!("{hashed}.gz")), b"gzip bytes").unwrap();
+    std::fs::write(pkg.join("attune.js"), "export const x = 1;").unwrap();
+    let root = site.to_str().unwrap().to_owned();
+    let app = spawn_app_with(move |c| c.leptos.site_root = root.into()).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, encoding: &'static str| {
+        client.get(format!("{}{path}", app.base)).header("accept-encoding", encoding).send()
+    };
+
+    let res = get(&format!("/pkg/{hashed}"), "gzip, br").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"brotli bytes", "the build's copy, not one made per request");
+
+    let res = get(&format!("/pkg/{hashed}"), "gzip").await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"gzip bytes");
+
+    let res = get("/pkg/attune.js", "identity").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-cache", "a name without a hash may change meaning");
+    let res = get("/pkg/missing.0123456789abcdef.js", "br").await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.headers()["cache-control"], "no-cache", "a missing file may appear with the next deployment");
+    let _ = std::fs::remove_dir_all(site);
+}
