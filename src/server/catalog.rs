@@ -3,18 +3,30 @@
 use crate::domain::types::{HomeStats, ServiceType, StatsView};
 use crate::server::rfc3339;
 use crate::server::state::AppState;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Statistics are cached this long, so a busy home page costs one query a minute.
 pub const STATS_TTL: Duration = Duration::from_secs(60);
+/// How long another instance may show the service types from before a change.
+pub const CATALOG_TTL: Duration = Duration::from_secs(30);
 
+/// The active service types, from a cache of at most `CATALOG_TTL`.
 pub async fn service_types(state: &AppState) -> Result<Vec<ServiceType>, sqlx::Error> {
-    sqlx::query_as!(
-        ServiceType,
-        "SELECT slug, name, description FROM service_types WHERE active ORDER BY sort_order, name"
-    )
-    .fetch_all(&state.pool)
-    .await
+    state
+        .service_types_cache
+        .get_or_load(&state.clock, || {
+            sqlx::query_as!(
+                ServiceType,
+                "SELECT slug, name, description FROM service_types WHERE active ORDER BY sort_order, name"
+            )
+            .fetch_all(&state.pool)
+        })
+        .await
+}
+
+/// Call after changing service types, so this instance shows the change at once.
+pub async fn catalog_changed(state: &AppState) {
+    state.service_types_cache.invalidate().await;
 }
 
 async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
@@ -38,17 +50,8 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
 /// Real figures (at most `STATS_TTL` old), or `Unavailable` when the database cannot
 /// be asked. Never a made-up number.
 pub async fn home_stats(state: &AppState) -> StatsView {
-    let mut cache = state.stats_cache.lock().await;
-    if let Some((at, stats)) = cache.as_ref()
-        && at.elapsed() < STATS_TTL
-    {
-        return StatsView::Available(stats.clone());
-    }
-    match count_stats(state).await {
-        Ok(stats) => {
-            *cache = Some((Instant::now(), stats.clone()));
-            StatsView::Available(stats)
-        }
+    match state.stats_cache.get_or_load(&state.clock, || count_stats(state)).await {
+        Ok(stats) => StatsView::Available(stats),
         Err(e) => {
             tracing::warn!(error = %e, "home statistics unavailable");
             StatsView::Unavailable

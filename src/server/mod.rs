@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod config;

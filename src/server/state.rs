@@ -1,4 +1,5 @@
-use crate::domain::types::HomeStats;
+use crate::domain::types::{HomeStats, ServiceType};
+use crate::server::cache::Cached;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::metrics::Metrics;
@@ -6,8 +7,6 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::Mutex;
 
 /// Everything a request handler or server function needs, provided as context (never
 /// a global) so each test app has its own.
@@ -17,7 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub metrics: Metrics,
-    pub stats_cache: Arc<Mutex<Option<(Instant, HomeStats)>>>,
+    pub stats_cache: Cached<HomeStats>,
+    pub service_types_cache: Cached<Vec<ServiceType>>,
 }
 
 impl AppState {
@@ -31,7 +31,8 @@ impl AppState {
             config: Arc::new(config),
             clock,
             metrics: Metrics::new(),
-            stats_cache: Arc::new(Mutex::new(None)),
+            stats_cache: Cached::new(crate::server::catalog::STATS_TTL),
+            service_types_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
         }
     }
 }

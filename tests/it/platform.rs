@@ -508,3 +508,31 @@ async fn built_assets_are_served_precompressed_and_hashed_ones_are_cached_for_go
     assert_eq!(res.headers()["cache-control"], "no-cache", "a missing file may appear with the next deployment");
     let _ = std::fs::remove_dir_all(site);
 }
+
+#[tokio::test]
+async fn the_catalog_is_served_from_a_short_cache_that_a_change_here_clears() {
+    let app = spawn_app().await;
+    let b = Browser::new(&app);
+    let slugs = || async {
+        let body: serde_json::Value = b.get("/api/services/types").await.json().await.unwrap();
+        body.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let add = |slug: &'static str| {
+        sqlx::query("INSERT INTO service_types (slug, name) VALUES ($1, $1)").bind(slug).execute(&app.pool)
+    };
+    add("coaching").await.unwrap();
+    assert_eq!(slugs().await, ["coaching"]);
+
+    // Written behind this instance's back (as by another instance): served from the
+    // cache until it expires.
+    add("tarot").await.unwrap();
+    assert_eq!(slugs().await, ["coaching"]);
+    assert!(b.get("/").await.text().await.unwrap().contains("coaching"));
+    app.advance(attune::server::catalog::CATALOG_TTL + std::time::Duration::from_secs(1));
+    assert_eq!(slugs().await, ["coaching", "tarot"]);
+
+    // A change made through this instance is shown at once.
+    add("yoga").await.unwrap();
+    attune::server::catalog::catalog_changed(&app.state).await;
+    assert_eq!(slugs().await, ["coaching", "tarot", "yoga"]);
+}
