@@ -82,6 +82,11 @@ ensure_postgres_binaries() {
   fi
 }
 
+# The HTML validator (vnu-jar) runs on Java.
+ensure_java() {
+  command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+}
+
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }

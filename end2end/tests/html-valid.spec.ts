@@ -1,0 +1,206 @@
+import { test, expect, type Browser, type Page } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createUser, logIn, type Role } from './helpers';
+
+// The Nu HTML Checker over the HTML the server sends (not `page.content()`, the DOM
+// after hydration): every page each kind of visitor can reach, the 404 and 403 pages,
+// and forms showing the errors a post without JavaScript comes back with (`__err`).
+// A new route in src/app/mod.rs belongs in the lists below. vnu runs once, over all.
+
+const VNU_JAR = String(require('vnu-jar'));
+const run = promisify(execFile);
+
+type Doc = { label: string; url: string; html: string };
+
+/** What vnu reports (`--format json`). */
+type VnuMessage = {
+  type: 'error' | 'info' | 'non-document-error';
+  subType?: string;
+  url?: string;
+  message: string;
+  extract?: string;
+  firstLine?: number;
+  lastLine?: number;
+  firstColumn?: number;
+  lastColumn?: number;
+  hiliteStart?: number;
+  hiliteLength?: number;
+};
+
+/** The page's raw server HTML, fetched with the context's cookies. */
+async function fetchDoc(page: Page, url: string, status: number, label: string): Promise<Doc> {
+  const res = await page.request.get(url);
+  expect(res.status(), `${label}: status of ${url}`).toBe(status);
+  expect(res.headers()['content-type'], `${label}: content type of ${url}`).toMatch(/^text\/html/);
+  return { label, url: res.url(), html: await res.text() };
+}
+
+/** A context without JavaScript, so forms post the way they do for anyone without it. */
+async function visitor(browser: Browser, role?: Role): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  if (role) {
+    const user = createUser(role, `Valid ${role}`);
+    await logIn(page, user.email, user.password);
+    await expect(page).toHaveURL(new RegExp(`${{ customer: '/dashboard', practitioner: '/practitioner', admin: '/admin' }[role]}$`));
+  }
+  return page;
+}
+
+/** Where a post without JavaScript landed: the form's page again, carrying `__err`. */
+async function landedWithError(page: Page, pathname: string): Promise<string> {
+  await expect(page).toHaveURL((u) => u.pathname === pathname && u.searchParams.has('__err'));
+  return page.url();
+}
+
+/**
+ * Leptos appends its hydration data after the document (hydration_context's
+ * `pending_data`, chained after the app's stream by leptos_axum), so this is all that
+ * may follow `</html>`: its `<!>` markers and its nonce'd `__RESOLVED_RESOURCES=…` /
+ * `__INCOMPLETE_CHUNKS=…` scripts. Anything else there is the project's and fails.
+ */
+const LEPTOS_TAIL = /^(?:<!>|<script nonce="[^"]*">__[A-Z_]+(?:\[\d+\])?\s*=[^<]*<\/script>)*\s*$/;
+
+/** What follows `</html>`, and the 1-based line and column where that starts. */
+function afterHtml(html: string): { tail: string; line: number; column: number } | null {
+  const at = html.lastIndexOf('</html>');
+  if (at < 0) return null;
+  const end = at + '</html>'.length;
+  const before = html.slice(0, end);
+  return { tail: html.slice(end), line: before.split('\n').length, column: end - before.lastIndexOf('\n') };
+}
+
+function highlighted(m: VnuMessage): string {
+  return m.extract?.substr(m.hiliteStart ?? 0, m.hiliteLength ?? 0) ?? '';
+}
+
+test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const docs: Doc[] = [];
+
+  await test.step('anonymous visitor', async () => {
+    const page = await visitor(browser);
+    docs.push(await fetchDoc(page, '/', 200, 'anonymous: home'));
+    docs.push(await fetchDoc(page, '/login', 200, 'anonymous: log in'));
+    docs.push(await fetchDoc(page, '/login?reset=1', 200, 'anonymous: log in after a reset'));
+    docs.push(await fetchDoc(page, '/signup', 200, 'anonymous: sign up'));
+    docs.push(await fetchDoc(page, '/forgot-password', 200, 'anonymous: forgot password'));
+    docs.push(await fetchDoc(page, '/forgot-password?sent=1', 200, 'anonymous: reset link sent'));
+    docs.push(await fetchDoc(page, '/reset-password?token=not-a-real-token', 200, 'anonymous: choose a new password'));
+    docs.push(await fetchDoc(page, '/dashboard', 200, 'anonymous: /dashboard, sent to log in'));
+    docs.push(await fetchDoc(page, '/no-such-page', 404, 'anonymous: 404'));
+
+    // The no-JS errors, as accounts.spec.ts reaches them.
+    await logIn(page, createUser('customer').email, 'not the password at all');
+    docs.push(await fetchDoc(page, await landedWithError(page, '/login'), 200, 'anonymous: log in, wrong password'));
+
+    await page.goto('/signup');
+    await page.getByLabel('Your name').fill('Shorty');
+    await page.getByLabel('Email').fill(`short-${Date.now()}@example.com`);
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    docs.push(await fetchDoc(page, await landedWithError(page, '/signup'), 200, 'anonymous: sign up, password too short'));
+
+    await page.goto('/forgot-password');
+    await page.getByLabel('Email').fill('not an email address');
+    await page.getByRole('button', { name: 'Send reset link' }).click();
+    docs.push(await fetchDoc(page, await landedWithError(page, '/forgot-password'), 200, 'anonymous: forgot password, bad email'));
+
+    await page.context().close();
+  });
+
+  await test.step('customer', async () => {
+    const page = await visitor(browser, 'customer');
+    docs.push(await fetchDoc(page, '/', 200, 'customer: home'));
+    docs.push(await fetchDoc(page, '/dashboard', 200, 'customer: dashboard'));
+    docs.push(await fetchDoc(page, '/admin', 403, 'customer: admin, forbidden'));
+    docs.push(await fetchDoc(page, '/practitioner', 403, 'customer: practice, forbidden'));
+    docs.push(await fetchDoc(page, '/no-such-page', 404, 'customer: 404'));
+
+    await page.goto('/dashboard');
+    await page.getByLabel('Phone (optional)').fill('not a phone number');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    docs.push(await fetchDoc(page, await landedWithError(page, '/dashboard'), 200, 'customer: dashboard, bad phone'));
+
+    await page.goto('/dashboard');
+    await page.getByLabel('Current password').fill('not the password at all');
+    await page.getByLabel('New password').fill('another long passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    docs.push(await fetchDoc(page, await landedWithError(page, '/dashboard'), 200, 'customer: dashboard, wrong current password'));
+
+    await page.context().close();
+  });
+
+  await test.step('practitioner', async () => {
+    const page = await visitor(browser, 'practitioner');
+    docs.push(await fetchDoc(page, '/', 200, 'practitioner: home'));
+    docs.push(await fetchDoc(page, '/practitioner', 200, 'practitioner: practice'));
+    docs.push(await fetchDoc(page, '/dashboard', 200, 'practitioner: account'));
+    docs.push(await fetchDoc(page, '/admin', 403, 'practitioner: admin, forbidden'));
+    await page.context().close();
+  });
+
+  await test.step('admin', async () => {
+    const page = await visitor(browser, 'admin');
+    docs.push(await fetchDoc(page, '/', 200, 'admin: home'));
+    docs.push(await fetchDoc(page, '/admin', 200, 'admin: admin panel'));
+    docs.push(await fetchDoc(page, '/admin?q=nobody-matches-this', 200, 'admin: admin panel, empty search'));
+    docs.push(await fetchDoc(page, `/admin?q=${'x'.repeat(201)}`, 200, 'admin: admin panel, search too long'));
+    docs.push(await fetchDoc(page, '/dashboard', 200, 'admin: account'));
+    docs.push(await fetchDoc(page, '/practitioner', 403, 'admin: practice, forbidden'));
+    await page.context().close();
+  });
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attune-vnu-'));
+  const byFile = new Map<string, Doc>();
+  docs.forEach((doc, i) => {
+    const file = path.join(dir, `${String(i).padStart(2, '0')}-${doc.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.html`);
+    fs.writeFileSync(file, doc.html);
+    byFile.set(file, doc);
+  });
+
+  const started = Date.now();
+  // --exit-zero-always: the verdict is ours, from the JSON; vnu writes it to stderr.
+  const { stderr } = await run('java', ['-jar', VNU_JAR, '--format', 'json', '--exit-zero-always', ...byFile.keys()], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new Error('the Nu HTML Checker needs Java 11 or later as `java` (Debian: default-jre-headless)');
+    throw e;
+  });
+  test.info().annotations.push({ type: 'vnu', description: `${byFile.size} documents checked in ${Date.now() - started} ms` });
+  const messages: VnuMessage[] = JSON.parse(stderr).messages;
+
+  const failures: string[] = [];
+  for (const m of messages) {
+    if (m.type === 'info') continue; // warnings are advice, not failures
+    const file = m.url ? decodeURIComponent(new URL(m.url).pathname) : '';
+    const doc = byFile.get(file);
+    if (doc) {
+      // Leptos' hydration markers: `<!>` is how it writes an empty comment, which HTML
+      // parses as a comment but the spec calls a "bogus comment".
+      if (m.message === 'Bogus comment.' && highlighted(m).endsWith('<!>')) continue;
+      // Leptos' hydration data, appended after `</html>` (see LEPTOS_TAIL): vnu calls the
+      // first script there stray and stops. Only when the tail is Leptos' own.
+      const end = afterHtml(doc.html);
+      const line = m.lastLine ?? 0;
+      const past = end && (line > end.line || (line === end.line && (m.lastColumn ?? 0) >= end.column));
+      if (past && LEPTOS_TAIL.test(end.tail)) continue;
+    }
+    const where = doc ? `${doc.label} (${new URL(doc.url).pathname}${new URL(doc.url).search})` : file || '(no document)';
+    failures.push(`${where} line ${m.lastLine ?? '?'} col ${m.firstColumn ?? m.lastColumn ?? '?'}: ${m.message}${m.extract ? ` — ${JSON.stringify(m.extract)}` : ''}`);
+  }
+
+  for (const doc of byFile.values()) {
+    const end = afterHtml(doc.html);
+    if (!end) failures.push(`${doc.label}: no </html>`);
+    else if (!LEPTOS_TAIL.test(end.tail)) failures.push(`${doc.label}: unexpected content after </html>: ${JSON.stringify(end.tail.slice(0, 200))}`);
+  }
+
+  if (failures.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  else console.log(`vnu found ${failures.length} errors; the documents are in ${dir}`);
+  expect(failures, `vnu errors in ${byFile.size} documents`).toEqual([]);
+});
