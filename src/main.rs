@@ -1,14 +1,14 @@
 //! The `attune` binary: web server, background worker and operator commands.
 
 use anyhow::Context;
-use attune::domain::{Email, Password, PersonName, Role};
+use attune::domain::{Email, Password, PersonName, Role, TimeZone};
 use attune::server::config::{
     Config, Environment, PasswordCost, Secret, decide_environment, default_data_dir, load_leptos_options,
     parse_proxy_hops,
 };
 use attune::server::embedded_pg::{EmbeddedPostgres, ensure_database};
 use attune::server::state::AppState;
-use attune::server::{accounts, demo, http, migrate, passwords, telemetry, worker};
+use attune::server::{accounts, demo, http, ledger, migrate, passwords, telemetry, worker};
 use clap::{Parser, Subcommand};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -83,6 +83,10 @@ struct Options {
     /// when false).
     #[arg(long, global = true, env = "ATTUNE_SERVE_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     serve_jobs: bool,
+    /// Secret the built-in sandbox payment provider signs its events with. Unset: a
+    /// new random one per process.
+    #[arg(long, global = true, env = "SANDBOX_WEBHOOK_SECRET", hide_env_values = true)]
+    sandbox_webhook_secret: Option<String>,
     /// Database connections per process.
     #[arg(long, global = true, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     max_connections: u32,
@@ -120,6 +124,12 @@ enum Command {
     },
     /// Load the demo data (idempotent).
     SeedDemo,
+    /// Recompute every balance from the ledger's entries; exits non-zero on any drift,
+    /// so it can gate a deploy.
+    CheckLedger,
+    /// Ask the payment provider about recent unpaid orders and fulfil any it was paid
+    /// for (what a lost payment event left behind); prints what it did as JSON.
+    Reconcile,
     /// Run only the private development PostgreSQL cluster and print its DATABASE_URL.
     Postgres,
 }
@@ -153,6 +163,7 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         session_idle: Duration::from_secs(opts.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(opts.session_absolute_hours * 3600),
         run_jobs: opts.serve_jobs,
+        payments: attune::server::payments::Provider::sandbox(opts.sandbox_webhook_secret.clone().filter(|s| !s.is_empty())),
     })
 }
 
@@ -248,7 +259,7 @@ async fn create_user(
     let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
     let mut db = open_database(opts, &config).await?;
     let state = AppState::new(db.pool.clone(), config);
-    let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role }).await;
+    let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role, time_zone: TimeZone::utc() }).await;
     if let Some(pg) = db.embedded.as_mut() {
         pg.stop();
     }
@@ -301,6 +312,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(pg) = db.embedded.as_mut() {
                 pg.stop();
             }
+            Ok(())
+        }
+        Command::CheckLedger => {
+            let mut db = open_database(&opts, &config).await?;
+            let checked = async {
+                let mut conn = db.pool.acquire().await?;
+                ledger::check(&mut conn).await.map_err(|e| anyhow::anyhow!("{e}"))
+            }
+            .await;
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            let report = checked?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.is_clean() {
+                anyhow::bail!("the ledger does not balance: {report:?}");
+            }
+            Ok(())
+        }
+        Command::Reconcile => {
+            let mut db = open_database(&opts, &config).await?;
+            let done = attune::server::orders::reconcile(&AppState::new(db.pool.clone(), config))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"));
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            println!("{}", serde_json::to_string(&done?)?);
             Ok(())
         }
         Command::Postgres => {

@@ -190,3 +190,76 @@ test('the home page shows real statistics with their time', async ({ page }) => 
   await expect(page.locator('[data-stat="practitioners"]')).toHaveText(/^\d+$/);
   await expect(page.locator('time[datetime]')).toBeVisible();
 });
+
+test('sign-up keeps the browser time zone, and the profile changes it without a reload', async ({ browser }) => {
+  const context = await browser.newContext({ timezoneId: 'Asia/Kolkata' });
+  const page = await context.newPage();
+  await page.goto('/signup');
+  await waitForHydration(page);
+  await page.getByLabel('Your name').fill('Zara Zone');
+  await page.getByLabel('Email').fill(uniqueEmail('zone'));
+  await page.getByLabel('Password', { exact: true }).fill('a long enough passphrase');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await waitForHydration(page);
+  const zone = page.getByLabel('Time zone');
+  // Chromium's ICU reports the older IANA name of the same zone; either is kept as sent.
+  await expect(zone).toHaveValue(/^Asia\/(Kolkata|Calcutta)$/);
+
+  await zone.selectOption('America/Argentina/Buenos_Aires');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Profile saved.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Time zone')).toHaveValue('America/Argentina/Buenos_Aires');
+  await context.close();
+});
+
+test('a hydrated form posts in place: the error appears beside the field and what was typed stays', async ({ page }) => {
+  await page.goto('/signup');
+  await waitForHydration(page);
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+  await page.getByLabel('Your name').fill('Ines Inplace');
+  await page.getByLabel('Email').fill('not-an-email');
+  await page.getByLabel('Password', { exact: true }).fill('a long enough passphrase');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#email-error')).not.toHaveText('');
+  await expect(page.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
+  expect(page.url()).not.toContain('__err');
+  expect(navigations).toBe(0);
+  await expect(page.getByLabel('Your name')).toHaveValue('Ines Inplace');
+
+  await page.getByLabel('Email').fill(uniqueEmail('inplace'));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+test('an admin adjusts a customer\'s credits from the panel, with the error in place first', async ({ browser }) => {
+  const customerContext = await browser.newContext();
+  const customerPage = await customerContext.newPage();
+  const customer = createUser('customer');
+  await logIn(customerPage, customer.email, customer.password);
+  await expect(customerPage).toHaveURL(/\/dashboard$/);
+  const code = (await customerPage.getByTestId('user-code').textContent())!.trim();
+  await customerContext.close();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const boss = createUser('admin');
+  await logIn(page, boss.email, boss.password);
+  await expect(page).toHaveURL(/\/admin$/);
+  await waitForHydration(page);
+  const card = page.getByRole('region', { name: 'Adjust credits' });
+  await card.getByLabel('Account number').fill(code);
+  await card.getByLabel('Credits').fill('0');
+  await card.getByLabel('Reason').fill('goodwill for the outage');
+  await card.getByRole('button', { name: 'Adjust credits' }).click();
+  await expect(page.locator('#delta-error')).toContainText('other than zero');
+
+  await card.getByLabel('Credits').fill('15');
+  await card.getByRole('button', { name: 'Adjust credits' }).click();
+  await expect(page).toHaveURL(/adjusted=1/);
+  await expect(page.getByText('Credits adjusted.')).toBeVisible();
+  await expectNoAxeViolations(page);
+  await context.close();
+});

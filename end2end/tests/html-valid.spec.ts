@@ -88,6 +88,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/login', 200, 'anonymous: log in'));
     docs.push(await fetchDoc(page, '/login?reset=1', 200, 'anonymous: log in after a reset'));
     docs.push(await fetchDoc(page, '/signup', 200, 'anonymous: sign up'));
+    docs.push(await fetchDoc(page, '/credits', 200, 'anonymous: credit packs'));
     docs.push(await fetchDoc(page, '/forgot-password', 200, 'anonymous: forgot password'));
     docs.push(await fetchDoc(page, '/forgot-password?sent=1', 200, 'anonymous: reset link sent'));
     docs.push(await fetchDoc(page, '/reset-password?token=not-a-real-token', 200, 'anonymous: choose a new password'));
@@ -117,6 +118,8 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     const page = await visitor(browser, 'customer');
     docs.push(await fetchDoc(page, '/', 200, 'customer: home'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'customer: dashboard'));
+    docs.push(await fetchDoc(page, '/credits', 200, 'customer: credit packs'));
+    docs.push(await fetchDoc(page, '/checkout/success?order=ATN-0000-0000', 404, 'customer: unknown order'));
     docs.push(await fetchDoc(page, '/admin', 403, 'customer: admin, forbidden'));
     docs.push(await fetchDoc(page, '/practitioner', 403, 'customer: practice, forbidden'));
     docs.push(await fetchDoc(page, '/no-such-page', 404, 'customer: 404'));
@@ -148,6 +151,8 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     const page = await visitor(browser, 'admin');
     docs.push(await fetchDoc(page, '/', 200, 'admin: home'));
     docs.push(await fetchDoc(page, '/admin', 200, 'admin: admin panel'));
+    docs.push(await fetchDoc(page, '/admin/packages', 200, 'admin: credit packages'));
+    docs.push(await fetchDoc(page, '/admin/payments', 200, 'admin: payments'));
     docs.push(await fetchDoc(page, '/admin?q=nobody-matches-this', 200, 'admin: admin panel, empty search'));
     docs.push(await fetchDoc(page, `/admin?q=${'x'.repeat(201)}`, 200, 'admin: admin panel, search too long'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'admin: account'));

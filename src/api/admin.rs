@@ -1,5 +1,5 @@
 use crate::domain::AppError;
-use crate::domain::types::{JobRow, OutboxRow, UserPage};
+use crate::domain::types::{JobRow, LedgerStatus, OutboxRow, UserPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -33,6 +33,42 @@ pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError
     .await
 }
 
+/// Adds (positive `delta`) or takes away credits from the customer with account number
+/// `user_code`, for the reason given. `key` is the one the form was rendered with, so a
+/// double submission moves credits once; success reloads the panel with a fresh form.
+#[server(endpoint = "admin/credits/adjust")]
+pub async fn adjust_credits(user_code: String, delta: String, reason: String, key: String) -> Result<(), AppError> {
+    answer(async move {
+        let actor = context::require_role(Role::Admin).await?;
+        let target = crate::domain::UserCode::parse(&user_code)
+            .ok_or_else(|| AppError::invalid("user_code", "Enter an account number such as U100042."))?;
+        let (delta, reason) = crate::domain::ledger::parse_adjustment(&delta, &reason)?;
+        let key = uuid::Uuid::parse_str(key.trim())
+            .map_err(|_| AppError::invalid("key", "This form is out of date; reload the page and try again."))?;
+        crate::server::credits::adjust_by_admin(&context::state()?, &actor, target, delta, &reason, key).await?;
+        leptos_axum::redirect("/admin?adjusted=1#credits");
+        Ok(())
+    })
+    .await
+}
+
+/// The newest scheduled ledger check, or `None` before the first has run.
+#[server(endpoint = "admin/ledger/status")]
+pub async fn last_ledger_check() -> Result<Option<LedgerStatus>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        let last = crate::server::ledger::last_check(&context::state()?.pool).await?;
+        Ok(last.map(|(checked_at, r)| LedgerStatus {
+            checked_at,
+            clean: r.is_clean(),
+            transactions: r.transactions,
+            unbalanced: r.unbalanced + r.empty,
+            drifted: r.wallet_drift + r.lot_drift,
+        }))
+    })
+    .await
+}
+
 #[server(endpoint = "admin/outbox")]
 pub async fn list_outbox() -> Result<Vec<OutboxRow>, AppError> {
     answer(async move {
@@ -47,6 +83,70 @@ pub async fn list_troubled_jobs() -> Result<Vec<JobRow>, AppError> {
     answer(async move {
         context::require_role(Role::Admin).await?;
         admin::troubled_jobs(&context::state()?, 100).await
+    })
+    .await
+}
+
+/// Every credit package, on sale or not.
+#[server(endpoint = "admin/packages")]
+pub async fn admin_packages() -> Result<Vec<crate::domain::types::CreditPackage>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::packages::all(&context::state()?).await
+    })
+    .await
+}
+
+/// Creates a package (empty `id`) or saves changes to one. Orders already placed keep
+/// what they bought.
+#[server(endpoint = "admin/packages/save")]
+pub async fn save_package(id: String, #[server(flatten)] form: crate::domain::orders::PackageForm) -> Result<(), AppError> {
+    answer(async move {
+        let actor = context::require_role(Role::Admin).await?;
+        let id = match id.trim() {
+            "" => None,
+            raw => Some(uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?),
+        };
+        let draft = form.parse()?;
+        crate::server::packages::save(&context::state()?, &actor, id, &draft).await?;
+        leptos_axum::redirect("/admin/packages?saved=1");
+        Ok(())
+    })
+    .await
+}
+
+/// Orders, provider events and the last reconciliation, newest first.
+#[server(endpoint = "admin/payments")]
+pub async fn payment_overview() -> Result<crate::domain::types::PaymentsOverview, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::orders::payments_overview(&context::state()?).await
+    })
+    .await
+}
+
+/// Handles a failed provider event again.
+#[server(endpoint = "admin/payments/retry")]
+pub async fn retry_payment_event(event_id: String) -> Result<(), AppError> {
+    answer(async move {
+        let actor = context::require_role(Role::Admin).await?;
+        let state = context::state()?;
+        let outcome = crate::server::payments::webhooks::retry(&state, event_id.trim()).await?;
+        tracing::info!(actor = %actor.code, event = %event_id.trim(), handled = outcome.is_ok(), "payment event retried by an admin");
+        leptos_axum::redirect("/admin/payments?retried=1");
+        Ok(())
+    })
+    .await
+}
+
+/// Asks the provider about unpaid orders now rather than at the next scheduled run.
+#[server(endpoint = "admin/payments/reconcile")]
+pub async fn reconcile_now() -> Result<(), AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::orders::reconcile(&context::state()?).await?;
+        leptos_axum::redirect("/admin/payments?reconciled=1");
+        Ok(())
     })
     .await
 }

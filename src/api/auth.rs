@@ -14,17 +14,25 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 }
 
 #[server(endpoint = "auth/signup")]
-pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    time_zone: Option<String>,
+) -> Result<(), AppError> {
     answer(async move {
-        use crate::domain::{Email, Password, PersonName, Role};
+        use crate::domain::{Email, Password, PersonName, Role, TimeZone};
         let state = context::state()?;
         let ip = context::client_ip(&state);
         rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("signup", ip), rate_limit::SIGNUP_PER_IP).await?;
         let name = PersonName::parse(&name)?;
         let email = Email::parse(&email)?;
         let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
-        let created =
-            accounts::sign_up(&state, accounts::NewAccount { email, password, name, role: Role::Customer }).await?;
+        // The zone is what the browser reports, not something the person typed: one the
+        // server does not know falls back to UTC rather than refusing the sign-up.
+        let time_zone = time_zone.and_then(|z| TimeZone::parse(&z).ok()).unwrap_or_else(TimeZone::utc);
+        let new = accounts::NewAccount { email, password, name, role: Role::Customer, time_zone };
+        let created = accounts::sign_up(&state, new).await?;
         sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
         leptos_axum::redirect("/dashboard");
         Ok(())

@@ -5,6 +5,8 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod credits;
+pub mod orders;
 
 /// The longest post-login destination we follow.
 #[cfg(feature = "ssr")]

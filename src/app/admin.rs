@@ -1,9 +1,14 @@
-use crate::api::admin::{SetUserRole, list_outbox, list_troubled_jobs, list_users};
+use crate::api::admin::{
+    AdjustCredits, ReconcileNow, RetryPaymentEvent, SavePackage, SetUserRole, admin_packages, last_ledger_check, list_outbox,
+    list_troubled_jobs, list_users, payment_overview,
+};
 use crate::app::components::{
-    ErrorPanel, FormAlert, PageMeta, RoleGate, Skeleton, action_ok, island_error, posted_error, short_utc,
+    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, RoleGate, Skeleton, Submission,
+    Submit, endpoint, posted_error,
 };
 use crate::domain::types::AdminUserRow;
-use crate::domain::{AppError, Role};
+use crate::domain::orders::PackageForm;
+use crate::domain::{AppError, Currency, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -13,6 +18,7 @@ pub fn AdminPage() -> impl IntoView {
         <PageMeta title="Admin" description="Run the Attune platform: people, emails and background jobs."/>
         <div class="container section">
             <h1>"Admin"</h1>
+            <nav aria-label="Admin sections" class="actions"><a href="/admin/packages">"Credit packages"</a><a href="/admin/payments">"Payments"</a></nav>
             <RoleGate role=Role::Admin render=|_| view! { <AdminPanels/> }.into_any()/>
         </div>
     }
@@ -59,6 +65,8 @@ fn AdminPanels() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <CreditsCard/>
+        <LedgerCard/>
         <section class="card" aria-labelledby="outbox-heading">
             <h2 id="outbox-heading">"Email outbox"</h2>
             <Suspense fallback=|| view! { <Skeleton lines=4/> }>
@@ -66,7 +74,7 @@ fn AdminPanels() -> impl IntoView {
                     table_or_message(outbox.await, "No emails yet.", &["Queued", "To", "Subject", "Status", "Attempts"], |r| {
                         view! {
                             <tr>
-                                <td>{short_utc(&r.created_at)}</td>
+                                <td><LocalTime at=r.created_at/></td>
                                 <td>{r.to_address}</td>
                                 <td>{r.subject}</td>
                                 <td><span class=format!("badge badge-{}", r.status)>{r.status.clone()}</span>
@@ -92,7 +100,7 @@ fn AdminPanels() -> impl IntoView {
                                 <td><span class=format!("badge badge-{}", j.status)>{j.status.clone()}</span></td>
                                 <td>{format!("{} / {}", j.attempts, j.max_attempts)}</td>
                                 <td class="small">{j.last_error.unwrap_or_default()}</td>
-                                <td>{short_utc(&j.run_at)}</td>
+                                <td><LocalTime at=j.run_at/></td>
                             </tr>
                         }
                         .into_any()
@@ -100,6 +108,70 @@ fn AdminPanels() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+#[component]
+fn CreditsCard() -> impl IntoView {
+    let error = posted_error::<AdjustCredits, ()>();
+    let adjusted = use_query_map().read_untracked().get("adjusted").is_some();
+    // A fresh key per rendering of the form: submitting the same form twice moves
+    // credits once, and success reloads the panel with a new one.
+    #[cfg(feature = "ssr")]
+    let key = uuid::Uuid::new_v4().to_string();
+    #[cfg(not(feature = "ssr"))]
+    let key = String::new();
+    view! {
+        <section class="card" id="credits" aria-labelledby="credits-heading">
+            <h2 id="credits-heading">"Adjust credits"</h2>
+            <p class="muted">"Add credits as goodwill (they never expire) or take back credits granted by mistake. The reason is kept with the change and in the audit log."</p>
+            <Notice show=adjusted message="Credits adjusted."/>
+            <AdjustCreditsForm key error/>
+        </section>
+    }
+}
+
+#[component]
+fn LedgerCard() -> impl IntoView {
+    let status = Resource::new(|| (), |_| last_ledger_check());
+    view! {
+        <section class="card" aria-labelledby="ledger-heading">
+            <h2 id="ledger-heading">"Credit ledger"</h2>
+            <Suspense fallback=|| view! { <Skeleton lines=1/> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(Some(s)) if s.clean => view! {
+                            <p data-testid="ledger-status">"Balanced: "{s.transactions}" transactions checked, no drift. Last checked "<LocalTime at=s.checked_at/>"."</p>
+                        }.into_any(),
+                        Ok(Some(s)) => view! {
+                            <p class="alert alert-error" role="alert" data-testid="ledger-status">
+                                "The ledger does not balance: "{s.unbalanced}" unbalanced transactions and "{s.drifted}
+                                " drifted wallets or lots (checked "<LocalTime at=s.checked_at/>"). Run attune check-ledger for the details."
+                            </p>
+                        }.into_any(),
+                        Ok(None) => view! { <p class="muted" data-testid="ledger-status">"Not checked yet: the daily check has not run."</p> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[island]
+fn AdjustCreditsForm(key: String, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<AdjustCredits>()} state class="stack">
+            <input type="hidden" name="key" value=key/>
+            <FieldError name="key" error/>
+            <Field label="Account number" name="user_code" error required=true hint="The customer's number, e.g. U100042." maxlength=12/>
+            <Field label="Credits" name="delta" error required=true hint="A positive number adds credits; a negative one takes them away." maxlength=9/>
+            <Field label="Reason" name="reason" error required=true maxlength=500/>
+            <Submit label="Adjust credits" busy_label="Adjusting…" pending=state.pending/>
+        </PostForm>
     }
 }
 
@@ -135,7 +207,7 @@ fn UserRow(row: AdminUserRow) -> impl IntoView {
             <td><code>{row.code.to_string()}</code></td>
             <td>{row.name.clone()}</td>
             <td>{row.email.clone()}</td>
-            <td>{short_utc(&row.created_at)}</td>
+            <td><LocalTime at=row.created_at/></td>
             <td><RoleForm user_id=row.id.to_string() name=row.name role=row.role/></td>
         </tr>
     }
@@ -144,9 +216,9 @@ fn UserRow(row: AdminUserRow) -> impl IntoView {
 /// Changes one person's role in place; the outcome is announced beside the form.
 #[island]
 fn RoleForm(user_id: String, name: String, role: Role) -> impl IntoView {
-    let set_role = ServerAction::<SetUserRole>::new();
-    let error = island_error(set_role, None);
-    let saved = action_ok(set_role);
+    let state = Submission::new(None);
+    let error = state.error;
+    let saved = state.done;
     let select_id = format!("role-{user_id}");
     let status = move || {
         if saved.get() {
@@ -156,14 +228,225 @@ fn RoleForm(user_id: String, name: String, role: Role) -> impl IntoView {
         }
     };
     view! {
-        <ActionForm action=set_role attr:class="inline-form">
+        <PostForm action={endpoint::<SetUserRole>()} state class="inline-form">
             <input type="hidden" name="user_id" value=user_id/>
             <label for=select_id.clone() class="sr-only">{format!("Role of {name}")}</label>
             <select id=select_id name="role">
                 {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == role>{r.label()}</option> }).collect_view()}
             </select>
-            <button type="submit" class="btn btn-ghost btn-sm" disabled=move || set_role.pending().get()>"Save"</button>
+            <button type="submit" class="btn btn-ghost btn-sm" disabled=move || state.pending.get()>"Save"</button>
             <span role="status">{status}</span>
-        </ActionForm>
+        </PostForm>
+    }
+}
+
+/// `/admin/packages`: the credit packs on sale and off, and one form to add a pack or
+/// edit the one chosen with `?edit=`.
+#[component]
+pub fn PackagesPage() -> impl IntoView {
+    view! {
+        <PageMeta title="Credit packages" description="Define the credit packs customers can buy: credits, bonus, price and validity."/>
+        <div class="container section">
+            <p><a href="/admin">"← Admin"</a></p>
+            <h1>"Credit packages"</h1>
+            <RoleGate role=Role::Admin render=|_| view! { <PackagesPanel/> }.into_any()/>
+        </div>
+    }
+}
+
+#[component]
+fn PackagesPanel() -> impl IntoView {
+    let query = use_query_map().read_untracked();
+    let saved = query.get("saved").is_some();
+    let editing = query.get("edit").unwrap_or_default();
+    let packages = Resource::new(|| (), |_| admin_packages());
+    let error = posted_error::<SavePackage, ()>();
+    view! {
+        <Notice show=saved message="Package saved. Orders already placed keep the terms they were bought on."/>
+        <Suspense fallback=|| view! { <div class="card"><Skeleton lines=6/></div> }>
+            {move || {
+                let editing = editing.clone();
+                let error = error.clone();
+                Suspend::new(async move {
+                    let list = match packages.await {
+                        Ok(list) => list,
+                        Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
+                    };
+                    let chosen = list.iter().find(|p| p.id.to_string() == editing).cloned();
+                    let headers = &["Position", "Name", "Credits", "Bonus", "Price", "Validity", "On sale", ""];
+                    view! {
+                        <section class="card" aria-labelledby="packages-heading">
+                            <h2 id="packages-heading">"Packages"</h2>
+                            {table_or_message(Ok(list), "No packages yet: add the first below.", headers, |p| {
+                                let d = p.draft.clone();
+                                view! {
+                                    <tr>
+                                        <td>{d.position}</td>
+                                        <td>{d.name.clone()}{d.badge.clone().map(|b| view! { " "<span class="badge">{b}</span> })}</td>
+                                        <td>{d.credits}</td>
+                                        <td>{d.bonus_credits}</td>
+                                        <td>{p.price().format(crate::domain::Locale::default())}</td>
+                                        <td>{d.validity_days.map(|v| format!("{v} days")).unwrap_or_else(|| "Never expires".into())}</td>
+                                        <td>{if d.active { "Yes" } else { "No" }}</td>
+                                        <td><a href=format!("/admin/packages?edit={}#package-form", p.id)>{format!("Edit {}", d.name)}</a></td>
+                                    </tr>
+                                }
+                                .into_any()
+                            })}
+                        </section>
+                        <section class="card" id="package-form" aria-labelledby="package-form-heading">
+                            <h2 id="package-form-heading">{match &chosen { Some(p) => format!("Edit {}", p.draft.name), None => "New package".to_owned() }}</h2>
+                            {chosen.is_some().then(|| view! { <p><a href="/admin/packages#package-form">"Add a new package instead"</a></p> })}
+                            <PackageEditor
+                                id=chosen.as_ref().map(|p| p.id.to_string()).unwrap_or_default()
+                                values=chosen.map(|p| form_values(&p)).unwrap_or_else(new_package_values)
+                                error
+                            />
+                        </section>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+fn form_values(p: &crate::domain::types::CreditPackage) -> PackageForm {
+    let d = &p.draft;
+    PackageForm {
+        name: d.name.clone(),
+        credits: d.credits.to_string(),
+        bonus_credits: d.bonus_credits.to_string(),
+        price: p.price().plain(),
+        currency: d.currency.code().to_owned(),
+        active: d.active.then(|| "on".to_owned()),
+        position: d.position.to_string(),
+        badge: d.badge.clone().unwrap_or_default(),
+        validity_days: d.validity_days.map(|v| v.to_string()).unwrap_or_default(),
+    }
+}
+
+fn new_package_values() -> PackageForm {
+    PackageForm { currency: "EUR".into(), active: Some("on".into()), position: "0".into(), bonus_credits: "0".into(), ..PackageForm::default() }
+}
+
+#[island]
+fn PackageEditor(id: String, values: PackageForm, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    let label = if id.is_empty() { "Add package" } else { "Save package" };
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<SavePackage>()} state class="stack">
+            <input type="hidden" name="id" value=id/>
+            <Field label="Name" name="name" value=values.name error required=true maxlength=80/>
+            <Field label="Credits" name="credits" value=values.credits error required=true maxlength=7/>
+            <Field label="Bonus credits" name="bonus_credits" value=values.bonus_credits error hint="Promotional credits added on top; spent first." maxlength=7/>
+            <Field label="Price" name="price" value=values.price error required=true hint="In the currency below, e.g. 49.00." maxlength=12/>
+            <div class="field">
+                <label for="currency">"Currency"</label>
+                <select id="currency" name="currency" aria-describedby="currency-error">
+                    {Currency::ALL.into_iter().map(|c| view! { <option value=c.code() selected=c.code() == values.currency>{c.code()}</option> }).collect_view()}
+                </select>
+                <FieldError name="currency" error/>
+            </div>
+            <Field label="Position" name="position" value=values.position error hint="Lower numbers are shown first." maxlength=5/>
+            <Field label="Badge" name="badge" value=values.badge error hint="Optional, e.g. Most popular." maxlength=40/>
+            <Field label="Valid for (days)" name="validity_days" value=values.validity_days error hint="Leave empty for credits that never expire." maxlength=4/>
+            <div class="field checkbox">
+                <input id="active" name="active" type="checkbox" checked=values.active.is_some()/>
+                <label for="active">"On sale"</label>
+            </div>
+            <Submit label busy_label="Saving…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+/// `/admin/payments`: recent orders and provider events, retrying a failed event, and
+/// reconciliation with the provider.
+#[component]
+pub fn PaymentsPage() -> impl IntoView {
+    view! {
+        <PageMeta title="Payments" description="Card payments on Attune: orders, provider events and reconciliation."/>
+        <div class="container section">
+            <p><a href="/admin">"← Admin"</a></p>
+            <h1>"Payments"</h1>
+            <RoleGate role=Role::Admin render=|_| view! { <PaymentsPanel/> }.into_any()/>
+        </div>
+    }
+}
+
+#[component]
+fn PaymentsPanel() -> impl IntoView {
+    let query = use_query_map().read_untracked();
+    let retried = query.get("retried").is_some();
+    let reconciled = query.get("reconciled").is_some();
+    let overview = Resource::new(|| (), |_| payment_overview());
+    let retry_error = posted_error::<RetryPaymentEvent, ()>();
+    let reconcile_error = posted_error::<ReconcileNow, ()>();
+    view! {
+        <Notice show=retried message="Event handled again; see its status below."/>
+        <Notice show=reconciled message="Reconciliation finished."/>
+        <FormAlert error=retry_error/>
+        <FormAlert error=reconcile_error/>
+        <Suspense fallback=|| view! { <div class="card"><Skeleton lines=8/></div> }>
+            {move || Suspend::new(async move {
+                let o = match overview.await {
+                    Ok(o) => o,
+                    Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
+                };
+                let order_headers = &["Placed", "Order", "Customer", "Pack", "Price", "Status", "Invoice"];
+                let event_headers = &["Received", "Event", "Type", "Status", "Attempts", ""];
+                view! {
+                    <section class="card" aria-labelledby="reconcile-heading">
+                        <h2 id="reconcile-heading">"Reconciliation"</h2>
+                        <p data-testid="last-reconciliation">{match o.last_reconciliation {
+                            Some(r) => view! { "Last run "<LocalTime at=r.ran_at/>{format!(": {} unpaid orders asked about, {} repaired.", r.checked, r.repaired)} }.into_any(),
+                            None => view! { "Not run yet: it runs every fifteen minutes." }.into_any(),
+                        }}</p>
+                        <form method="post" action={endpoint::<ReconcileNow>()}>
+                            <button type="submit" class="btn btn-secondary">"Reconcile now"</button>
+                        </form>
+                    </section>
+                    <section class="card" aria-labelledby="orders-heading">
+                        <h2 id="orders-heading">"Orders"</h2>
+                        {table_or_message(Ok(o.orders), "No orders yet.", order_headers, |r| view! {
+                            <tr>
+                                <td><LocalTime at=r.order.created_at/></td>
+                                <td><code>{r.order.number.clone()}</code></td>
+                                <td><code>{r.customer.to_string()}</code></td>
+                                <td>{r.order.package_name.clone()}</td>
+                                <td>{r.order.price().format(crate::domain::Locale::default())}</td>
+                                <td><span class=format!("badge badge-{}", r.order.status.as_str())>{r.order.status.label()}</span></td>
+                                <td>{r.order.invoice_number.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }.into_any())}
+                    </section>
+                    <section class="card" aria-labelledby="events-heading">
+                        <h2 id="events-heading">"Provider events"</h2>
+                        {table_or_message(Ok(o.events), "No events received yet.", event_headers, |e| {
+                            let retry = (e.status == "failed").then(|| view! {
+                                <form method="post" action={endpoint::<RetryPaymentEvent>()} class="inline-form">
+                                    <input type="hidden" name="event_id" value=e.id.clone()/>
+                                    <button type="submit" class="btn btn-ghost btn-sm" aria-label=format!("Retry event {}", e.id)>"Retry"</button>
+                                </form>
+                            });
+                            view! {
+                                <tr>
+                                    <td><LocalTime at=e.received_at/></td>
+                                    <td><code>{e.id.clone()}</code></td>
+                                    <td>{e.kind.clone()}</td>
+                                    <td><span class=format!("badge badge-{}", e.status)>{e.status.clone()}</span>
+                                        {e.last_error.map(|m| view! { <span class="small muted">" "{m}</span> })}</td>
+                                    <td>{e.attempts}</td>
+                                    <td>{retry}</td>
+                                </tr>
+                            }.into_any()
+                        })}
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }

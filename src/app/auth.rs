@@ -1,5 +1,5 @@
 use crate::api::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp};
-use crate::app::components::{Field, FormAlert, Notice, PageMeta, Submit, island_error, posted_error};
+use crate::app::components::{Field, FormAlert, Notice, PageMeta, PostForm, Submission, Submit, endpoint, posted_error};
 use crate::domain::password::{PASSWORD_MAX, PASSWORD_MIN};
 use crate::domain::{AppError, Password};
 use leptos::prelude::*;
@@ -90,16 +90,16 @@ pub fn LoginPage() -> impl IntoView {
 
 #[island]
 fn LoginForm(next: String, error: Option<AppError>) -> impl IntoView {
-    let login = ServerAction::<LogIn>::new();
-    let error = island_error(login, error);
+    let state = Submission::new(error);
+    let error = state.error;
     view! {
         <FormAlert error/>
-        <ActionForm action=login attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<LogIn>()} state class="stack">
             <input type="hidden" name="next" value=next/>
             <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
             <PasswordField label="Password" name="password" autocomplete="current-password" error/>
-            <Submit label="Log in" busy_label="Logging in…" pending=login.pending()/>
-        </ActionForm>
+            <Submit label="Log in" busy_label="Logging in…" pending=state.pending/>
+        </PostForm>
     }
 }
 
@@ -118,17 +118,45 @@ pub fn SignupPage() -> impl IntoView {
 
 #[island]
 fn SignupForm(error: Option<AppError>) -> impl IntoView {
-    let signup = ServerAction::<SignUp>::new();
-    let error = island_error(signup, error);
+    let state = Submission::new(error);
+    let error = state.error;
+    // The browser's zone, once hydrated; without JavaScript the account starts in UTC
+    // and the person can choose their zone in the profile.
+    let zone = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        if let Some(z) = browser_time_zone() {
+            zone.set(z);
+        }
+    });
     view! {
         <FormAlert error/>
-        <ActionForm action=signup attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<SignUp>()} state class="stack">
+            <input type="hidden" name="time_zone" prop:value=move || zone.get()/>
             <Field label="Your name" name="name" autocomplete="name" error required=true maxlength=100/>
             <Field label="Email" name="email" kind="email" autocomplete="email" error required=true maxlength=254/>
             <PasswordField label="Password" name="password" autocomplete="new-password" error check_policy=true/>
-            <Submit label="Create account" busy_label="Creating your account…" pending=signup.pending()/>
-        </ActionForm>
+            <Submit label="Create account" busy_label="Creating your account…" pending=state.pending/>
+        </PostForm>
     }
+}
+
+/// The IANA zone the browser runs in: `Intl.DateTimeFormat().resolvedOptions().timeZone`.
+#[cfg(feature = "hydrate")]
+fn browser_time_zone() -> Option<String> {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen]
+    extern "C" {
+        type DateTimeFormat;
+        #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
+        fn date_time_format() -> DateTimeFormat;
+        type ResolvedOptions;
+        #[wasm_bindgen(method, js_name = resolvedOptions)]
+        fn resolved_options(this: &DateTimeFormat) -> ResolvedOptions;
+        #[wasm_bindgen(method, getter, js_name = timeZone)]
+        fn time_zone(this: &ResolvedOptions) -> Option<String>;
+    }
+    date_time_format().resolved_options().time_zone()
 }
 
 #[component]
@@ -149,14 +177,14 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[island]
 fn ForgotPasswordForm(error: Option<AppError>) -> impl IntoView {
-    let request = ServerAction::<RequestPasswordReset>::new();
-    let error = island_error(request, error);
+    let state = Submission::new(error);
+    let error = state.error;
     view! {
         <FormAlert error/>
-        <ActionForm action=request attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<RequestPasswordReset>()} state class="stack">
             <Field label="Email" name="email" kind="email" autocomplete="email" error required=true/>
-            <Submit label="Send reset link" busy_label="Sending…" pending=request.pending()/>
-        </ActionForm>
+            <Submit label="Send reset link" busy_label="Sending…" pending=state.pending/>
+        </PostForm>
     }
 }
 
@@ -176,14 +204,14 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[island]
 fn ResetPasswordForm(token: String, error: Option<AppError>) -> impl IntoView {
-    let reset = ServerAction::<ResetPassword>::new();
-    let error = island_error(reset, error);
+    let state = Submission::new(error);
+    let error = state.error;
     view! {
         <FormAlert error/>
-        <ActionForm action=reset attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<ResetPassword>()} state class="stack">
             <input type="hidden" name="token" value=token/>
             <PasswordField label="New password" name="password" autocomplete="new-password" error check_policy=true/>
-            <Submit label="Save new password" busy_label="Saving…" pending=reset.pending()/>
-        </ActionForm>
+            <Submit label="Save new password" busy_label="Saving…" pending=state.pending/>
+        </PostForm>
     }
 }

@@ -2,7 +2,9 @@
 //! submit buttons that show progress, skeletons and error panels.
 
 use crate::domain::types::SessionUser;
-use crate::domain::{AppError, Role};
+use crate::domain::datetime::{self, Style};
+use crate::domain::{AppError, Role, TimeZone};
+use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
@@ -30,27 +32,135 @@ where
     ServerAction::<I>::new().value().get_untracked().and_then(|r| r.err())
 }
 
-/// The error of `action`'s last run in the browser, or, before any, the one the page
-/// was rendered with.
-pub fn island_error<I, T>(action: ServerAction<I>, initial: Option<AppError>) -> Signal<Option<AppError>>
-where
-    I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
-    T: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || match action.value().get() {
-        Some(result) => result.err(),
-        None => initial.clone(),
-    })
+/// The state of a form island: whether a post is running, the error it came back with
+/// (before any, the one the page was rendered with), and whether the last one succeeded.
+#[derive(Clone, Copy)]
+pub struct Submission {
+    pub pending: RwSignal<bool>,
+    pub error: RwSignal<Option<AppError>>,
+    pub done: RwSignal<bool>,
 }
 
-/// Whether the action's last run succeeded.
-pub fn action_ok<I, T>(action: ServerAction<I>) -> Signal<bool>
-where
-    I: leptos::server_fn::ServerFn<Output = T, Error = AppError> + Clone + Send + Sync + 'static,
-    T: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
+impl Submission {
+    pub fn new(initial: Option<AppError>) -> Self {
+        Submission { pending: RwSignal::new(false), error: RwSignal::new(initial), done: RwSignal::new(false) }
+    }
 }
+
+/// The URL of server function `F`, so a form's target cannot drift from its handler.
+pub fn endpoint<F: leptos::server_fn::ServerFn>() -> &'static str {
+    F::PATH
+}
+
+/// A form posting to a server function (`action`, from [`endpoint`]). Before or without
+/// the WASM it is a plain form post, and the server redirects back with the outcome.
+/// Hydrated, it posts the same fields with `fetch`, shows progress and the error in
+/// place, and follows the server's redirect. One non-generic implementation serves
+/// every form: Leptos' `ActionForm` is generic over the server function and added
+/// several KB to the shared bundle for each form.
+#[component]
+pub fn PostForm(
+    action: &'static str,
+    state: Submission,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action class=class novalidate="" on:submit=move |ev| submit(ev, action, state)>
+            {children()}
+        </form>
+    }
+}
+
+fn submit(ev: leptos::ev::SubmitEvent, action: &'static str, state: Submission) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.prevent_default();
+        if state.pending.get_untracked() {
+            return;
+        }
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            return;
+        };
+        state.pending.set(true);
+        state.done.set(false);
+        leptos::task::spawn_local(async move {
+            let outcome = browser::post(action, &form).await;
+            state.pending.set(false);
+            match outcome {
+                Ok(Some(location)) => {
+                    let _ = window().location().set_href(&location);
+                }
+                Ok(None) => {
+                    state.error.set(None);
+                    state.done.set(true);
+                }
+                Err(e) => state.error.set(Some(e)),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, action, state);
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use crate::domain::AppError;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{FormData, HtmlFormElement, RequestInit, Response, UrlSearchParams};
+
+    fn unreachable(_: JsValue) -> AppError {
+        AppError::Transport("no answer".into())
+    }
+
+    /// Posts the form's fields as the server function expects them (URL-encoded, asking
+    /// for JSON) and returns where the server redirects to, if anywhere.
+    pub async fn post(action: &str, form: &HtmlFormElement) -> Result<Option<String>, AppError> {
+        let fields = FormData::new_with_form(form).map_err(unreachable)?;
+        let body = UrlSearchParams::new_with_str_sequence_sequence(&fields).map_err(unreachable)?;
+        let (response, _) = send(action, &body, false).await?;
+        let headers = response.headers();
+        let redirect = headers.has("serverfnredirect").unwrap_or(false);
+        Ok(if redirect { headers.get("location").ok().flatten() } else { None })
+    }
+
+    /// Calls server function `action` with `fields` and decodes its JSON answer.
+    pub async fn call<T: serde::de::DeserializeOwned>(action: &str, fields: &[(&str, &str)]) -> Result<T, AppError> {
+        let body = UrlSearchParams::new().map_err(unreachable)?;
+        for (k, v) in fields {
+            body.append(k, v);
+        }
+        let (_, text) = send(action, &body, true).await?;
+        serde_json::from_str(&text).map_err(|e| AppError::Transport(e.to_string()))
+    }
+
+    /// One POST; an error answer is decoded as the `AppError` it carries. The body of a
+    /// successful answer is read only when `read` is set.
+    async fn send(action: &str, body: &UrlSearchParams, read: bool) -> Result<(Response, String), AppError> {
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(body);
+        let headers = web_sys::Headers::new().map_err(unreachable)?;
+        headers.set("Accept", "application/json").map_err(unreachable)?;
+        init.set_headers(&headers);
+        let response: Response =
+            JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(action, &init)).await.map_err(unreachable)?.unchecked_into();
+        if response.ok() && !read {
+            return Ok((response, String::new()));
+        }
+        let text = JsFuture::from(response.text().map_err(unreachable)?).await.map_err(unreachable)?;
+        let text = text.as_string().unwrap_or_default();
+        if response.ok() {
+            return Ok((response, text));
+        }
+        Err(serde_json::from_str(&text).unwrap_or_else(|_| AppError::Transport(format!("answer {}", response.status()))))
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use browser::call;
 
 /// A labelled input whose server-side error (if any) appears beneath it and is tied to
 /// it for screen readers.
@@ -66,7 +176,7 @@ pub fn Field(
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] maxlength: Option<usize>,
 ) -> impl IntoView {
-    let message = move || error.get().filter(|e| e.field() == Some(name)).map(|e| e.to_string());
+    let message = field_message(error, name);
     let described = if hint.is_empty() { format!("{name}-error") } else { format!("{name}-hint {name}-error") };
     view! {
         <div class="field">
@@ -83,9 +193,20 @@ pub fn Field(
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                 aria-describedby=described
             />
-            <p class="field-error" id=format!("{name}-error")>{message}</p>
+            <FieldError name error/>
         </div>
     }
+}
+
+fn field_message(error: Signal<Option<AppError>>, name: &'static str) -> impl Fn() -> Option<String> + Copy {
+    move || error.get().filter(|e| e.field() == Some(name)).map(|e| e.to_string())
+}
+
+/// The error of one field, for controls that are not a `Field` (a select passed into an
+/// island, say); its id is `<name>-error`, for `aria-describedby`.
+#[component]
+pub fn FieldError(name: &'static str, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! { <p class="field-error" id=format!("{name}-error")>{field_message(error, name)}</p> }
 }
 
 /// A message for errors that belong to no single field (wrong password, rate limit,
@@ -144,6 +265,14 @@ pub fn Skeleton(#[prop(default = 3)] lines: usize) -> impl IntoView {
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let location = use_location();
+    // Pages render fully before their head is sent (`SsrMode::Async`), so what was
+    // asked for and does not exist is answered with a real 404.
+    #[cfg(feature = "ssr")]
+    if error == AppError::NotFound
+        && let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
     match error {
         AppError::Unauthenticated => {
             let next = location.pathname.get_untracked();
@@ -197,19 +326,12 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// Formats an RFC 3339 UTC time as `2026-11-22 16:34 UTC`.
-pub fn short_utc(rfc3339: &str) -> String {
-    match (rfc3339.get(0..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => rfc3339.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_times_are_shortened_for_display() {
-        assert_eq!(super::short_utc("2026-11-22T16:34:05.123Z"), "2026-11-22 16:34 UTC");
-        assert_eq!(super::short_utc("garbage"), "garbage");
-    }
+/// An instant as a `<time>` element, shown in the signed-in person's zone (UTC for
+/// visitors) by the one formatter in `domain::datetime`. Rendered on the server: the
+/// browser bundle carries no zone database, so do not use it inside an island.
+#[component]
+pub fn LocalTime(at: Timestamp, #[prop(optional)] date_only: bool) -> impl IntoView {
+    let zone = crate::app::layout::page_user().map(|u| u.time_zone).unwrap_or_else(TimeZone::utc);
+    let style = if date_only { Style::Date } else { Style::DateTime };
+    view! { <time datetime=datetime::machine(at)>{datetime::show(at, &zone, style)}</time> }
 }

@@ -1,10 +1,13 @@
 use crate::api::auth::{ChangePassword, SignOutEverywhere, UpdateProfile, get_profile};
+use crate::api::credits::my_credits;
+use crate::api::orders::my_orders;
+use crate::domain::types::CreditOverview;
 use crate::app::components::{
-    ErrorPanel, Field, FormAlert, Notice, PageMeta, Skeleton, Submit, action_ok, island_error, posted_error, short_utc,
+    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint, posted_error,
 };
-use crate::domain::AppError;
-use crate::domain::profile::TIME_ZONES;
+use crate::domain::datetime::zone_groups;
 use crate::domain::types::Profile;
+use crate::domain::{AppError, TimeZone};
 use leptos::prelude::*;
 
 #[component]
@@ -22,6 +25,8 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <CreditsSection/>
+            <OrdersSection/>
             <SecurityCard/>
         </div>
     }
@@ -36,34 +41,129 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
                 <h2 id="profile-heading">"Profile"</h2>
                 <p class="account-code">"Account number "<strong data-testid="user-code">{profile.code.to_string()}</strong></p>
             </div>
-            <p class="muted">{profile.email.clone()}" · member since "{short_utc(&profile.member_since)}</p>
-            <ProfileForm name=profile.name phone=profile.phone.unwrap_or_default() zone=profile.time_zone error/>
+            <p class="muted">{profile.email.clone()}" · member since "<LocalTime at=profile.member_since date_only=true/></p>
+            <ProfileForm name=profile.name phone=profile.phone.unwrap_or_default() error>
+                <ZoneSelect selected=profile.time_zone/>
+            </ProfileForm>
         </section>
     }
 }
 
+/// Every zone in the server's database, grouped by region. Rendered on the server and
+/// passed into the island as children, so the list is neither a prop nor in the bundle.
+#[component]
+fn ZoneSelect(selected: TimeZone) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="time_zone">"Time zone"</label>
+            <select id="time_zone" name="time_zone" aria-describedby="time_zone-hint time_zone-error">
+                {zone_groups().into_iter().map(|group| view! {
+                    <optgroup label=group.region>
+                        {group.zones.into_iter().map(|z| {
+                            let chosen = z.name == selected.as_str();
+                            view! { <option value=z.name selected=chosen>{z.label}</option> }
+                        }).collect_view()}
+                    </optgroup>
+                }).collect_view()}
+            </select>
+            <p class="field-hint" id="time_zone-hint">"Times across Attune and in our emails are shown in this zone."</p>
+        </div>
+    }
+}
+
 #[island]
-fn ProfileForm(name: String, phone: String, zone: String, error: Option<AppError>) -> impl IntoView {
-    let update = ServerAction::<UpdateProfile>::new();
-    let error = island_error(update, error);
-    let saved = action_ok(update);
+fn ProfileForm(name: String, phone: String, error: Option<AppError>, children: Children) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    let saved = state.done;
     view! {
         <Notice show=saved message="Profile saved."/>
         <FormAlert error/>
-        <ActionForm action=update attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<UpdateProfile>()} state class="stack">
             <Field label="Name" name="name" autocomplete="name" value=name error required=true maxlength=100/>
             <Field label="Phone (optional)" name="phone" kind="tel" autocomplete="tel" value=phone error hint="International format, e.g. +44 20 7946 0958."/>
-            <div class="field">
-                <label for="time_zone">"Time zone"</label>
-                <select id="time_zone" name="time_zone">
-                    {TIME_ZONES.iter().map(|z| {
-                        let selected = *z == zone;
-                        view! { <option value=*z selected=selected>{z.replace('_', " ")}</option> }
-                    }).collect_view()}
-                </select>
+            {children()}
+            <FieldError name="time_zone" error/>
+            <Submit label="Save profile" busy_label="Saving…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+#[component]
+fn CreditsSection() -> impl IntoView {
+    let credits = Resource::new(|| (), |_| my_credits());
+    view! {
+        <section class="card" aria-labelledby="credits-heading">
+            <h2 id="credits-heading">"Credits"</h2>
+            <Suspense fallback=|| view! { <Skeleton lines=4/> }>
+                {move || Suspend::new(async move {
+                    match credits.await {
+                        Ok(c) => view! { <CreditsBody credits=c/> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CreditsBody(credits: CreditOverview) -> impl IntoView {
+    let CreditOverview { available, lots, history } = credits;
+    let label = |kind: &str| match kind {
+        "purchase" => "Purchase",
+        "bonus" => "Bonus",
+        "spend" => "Spent",
+        "refund" => "Refund",
+        "adjustment" => "Adjustment",
+        "expiry" => "Expired",
+        _ => "Other",
+    };
+    view! {
+        <p class="lead"><strong data-testid="credits-available">{available}</strong>" credits available"</p>
+        {(!lots.is_empty()).then(|| view! {
+            <h3>"Your credit, in the order it is spent"</h3>
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr><th scope="col">"Kind"</th><th scope="col">"Left"</th><th scope="col">"Of"</th><th scope="col">"Expires"</th></tr></thead>
+                    <tbody>
+                        {lots.into_iter().map(|l| view! {
+                            <tr>
+                                <td>{if l.promotional { "Promotional" } else { "Paid" }}</td>
+                                <td>{l.remaining}</td>
+                                <td>{l.granted}</td>
+                                <td>{match l.expires_at {
+                                    Some(at) => view! { <LocalTime at/> }.into_any(),
+                                    None => view! { "Never" }.into_any(),
+                                }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
             </div>
-            <Submit label="Save profile" busy_label="Saving…" pending=update.pending()/>
-        </ActionForm>
+        })}
+        <h3>"History"</h3>
+        {if history.is_empty() {
+            view! { <p class="muted">"No credit movements yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="credit-history">
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"Balance"</th></tr></thead>
+                        <tbody>
+                            {history.into_iter().map(|m| view! {
+                                <tr>
+                                    <td><LocalTime at=m.at/></td>
+                                    <td>{label(&m.kind)}{m.reason.map(|r| view! { <span class="muted small">" · "{r}</span> })}</td>
+                                    <td>{if m.change > 0 { format!("+{}", m.change) } else { m.change.to_string() }}</td>
+                                    <td>{m.balance_after}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
     }
 }
 
@@ -85,30 +185,70 @@ fn SecurityCard() -> impl IntoView {
 
 #[island]
 fn ChangePasswordForm(error: Option<AppError>) -> impl IntoView {
-    let change_password = ServerAction::<ChangePassword>::new();
-    let error = island_error(change_password, error);
-    let done = action_ok(change_password);
+    let state = Submission::new(error);
+    let error = state.error;
+    let done = state.done;
     view! {
         <Notice show=done message="Password changed. Your other sessions have been signed out."/>
         <FormAlert error/>
-        <ActionForm action=change_password attr:class="stack" attr:novalidate="">
+        <PostForm action={endpoint::<ChangePassword>()} state class="stack">
             <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" error required=true/>
             <Field label="New password" name="new_password" kind="password" autocomplete="new-password" error required=true hint="At least 10 characters."/>
-            <Submit label="Change password" busy_label="Changing…" pending=change_password.pending()/>
-        </ActionForm>
+            <Submit label="Change password" busy_label="Changing…" pending=state.pending/>
+        </PostForm>
     }
 }
 
 #[island]
 fn SignOutEverywhereForm(error: Option<AppError>) -> impl IntoView {
-    let everywhere = ServerAction::<SignOutEverywhere>::new();
-    let error = island_error(everywhere, error);
-    let done = action_ok(everywhere);
+    let state = Submission::new(error);
+    let error = state.error;
+    let done = state.done;
     view! {
         <Notice show=done message="All other sessions have been signed out."/>
         <FormAlert error/>
-        <ActionForm action=everywhere>
-            <Submit label="Sign out everywhere else" busy_label="Signing out…" pending=everywhere.pending() secondary=true/>
-        </ActionForm>
+        <PostForm action={endpoint::<SignOutEverywhere>()} state>
+            <Submit label="Sign out everywhere else" busy_label="Signing out…" pending=state.pending secondary=true/>
+        </PostForm>
+    }
+}
+
+#[component]
+fn OrdersSection() -> impl IntoView {
+    let orders = Resource::new(|| (), |_| my_orders());
+    view! {
+        <section class="card" id="orders" aria-labelledby="orders-heading">
+            <div class="card-head">
+                <h2 id="orders-heading">"Credit orders"</h2>
+                <a href="/credits">"Buy credits"</a>
+            </div>
+            <Suspense fallback=|| view! { <Skeleton lines=3/> }>
+                {move || Suspend::new(async move {
+                    match orders.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No orders yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap">
+                                <table class="table" data-testid="orders">
+                                    <thead><tr><th scope="col">"Placed"</th><th scope="col">"Order"</th><th scope="col">"Pack"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Invoice"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|o| view! {
+                                            <tr>
+                                                <td><LocalTime at=o.created_at/></td>
+                                                <td><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
+                                                <td>{o.package_name.clone()}</td>
+                                                <td>{o.price().format(crate::domain::Locale::default())}</td>
+                                                <td><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></td>
+                                                <td>{o.invoice_number.clone().unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -1,5 +1,5 @@
 use crate::api::catalog::{home_stats, service_types};
-use crate::app::components::{PageMeta, Skeleton, short_utc};
+use crate::app::components::{LocalTime, PageMeta, Skeleton};
 use crate::domain::types::StatsView;
 use leptos::prelude::*;
 
@@ -33,7 +33,7 @@ pub fn HomePage() -> impl IntoView {
                                 <div class="stat"><dt>"Customers"</dt><dd data-stat="customers">{s.customers}</dd></div>
                                 <div class="stat"><dt>"Service types"</dt><dd data-stat="service_types">{s.service_types}</dd></div>
                             </dl>
-                            <p class="muted small">"Counted from our records as of "<time datetime=s.as_of.clone()>{short_utc(&s.as_of)}</time>"."</p>
+                            <p class="muted small">"Counted from our records as of "<LocalTime at=s.as_of/>"."</p>
                         }
                         .into_any(),
                         _ => view! { <p class="alert alert-info" role="status">"Statistics are unavailable right now."</p> }.into_any(),

@@ -1,4 +1,5 @@
 use crate::api::auth::LogOut;
+use crate::app::components::endpoint;
 use crate::domain::Role;
 use crate::domain::types::SessionUser;
 use leptos::prelude::*;
@@ -8,7 +9,6 @@ use leptos::prelude::*;
 /// is a plain form post.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let logout = ServerAction::<LogOut>::new();
     let user = page_user();
     view! {
         <header class="site-header">
@@ -24,18 +24,20 @@ pub fn SiteHeader() -> impl IntoView {
                         };
                         view! {
                             <div class="nav-links">
+                                <a href="/credits">"Buy credits"</a>
                                 <a href=home>{area}</a>
                                 {(u.role != Role::Customer).then(|| view! { <a href="/dashboard">"Account"</a> })}
                                 <span class="nav-user" title="Your account number">{u.name.clone()}" · "{u.code.to_string()}</span>
-                                <ActionForm action=logout attr:class="inline-form">
+                                <form method="post" action={endpoint::<LogOut>()} class="inline-form">
                                     <button type="submit" class="btn btn-ghost">"Log out"</button>
-                                </ActionForm>
+                                </form>
                             </div>
                         }
                         .into_any()
                     }
                     None => view! {
                         <div class="nav-links">
+                            <a href="/credits">"Credits"</a>
                             <a href="/login">"Log in"</a>
                             <a class="btn btn-primary" href="/signup">"Sign up"</a>
                         </div>
@@ -51,8 +53,9 @@ pub fn SiteHeader() -> impl IntoView {
 pub(crate) fn page_user() -> Option<SessionUser> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<crate::server::http::PageUser>().cloned())
+        // Borrowed, not `use_context`: that would clone the whole request head.
+        with_context::<http::request::Parts, _>(|p| p.extensions.get::<crate::server::http::PageUser>().cloned())
+            .flatten()
             .and_then(|u| u.0)
     }
     #[cfg(not(feature = "ssr"))]

@@ -10,6 +10,7 @@ mod dashboard;
 mod home;
 mod layout;
 mod practitioner;
+mod shop;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -78,6 +79,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/practitioner") view=practitioner::PractitionerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/packages") view=admin::PackagesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/payments") view=admin::PaymentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/credits") view=shop::CreditsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/success") view=shop::OrderResultPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/failed") view=shop::OrderResultPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sandbox/checkout/:id") view=shop::SandboxCheckoutPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <layout::SiteFooter/>

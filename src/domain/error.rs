@@ -50,6 +50,9 @@ pub enum AppError {
     Conflict,
     #[error("The last admin cannot stop being an admin: make someone else an admin first.")]
     LastAdmin,
+    /// Spendable (unexpired) credit is short of what is needed; nothing was spent.
+    #[error("This needs {needed} credits and you have {available} to spend. Buy credits and try again.")]
+    InsufficientCredits { available: i64, needed: i64 },
     #[error(
         "Something went wrong on our side. Please try again; if it keeps happening, contact support with reference {request_id}."
     )]
@@ -84,7 +87,7 @@ impl AppError {
             AppError::Forbidden | AppError::AccountDisabled => 403,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
-            AppError::Conflict | AppError::LastAdmin => 409,
+            AppError::Conflict | AppError::LastAdmin | AppError::InsufficientCredits { .. } => 409,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 400,
         }

@@ -20,9 +20,12 @@ macro_rules! string_newtype_serde {
 }
 pub(crate) use string_newtype_serde;
 
+pub mod datetime;
 pub mod email;
 pub mod error;
+pub mod ledger;
 pub mod money;
+pub mod orders;
 pub mod password;
 pub mod profile;
 pub mod role;
@@ -33,7 +36,8 @@ pub use email::Email;
 pub use error::{AppError, FieldError};
 pub use money::{Credits, Currency, Locale, Money, MoneyError};
 pub use password::Password;
-pub use profile::{PersonName, Phone, TimeZone};
+pub use datetime::TimeZone;
+pub use profile::{PersonName, Phone};
 pub use role::Role;
 pub use user_code::UserCode;
 

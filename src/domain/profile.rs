@@ -68,86 +68,6 @@ impl Phone {
     }
 }
 
-/// Zones people can choose. Times are stored in UTC; a zone only decides how they are
-/// shown, so a curated list of real IANA names is both safe and enough to choose from.
-pub const TIME_ZONES: &[&str] = &[
-    "UTC",
-    "Africa/Cairo",
-    "Africa/Johannesburg",
-    "Africa/Lagos",
-    "Africa/Nairobi",
-    "America/Anchorage",
-    "America/Argentina/Buenos_Aires",
-    "America/Bogota",
-    "America/Chicago",
-    "America/Denver",
-    "America/Halifax",
-    "America/Los_Angeles",
-    "America/Mexico_City",
-    "America/New_York",
-    "America/Phoenix",
-    "America/Sao_Paulo",
-    "America/Toronto",
-    "America/Vancouver",
-    "Asia/Bangkok",
-    "Asia/Dhaka",
-    "Asia/Dubai",
-    "Asia/Hong_Kong",
-    "Asia/Jakarta",
-    "Asia/Jerusalem",
-    "Asia/Karachi",
-    "Asia/Kathmandu",
-    "Asia/Kolkata",
-    "Asia/Manila",
-    "Asia/Seoul",
-    "Asia/Shanghai",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Atlantic/Reykjavik",
-    "Australia/Adelaide",
-    "Australia/Brisbane",
-    "Australia/Melbourne",
-    "Australia/Perth",
-    "Australia/Sydney",
-    "Europe/Amsterdam",
-    "Europe/Athens",
-    "Europe/Berlin",
-    "Europe/Dublin",
-    "Europe/Istanbul",
-    "Europe/Lisbon",
-    "Europe/London",
-    "Europe/Madrid",
-    "Europe/Moscow",
-    "Europe/Paris",
-    "Europe/Rome",
-    "Europe/Stockholm",
-    "Europe/Warsaw",
-    "Europe/Zurich",
-    "Pacific/Auckland",
-    "Pacific/Honolulu",
-];
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TimeZone(String);
-
-crate::domain::string_newtype_serde!(TimeZone, TimeZone::parse);
-
-impl TimeZone {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let raw = raw.trim();
-        TIME_ZONES
-            .iter()
-            .find(|z| **z == raw)
-            .map(|z| TimeZone((*z).to_owned()))
-            .ok_or_else(|| FieldError::new("time_zone", "Choose a time zone from the list."))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,12 +95,5 @@ mod tests {
         for bad in ["020 7946 0958", "+44 20 CALL ME", "+12", "+0123456789", "+1234567890123456"] {
             assert_eq!(Phone::parse_optional(bad).unwrap_err().field, "phone", "{bad}");
         }
-    }
-
-    #[test]
-    fn only_listed_time_zones_are_accepted() {
-        assert_eq!(TimeZone::parse("Europe/London").unwrap().as_str(), "Europe/London");
-        assert!(TimeZone::parse("Mars/Olympus_Mons").is_err());
-        assert!(TIME_ZONES.windows(2).skip(1).all(|w| w[0] < w[1]), "list stays sorted after UTC");
     }
 }

@@ -1,7 +1,8 @@
 //! Data the server sends to the UI. Shared by both targets so the wire format has one
 //! definition.
 
-use crate::domain::{Role, UserCode};
+use crate::domain::{Role, TimeZone, UserCode};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Who is signed in, as the UI needs to know it.
@@ -12,6 +13,8 @@ pub struct SessionUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The zone every instant is shown to them in.
+    pub time_zone: TimeZone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,10 +23,9 @@ pub struct Profile {
     pub email: String,
     pub name: String,
     pub phone: Option<String>,
-    pub time_zone: String,
+    pub time_zone: TimeZone,
     pub role: Role,
-    /// RFC 3339, UTC.
-    pub member_since: String,
+    pub member_since: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,8 +41,7 @@ pub struct HomeStats {
     pub practitioners: i64,
     pub customers: i64,
     pub service_types: i64,
-    /// RFC 3339, UTC.
-    pub as_of: String,
+    pub as_of: Timestamp,
 }
 
 /// The home page's view of statistics: either real figures or an honest "unavailable".
@@ -57,7 +58,7 @@ pub struct AdminUserRow {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +76,47 @@ pub struct OutboxRow {
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A customer's credits: what they can spend now, the lots it is in (in the order they
+/// are spent), and recent movements with the balance after each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditOverview {
+    pub available: i64,
+    pub lots: Vec<CreditLotView>,
+    pub history: Vec<CreditMove>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditLotView {
+    pub promotional: bool,
+    pub granted: i64,
+    pub remaining: i64,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditMove {
+    pub at: Timestamp,
+    /// purchase, bonus, spend, refund, adjustment or expiry.
+    pub kind: String,
+    pub reason: Option<String>,
+    pub change: i64,
+    pub balance_after: i64,
+}
+
+/// The newest scheduled ledger check, for the admin panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerStatus {
+    pub checked_at: Timestamp,
+    pub clean: bool,
+    pub transactions: i64,
+    /// Transactions that do not sum to zero or have no entries.
+    pub unbalanced: i64,
+    /// Wallets and lots whose kept figures differ from their entries.
+    pub drifted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,5 +127,99 @@ pub struct JobRow {
     pub attempts: i32,
     pub max_attempts: i32,
     pub last_error: Option<String>,
-    pub run_at: String,
+    pub run_at: Timestamp,
+}
+
+/// A credit package as stored: `PackageDraft`'s fields and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditPackage {
+    pub id: uuid::Uuid,
+    #[serde(flatten)]
+    pub draft: crate::domain::orders::PackageDraft,
+}
+
+impl CreditPackage {
+    pub fn price(&self) -> crate::domain::Money {
+        crate::domain::Money::from_minor(self.draft.price_minor, self.draft.currency)
+    }
+}
+
+/// An order as its customer (and admins) see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub number: String,
+    pub package_name: String,
+    pub credits: i64,
+    pub bonus_credits: i64,
+    pub price_minor: i64,
+    pub currency: crate::domain::Currency,
+    pub status: crate::domain::orders::OrderStatus,
+    pub invoice_number: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub paid_at: Option<Timestamp>,
+}
+
+impl OrderView {
+    pub fn price(&self) -> crate::domain::Money {
+        crate::domain::Money::from_minor(self.price_minor, self.currency)
+    }
+}
+
+/// The sandbox provider's test checkout page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxSession {
+    pub id: String,
+    pub order_number: String,
+    pub description: String,
+    pub amount: crate::domain::Money,
+    /// Still waiting for a person to approve or decline.
+    pub open: bool,
+    pub paid: bool,
+    pub declined: bool,
+    pub cancel_path: String,
+}
+
+/// One provider event as the admin payments page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentEventRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub received_at: Timestamp,
+}
+
+/// The newest reconciliation run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationRow {
+    pub ran_at: Timestamp,
+    pub checked: i32,
+    pub repaired: i32,
+}
+
+/// An order as the admin payments page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOrderRow {
+    pub order: OrderView,
+    pub customer: UserCode,
+}
+
+/// The admin payments page: recent orders and events, and the last reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentsOverview {
+    pub orders: Vec<AdminOrderRow>,
+    pub events: Vec<PaymentEventRow>,
+    pub last_reconciliation: Option<ReconciliationRow>,
+}
+
+/// What the order result page's watcher needs to know: small, with no instants, so the
+/// browser bundle decodes it without a date parser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentState {
+    pub status: crate::domain::orders::OrderStatus,
+    /// Credits and bonus credits together.
+    pub credits: i64,
+    pub invoice_number: Option<String>,
 }

@@ -3,9 +3,8 @@
 
 use crate::domain::types::{AdminUserRow, Profile, SessionUser, UserPage};
 use crate::domain::{AppError, Email, Password, PersonName, Phone, Role, TimeZone, UserCode};
-use crate::server::clock::to_db;
+use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
-use crate::server::rfc3339;
 use crate::server::state::AppState;
 use crate::server::{email, passwords, rate_limit, tokens};
 use std::net::IpAddr;
@@ -17,6 +16,11 @@ fn role_of(raw: &str) -> Result<Role, Failure> {
     Role::parse(raw).ok_or_else(|| Failure::bug("unknown role in users table"))
 }
 
+/// A stored zone the database no longer knows shows times in UTC rather than failing.
+pub(crate) fn zone_of(stored: &str) -> TimeZone {
+    TimeZone::parse(stored).unwrap_or_else(|_| TimeZone::utc())
+}
+
 fn code_of(n: i64) -> Result<UserCode, Failure> {
     UserCode::from_number(n).ok_or_else(|| Failure::bug("user code below range"))
 }
@@ -26,6 +30,7 @@ pub struct NewAccount {
     pub password: Password,
     pub name: PersonName,
     pub role: Role,
+    pub time_zone: TimeZone,
 }
 
 pub struct Created {
@@ -39,18 +44,19 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, Failu
     let hash = passwords::hash(state.config.password_cost, &new.password).await?;
     let mut tx = state.pool.begin().await?;
     let row = sqlx::query!(
-        "INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, $3, $4)
+        "INSERT INTO users (email, password_hash, name, role, time_zone) VALUES ($1, $2, $3, $4, $5)
          RETURNING id, code, auth_epoch",
         new.email.as_str(),
         hash,
         new.name.as_str(),
         new.role.as_str(),
+        new.time_zone.as_str(),
     )
     .fetch_one(&mut *tx)
     .await?;
     let code = code_of(row.code)?;
     let welcome = email::welcome(new.name.as_str(), &code.to_string(), &state.config.public_url);
-    email::enqueue(&mut tx, Some(row.id), new.email.as_str(), &welcome).await?;
+    email::enqueue(&mut tx, Some(row.id), new.email.as_str(), &welcome, state.clock.now()).await?;
     tx.commit().await?;
     tracing::info!(user = %code, role = new.role.as_str(), "account created");
     Ok(Created {
@@ -60,6 +66,7 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, Failu
             email: new.email.into_inner(),
             name: new.name.as_str().to_owned(),
             role: new.role,
+            time_zone: new.time_zone,
         },
         epoch: row.auth_epoch,
     })
@@ -133,7 +140,7 @@ async fn is_known_address(state: &AppState, account: &str, ip: IpAddr) -> Result
 pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Result<Created, Failure> {
     let email = email.trim().to_lowercase();
     let row = sqlx::query!(
-        "SELECT id, code, email, name, role, password_hash, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\"
+        "SELECT id, code, email, name, role, time_zone, password_hash, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\"
          FROM users WHERE email = $1",
         email
     )
@@ -155,6 +162,7 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
             email: row.email,
             name: row.name,
             role: role_of(&row.role)?,
+            time_zone: zone_of(&row.time_zone),
         },
         epoch: row.auth_epoch,
     })
@@ -165,7 +173,7 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(), Failure> {
     let Some(user) =
-        sqlx::query!("SELECT id, name FROM users WHERE email = $1 AND disabled_at IS NULL", email.as_str())
+        sqlx::query!("SELECT id, name, time_zone FROM users WHERE email = $1 AND disabled_at IS NULL", email.as_str())
             .fetch_optional(&state.pool)
             .await?
     else {
@@ -193,7 +201,8 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
         &mut tx,
         Some(user.id),
         email.as_str(),
-        &email::password_reset(&user.name, email::Secret::new(url, expires), RESET_LINK_MINUTES),
+        &email::password_reset(&user.name, email::Secret::new(url, expires), &zone_of(&user.time_zone)),
+        now,
     )
     .await?;
     tx.commit().await?;
@@ -288,9 +297,9 @@ pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, Failure
         email: r.email,
         name: r.name,
         phone: r.phone,
-        time_zone: r.time_zone,
+        time_zone: zone_of(&r.time_zone),
         role: role_of(&r.role)?,
-        member_since: rfc3339(r.created_at),
+        member_since: from_db(r.created_at),
     })
 }
 
@@ -353,7 +362,7 @@ pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<Us
                 email: r.email,
                 name: r.name,
                 role: role_of(&r.role)?,
-                created_at: rfc3339(r.created_at),
+                created_at: from_db(r.created_at),
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;

@@ -3,7 +3,7 @@
 use crate::domain::types::{JobRow, OutboxRow};
 use crate::server::email::holds_secret;
 use crate::server::error::Failure;
-use crate::server::rfc3339;
+use crate::server::clock::from_db;
 use crate::server::state::AppState;
 
 pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, Failure> {
@@ -24,8 +24,8 @@ pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, Fail
             status: r.status,
             attempts: r.attempts,
             last_error: r.last_error,
-            created_at: rfc3339(r.created_at),
-            sent_at: r.sent_at.map(rfc3339),
+            created_at: from_db(r.created_at),
+            sent_at: r.sent_at.map(from_db),
         })
         .collect())
 }
@@ -49,7 +49,7 @@ pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, 
             attempts: r.attempts,
             max_attempts: r.max_attempts,
             last_error: r.last_error,
-            run_at: rfc3339(r.run_at),
+            run_at: from_db(r.run_at),
         })
         .collect())
 }

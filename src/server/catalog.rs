@@ -1,7 +1,7 @@
 //! Service types and the home page's platform statistics.
 
 use crate::domain::types::{HomeStats, ServiceType, StatsView};
-use crate::server::rfc3339;
+use crate::server::clock::from_db;
 use crate::server::state::AppState;
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
         practitioners: r.practitioners,
         customers: r.customers,
         service_types: r.service_types,
-        as_of: rfc3339(r.as_of),
+        as_of: from_db(r.as_of),
     })
 }
 

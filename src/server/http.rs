@@ -143,7 +143,7 @@ fn required_role(path: &str) -> Option<Option<Role>> {
         Some(Some(Role::Admin))
     } else if under("/practitioner") {
         Some(Some(Role::Practitioner))
-    } else if under("/dashboard") {
+    } else if under("/dashboard") || under("/checkout") {
         Some(None)
     } else {
         None
@@ -203,6 +203,25 @@ fn form_urlencoded(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Provider events. 400 for anything not signed by the provider (nothing is written),
+/// 500 when it could not be stored (the provider sends it again), 200 otherwise.
+async fn payment_webhook(State(state): State<AppState>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    use crate::server::payments::webhooks::{ReceiveError, receive};
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    match receive(&state, signature, &body).await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(e @ (ReceiveError::Signature(_) | ReceiveError::Malformed(_))) => {
+            tracing::warn!(error = %e, "payment webhook refused");
+            state.metrics.webhook_events.with_label_values(&["unknown", "rejected"]).inc();
+            (StatusCode::BAD_REQUEST, "invalid event").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::server::error::chain(&e), "payment webhook could not be stored");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response()
+        }
+    }
 }
 
 async fn healthz() -> &'static str {
@@ -266,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/services/types", get(service_types_json))
+        .route("/webhooks/payments", axum::routing::post(payment_webhook))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_user))

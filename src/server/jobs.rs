@@ -42,18 +42,25 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 }
 
 /// When and how often a job may be queued.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Enqueue {
-    /// Not before this instant (default: now).
-    pub run_at: Option<jiff::Timestamp>,
+    /// Not before this instant: the app clock's now for "as soon as possible", so a
+    /// job is due by the same clock the worker reads.
+    pub run_at: jiff::Timestamp,
     /// At most one job of this kind with this key is ever queued (a webhook event id, a
     /// reminder per booking); a repeat is silently dropped.
     pub dedup_key: Option<String>,
 }
 
-/// Queues `job` to run now.
-pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J) -> Result<Option<i64>, sqlx::Error> {
-    enqueue_with(conn, job, Enqueue::default()).await
+impl Enqueue {
+    pub fn at(run_at: jiff::Timestamp) -> Self {
+        Enqueue { run_at, dedup_key: None }
+    }
+}
+
+/// Queues `job` to run from `now` (the app clock's).
+pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J, now: jiff::Timestamp) -> Result<Option<i64>, sqlx::Error> {
+    enqueue_with(conn, job, Enqueue::at(now)).await
 }
 
 /// Queues `job` as `options` say. Returns the job id, or `None` when its dedup key was
@@ -66,13 +73,13 @@ pub async fn enqueue_with<J: Job>(
     let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query_scalar!(
         "INSERT INTO jobs (kind, payload, max_attempts, run_at, dedup_key)
-         VALUES ($1, $2, $3, coalesce($4, now()), $5)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kind, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
          RETURNING id",
         J::NAME,
         payload,
         J::MAX_ATTEMPTS,
-        options.run_at.map(to_db),
+        to_db(options.run_at),
         options.dedup_key,
     )
     .fetch_optional(conn)

@@ -1,6 +1,6 @@
 //! Prometheus metrics, kept in a registry per app (not a global) so tests stay isolated.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -8,6 +8,12 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub jobs: IntCounterVec,
+    /// Card payments confirmed or failed, by provider and outcome.
+    pub payments: IntCounterVec,
+    /// Provider events by type and what became of them.
+    pub webhook_events: IntCounterVec,
+    /// Orders reconciliation found paid at the provider but not here.
+    pub reconciliation_repairs: IntCounter,
 }
 
 impl Metrics {
@@ -27,10 +33,25 @@ impl Metrics {
         let jobs =
             IntCounterVec::new(Opts::new("jobs_total", "Background jobs by kind and outcome"), &["kind", "outcome"])
                 .expect("valid metric");
-        registry.register(Box::new(requests.clone())).expect("register once");
+        let payments = IntCounterVec::new(
+            Opts::new("payments_total", "Card payments by provider and outcome (paid, failed)"),
+            &["provider", "outcome"],
+        )
+        .expect("valid metric");
+        let webhook_events = IntCounterVec::new(
+            Opts::new("webhook_events_total", "Payment provider events by type and result"),
+            &["type", "result"],
+        )
+        .expect("valid metric");
+        let reconciliation_repairs =
+            IntCounter::new("reconciliation_repairs_total", "Orders reconciliation paid after a lost payment event")
+                .expect("valid metric");
+        registry.register(Box::new(reconciliation_repairs.clone())).expect("register once");
+        for metric in [&requests, &jobs, &payments, &webhook_events] {
+            registry.register(Box::new(metric.clone())).expect("register once");
+        }
         registry.register(Box::new(latency.clone())).expect("register once");
-        registry.register(Box::new(jobs.clone())).expect("register once");
-        Metrics { registry, requests, latency, jobs }
+        Metrics { registry, requests, latency, jobs, payments, webhook_events, reconciliation_repairs }
     }
 
     pub fn render(&self) -> String {

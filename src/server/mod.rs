@@ -7,26 +7,25 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod credits;
 pub mod demo;
 pub mod email;
 pub mod embedded_pg;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod ledger;
 pub mod metrics;
+pub mod orders;
+pub mod packages;
 pub mod passwords;
+pub mod payments;
 pub mod rate_limit;
 pub mod sessions;
 pub mod state;
 pub mod telemetry;
 pub mod tokens;
 pub mod worker;
-
-/// Formats a database timestamp for the wire (RFC 3339, UTC, whole seconds: what
-/// pages show and what `<time datetime>` accepts).
-pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    clock::from_db(t).round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
-}
 
 /// Runs the database migrations embedded in the binary.
 pub async fn migrate(pool: &sqlx::PgPool) -> anyhow::Result<()> {

@@ -100,7 +100,7 @@ pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<Ses
         Freshness::Live => {}
     }
     let row = sqlx::query!(
-        "SELECT id, code, email, name, role, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\" FROM users WHERE id = $1",
+        "SELECT id, code, email, name, role, time_zone, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\" FROM users WHERE id = $1",
         auth.user_id
     )
     .fetch_optional(&state.pool)
@@ -111,7 +111,8 @@ pub async fn load_user(state: &AppState, session: &Session) -> Result<Option<Ses
     };
     let role = Role::parse(&row.role).ok_or_else(|| Failure::bug("unknown role in users table"))?;
     let code = UserCode::from_number(row.code).ok_or_else(|| Failure::bug("user code below range"))?;
-    Ok(Some(SessionUser { id: row.id, code, email: row.email, name: row.name, role }))
+    let time_zone = crate::server::accounts::zone_of(&row.time_zone);
+    Ok(Some(SessionUser { id: row.id, code, email: row.email, name: row.name, role, time_zone }))
 }
 
 #[cfg(test)]

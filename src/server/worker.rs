@@ -57,6 +57,11 @@ impl Registry {
         self
     }
 
+    /// How many kinds run on a schedule (each queues one job per period).
+    pub fn recurring_kinds(&self) -> usize {
+        self.recurring.len()
+    }
+
     pub fn knows(&self, kind: &str) -> bool {
         self.handlers.contains_key(kind)
     }
@@ -64,7 +69,15 @@ impl Registry {
 
 /// The application's jobs: the one place that lists them.
 pub fn registry() -> Registry {
-    Registry::default().register::<DeliverEmail>().every(Duration::from_secs(3600), || Housekeeping)
+    Registry::default()
+        .register::<DeliverEmail>()
+        .every(Duration::from_secs(3600), || Housekeeping)
+        .every(Duration::from_secs(3600), || crate::server::ledger::ExpireCredits)
+        .every(Duration::from_secs(86_400), || crate::server::ledger::CheckLedger)
+        .register::<crate::server::payments::sandbox::DeliverSandboxEvent>()
+        .register::<crate::server::payments::webhooks::RetryPaymentEvent>()
+        .every(Duration::from_secs(600), || crate::server::orders::ExpireOrders)
+        .every(Duration::from_secs(900), || crate::server::orders::ReconcilePayments)
 }
 
 struct Claimed {

@@ -149,6 +149,7 @@ impl Builder {
             session_idle: Duration::from_secs(3600),
             session_absolute: Duration::from_secs(24 * 3600),
             run_jobs: false,
+            payments: attune::server::payments::Provider::sandbox(None),
         };
         for tweak in self.tweaks {
             tweak(&mut config);
@@ -394,6 +395,7 @@ pub async fn create_user(app: &TestApp, email: &str, password: &str, role: Role)
             password: Password::parse_new(password, "password", None).unwrap(),
             name: PersonName::parse("Test Person").unwrap(),
             role,
+            time_zone: attune::domain::TimeZone::utc(),
         },
     )
     .await

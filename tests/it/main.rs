@@ -4,5 +4,8 @@ mod accounts;
 mod cli;
 mod errors;
 mod helpers;
+mod ledger;
+mod orders;
 mod platform;
 mod security;
+mod zones;

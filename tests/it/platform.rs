@@ -130,7 +130,7 @@ impl Job for Flaky {
 
 async fn queue_flaky(app: &TestApp, permanent: bool) {
     let mut conn = app.pool.acquire().await.unwrap();
-    enqueue(&mut conn, &Flaky { permanent }).await.unwrap();
+    enqueue(&mut conn, &Flaky { permanent }, app.state.clock.now()).await.unwrap();
 }
 
 #[tokio::test]
@@ -169,8 +169,14 @@ async fn a_permanent_failure_or_an_unknown_kind_is_dead_at_once() {
     app.expect_failed_jobs();
     let registry = Registry::default().register::<Flaky>();
     queue_flaky(&app, true).await;
-    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('no_such_kind', '{}')").execute(&app.pool).await.unwrap();
-    sqlx::query("INSERT INTO jobs (kind, payload) VALUES ('flaky', '{\"wrong\": 1}')")
+    let now = app.state.clock.now_db();
+    sqlx::query("INSERT INTO jobs (kind, payload, run_at) VALUES ('no_such_kind', '{}', $1)")
+        .bind(now)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO jobs (kind, payload, run_at) VALUES ('flaky', '{\"wrong\": 1}', $1)")
+        .bind(now)
         .execute(&app.pool)
         .await
         .unwrap();
@@ -196,7 +202,7 @@ async fn a_dedup_key_queues_a_job_once_and_run_at_delays_it() {
     let registry = Registry::default().register::<Flaky>();
     let mut conn = app.pool.acquire().await.unwrap();
     let later = app.state.clock.now() + jiff::SignedDuration::from_hours(1);
-    let opts = || Enqueue { run_at: Some(later), dedup_key: Some("booking-42".into()) };
+    let opts = || Enqueue { run_at: later, dedup_key: Some("booking-42".into()) };
     assert!(enqueue_with(&mut conn, &Flaky { permanent: true }, opts()).await.unwrap().is_some());
     assert!(
         enqueue_with(&mut conn, &Flaky { permanent: true }, opts()).await.unwrap().is_none(),
@@ -218,12 +224,14 @@ async fn a_recurring_job_is_queued_once_per_period_however_many_workers_ask() {
         let (state, registry) = (app.state.clone(), registry.clone());
         asks.spawn(async move { queue_due(&state, &registry).await.unwrap() });
     }
+    let kinds = registry.recurring_kinds();
+    assert!(kinds >= 2, "housekeeping and credit expiry");
     let queued: usize = asks.join_all().await.into_iter().sum();
-    assert_eq!(queued, 1, "eight workers asking at once queue one housekeeping job");
+    assert_eq!(queued, kinds, "eight workers asking at once queue one job of each recurring kind");
     assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 0, "not again within the hour");
-    app.advance(std::time::Duration::from_secs(3600));
-    assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 1, "the next hour queues the next one");
-    assert_eq!(app.run_jobs().await, 2);
+    app.advance(std::time::Duration::from_secs(86_400));
+    assert_eq!(queue_due(&app.state, &registry).await.unwrap(), kinds, "the next period queues the next ones");
+    assert_eq!(app.run_jobs().await, 2 * kinds);
     let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'housekeeping' AND status = 'done'")
         .fetch_one(&app.pool)
         .await
@@ -249,7 +257,7 @@ async fn housekeeping_deletes_old_finished_jobs_and_delivered_emails_but_keeps_d
     app.expect_failed_jobs();
     let registry = attune::server::worker::registry();
     let housekeeping = || async {
-        assert_eq!(queue_due(&app.state, &registry).await.unwrap(), 1);
+        assert_eq!(queue_due(&app.state, &registry).await.unwrap(), registry.recurring_kinds());
         app.run_jobs().await;
     };
     app.advance(std::time::Duration::from_secs(3600));

@@ -65,7 +65,7 @@ async fn a_reset_link_that_expires_before_delivery_is_erased_and_never_sent() {
     let token = reset_token_from_outbox(&app.pool).await;
     app.advance(std::time::Duration::from_secs(31 * 60));
     let registry = attune::server::worker::registry();
-    assert_eq!(attune::server::worker::queue_due(&app.state, &registry).await.unwrap(), 1);
+    assert_eq!(attune::server::worker::queue_due(&app.state, &registry).await.unwrap(), registry.recurring_kinds());
     let before: i64 =
         sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'housekeeping'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(before, 1);
@@ -145,6 +145,7 @@ async fn the_last_admin_cannot_be_demoted_by_any_path() {
         email: user.email.clone(),
         name: "A".into(),
         role: Role::Admin,
+        time_zone: attune::domain::TimeZone::utc(),
     };
     let other = app.user(Role::Admin).await;
     attune::server::accounts::set_role(&app.state, &actor, other.id, Role::Customer).await.unwrap();

@@ -1,7 +1,7 @@
 //! Email: the outbox written inside the caller's transaction, and delivery by the
 //! background worker. The messages themselves are in `templates`.
 
-mod templates;
+pub(crate) mod templates;
 
 pub use templates::{password_reset, welcome};
 
@@ -68,6 +68,7 @@ pub async fn enqueue(
     user_id: Option<Uuid>,
     to: &str,
     email: &Email,
+    now: jiff::Timestamp,
 ) -> Result<i64, sqlx::Error> {
     let secret = email.secret.as_ref();
     let id = sqlx::query_scalar!(
@@ -86,7 +87,7 @@ pub async fn enqueue(
     )
     .fetch_one(&mut *conn)
     .await?;
-    jobs::enqueue(conn, &DeliverEmail { outbox_id: id }).await?;
+    jobs::enqueue(conn, &DeliverEmail { outbox_id: id }, now).await?;
     Ok(id)
 }
 
@@ -291,15 +292,19 @@ mod tests {
     }
 
     #[test]
-    fn reset_email_carries_the_link_in_both_parts() {
+    fn reset_email_carries_the_link_in_both_parts_and_its_expiry_in_the_readers_zone() {
         let url = "https://a.example/reset-password?token=abc&x=1";
-        let e = password_reset("Ada", Secret::new(url.into(), jiff::Timestamp::UNIX_EPOCH), 30);
+        let expires = "2026-11-25T15:05:00Z".parse().unwrap();
+        let zone = crate::domain::TimeZone::parse("Asia/Kolkata").unwrap();
+        let e = password_reset("Ada", Secret::new(url.into(), expires), &zone);
         assert!(!e.text.contains(url) && !e.html.contains("token=abc"), "stored bodies never hold the link");
         let secret = e.secret.as_ref().unwrap();
         let (text, html) = reveal(&e.text, &e.html, Some((&secret.marker, &secret.value)));
         assert!(text.contains(url));
         assert!(html.contains("https://a.example/reset-password?token=abc&amp;x=1"));
-        assert!(e.text.contains("30 minutes"));
+        for part in [&e.text, &e.html] {
+            assert!(part.contains("works once, until Wed 25 Nov 2026, 20:35 IST."), "{part}");
+        }
         assert!(holds_secret(e.template));
     }
 }

@@ -3,6 +3,8 @@
 //! plain-text parts keep what people typed as they typed it.
 
 use super::{Email, Secret};
+use crate::domain::TimeZone;
+use crate::domain::datetime::{self, Style};
 use askama::Template;
 
 /// The call-to-action button of the layout: (label, address).
@@ -43,7 +45,8 @@ struct PasswordReset<'a> {
     name: &'a str,
     /// The marker that stands in for the link until delivery.
     link: &'a str,
-    minutes: i64,
+    /// When the link stops working, in the recipient's zone.
+    until: String,
 }
 
 #[derive(Template)]
@@ -59,8 +62,9 @@ struct PasswordResetText<'a> {
     m: &'a PasswordReset<'a>,
 }
 
-pub fn password_reset(name: &str, reset_url: Secret, minutes: i64) -> Email {
-    let m = PasswordReset { name, link: &reset_url.marker, minutes };
+pub fn password_reset(name: &str, reset_url: Secret, zone: &TimeZone) -> Email {
+    let until = datetime::show(reset_url.expires, zone, Style::DateTime);
+    let m = PasswordReset { name, link: &reset_url.marker, until };
     let email = Email {
         template: "password_reset",
         subject: "Reset your Attune password".to_owned(),
@@ -69,6 +73,97 @@ pub fn password_reset(name: &str, reset_url: Secret, minutes: i64) -> Email {
         secret: None,
     };
     Email { secret: Some(reset_url), ..email }
+}
+
+/// What the order emails say about an order.
+pub struct OrderFacts<'a> {
+    pub name: &'a str,
+    pub number: &'a str,
+    pub package: &'a str,
+    pub price: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/order_paid.html")]
+struct OrderPaidHtml<'a> {
+    m: &'a OrderPaidView<'a>,
+    action: Action<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/order_paid.txt")]
+struct OrderPaidText<'a> {
+    m: &'a OrderPaidView<'a>,
+}
+
+/// The flat view the order-paid templates read.
+struct OrderPaidView<'a> {
+    name: &'a str,
+    number: &'a str,
+    package: &'a str,
+    price: &'a str,
+    url: &'a str,
+    credits: i64,
+    bonus: i64,
+    invoice: &'a str,
+    paid_at: &'a str,
+}
+
+pub fn order_paid(o: &OrderFacts<'_>, credits: i64, bonus: i64, invoice: &str, paid_at: jiff::Timestamp, zone: &TimeZone) -> Email {
+    let paid_at = datetime::show(paid_at, zone, Style::DateTime);
+    let m = OrderPaidView {
+        name: o.name,
+        number: o.number,
+        package: o.package,
+        price: &o.price,
+        url: &o.url,
+        credits,
+        bonus,
+        invoice,
+        paid_at: &paid_at,
+    };
+    Email {
+        template: "order_paid",
+        subject: format!("Order {} is paid: {} credits added", o.number, credits + bonus),
+        text: render(&OrderPaidText { m: &m }),
+        html: render(&OrderPaidHtml { m: &m, action: Some(("View your order", &o.url)) }),
+        secret: None,
+    }
+}
+
+struct PaymentFailedView<'a> {
+    name: &'a str,
+    number: &'a str,
+    package: &'a str,
+    price: &'a str,
+    url: &'a str,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/payment_failed.html")]
+struct PaymentFailedHtml<'a> {
+    m: &'a PaymentFailedView<'a>,
+    action: Action<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/payment_failed.txt")]
+struct PaymentFailedText<'a> {
+    m: &'a PaymentFailedView<'a>,
+}
+
+pub fn payment_failed(o: &OrderFacts<'_>, until: jiff::Timestamp, zone: &TimeZone) -> Email {
+    let until = datetime::show(until, zone, Style::DateTime);
+    let m = PaymentFailedView { name: o.name, number: o.number, package: o.package, price: &o.price, url: &o.url, until: &until };
+    Email {
+        template: "payment_failed",
+        subject: format!("Your payment for order {} did not go through", o.number),
+        text: render(&PaymentFailedText { m: &m }),
+        html: render(&PaymentFailedHtml { m: &m, action: Some(("Try again", &o.url)) }),
+        secret: None,
+    }
 }
 
 /// Rendering cannot fail for these templates: they only format strings and numbers.

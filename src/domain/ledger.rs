@@ -1,0 +1,189 @@
+//! The rules of the credit ledger that need no database: which lots a spend draws on.
+//! The server locks the wallet, reads its lots, asks `allocate`, and writes the result
+//! in the same transaction.
+
+use crate::domain::FieldError;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where a lot's credits came from. Promotional credit is spent first, so paid credit
+/// (which can be refunded) is kept as long as possible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LotSource {
+    Paid,
+    Promotional,
+}
+
+impl LotSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LotSource::Paid => "paid",
+            LotSource::Promotional => "promotional",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<LotSource> {
+        match raw {
+            "paid" => Some(LotSource::Paid),
+            "promotional" => Some(LotSource::Promotional),
+            _ => None,
+        }
+    }
+}
+
+/// What is left of one grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lot {
+    pub id: i64,
+    pub source: LotSource,
+    pub remaining: i64,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Lot {
+    /// Expired credit is never spendable, whether or not its expiry has been posted yet.
+    pub fn spendable_at(&self, now: Timestamp) -> i64 {
+        match self.expires_at {
+            Some(at) if at <= now => 0,
+            _ => self.remaining.max(0),
+        }
+    }
+}
+
+/// A spend larger than the spendable credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    pub available: i64,
+    pub needed: i64,
+}
+
+/// The key lots are spent in: promotional before paid, then the soonest expiry (lots
+/// that never expire last), then the oldest grant.
+pub fn spending_order(lot: &Lot) -> (bool, bool, Option<Timestamp>, i64) {
+    (lot.source != LotSource::Promotional, lot.expires_at.is_none(), lot.expires_at, lot.id)
+}
+
+/// The lots `amount` credits are taken from, as (lot id, credits) in the order taken:
+/// promotional before paid, then the soonest expiry (lots that never expire last), then
+/// the oldest grant. All or nothing: a shortfall takes nothing.
+pub fn allocate(lots: &[Lot], amount: i64, now: Timestamp) -> Result<Vec<(i64, i64)>, Shortfall> {
+    assert!(amount > 0, "a spend is of at least one credit");
+    let mut order: Vec<&Lot> = lots.iter().filter(|l| l.spendable_at(now) > 0).collect();
+    order.sort_by_key(|l| spending_order(l));
+    let available = order.iter().map(|l| l.spendable_at(now)).fold(0i64, i64::saturating_add);
+    if available < amount {
+        return Err(Shortfall { available, needed: amount });
+    }
+    let mut left = amount;
+    let mut taken = Vec::new();
+    for lot in order {
+        if left == 0 {
+            break;
+        }
+        let take = lot.spendable_at(now).min(left);
+        taken.push((lot.id, take));
+        left -= take;
+    }
+    Ok(taken)
+}
+
+/// The largest single correction an admin can make, in credits either way.
+pub const ADJUSTMENT_MAX: i64 = 1_000_000;
+const REASON_CHARS: std::ops::RangeInclusive<usize> = 3..=500;
+
+/// An admin's credit correction as typed: a signed whole number of credits (not zero)
+/// and the reason, which the customer's history and the audit log will show.
+pub fn parse_adjustment(delta: &str, reason: &str) -> Result<(i64, String), FieldError> {
+    let raw = delta.trim();
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    let delta = match digits.parse::<i64>() {
+        Ok(0) => return Err(FieldError::new("delta", "Enter a number of credits other than zero.")),
+        Ok(n) if n.unsigned_abs() <= ADJUSTMENT_MAX as u64 => n,
+        Ok(_) => return Err(FieldError::new("delta", format!("Adjust by at most {ADJUSTMENT_MAX} credits at a time."))),
+        Err(_) => {
+            return Err(FieldError::new("delta", "Enter a whole number of credits, e.g. 10 to add or -10 to take away."));
+        }
+    };
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !REASON_CHARS.contains(&reason.chars().count()) {
+        return Err(FieldError::new("reason", "Say why in 3 to 500 characters: the customer and other admins will see it."));
+    }
+    Ok((delta, reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjustments_are_signed_whole_non_zero_bounded_and_explained() {
+        assert_eq!(parse_adjustment(" +10 ", " goodwill   for  the outage ").unwrap(), (10, "goodwill for the outage".into()));
+        assert_eq!(parse_adjustment("-3", "duplicate grant").unwrap().0, -3);
+        for bad in ["0", "", "1.5", "ten", "1e3", "--2", "1000001", "-9223372036854775808"] {
+            assert_eq!(parse_adjustment(bad, "a reason").unwrap_err().field, "delta", "{bad:?}");
+        }
+        assert_eq!(parse_adjustment("5", "  ok ").unwrap_err().field, "reason");
+        assert_eq!(parse_adjustment("5", &"x".repeat(501)).unwrap_err().field, "reason");
+    }
+    use proptest::prelude::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn lot(id: i64, source: LotSource, remaining: i64, expires: Option<&str>) -> Lot {
+        Lot { id, source, remaining, expires_at: expires.map(at) }
+    }
+
+    #[test]
+    fn promotional_first_then_soonest_expiry_then_oldest() {
+        let now = at("2026-11-25T12:00:00Z");
+        let lots = [
+            lot(1, LotSource::Paid, 10, None),
+            lot(2, LotSource::Paid, 10, Some("2026-12-31T00:00:00Z")),
+            lot(3, LotSource::Promotional, 5, Some("2027-06-01T00:00:00Z")),
+            lot(4, LotSource::Paid, 10, Some("2026-12-01T00:00:00Z")),
+            lot(5, LotSource::Promotional, 5, None),
+        ];
+        assert_eq!(allocate(&lots, 32, now).unwrap(), vec![(3, 5), (5, 5), (4, 10), (2, 10), (1, 2)]);
+    }
+
+    #[test]
+    fn expired_credit_is_never_spent_and_a_shortfall_takes_nothing() {
+        let now = at("2026-11-25T12:00:00Z");
+        let lots = [lot(1, LotSource::Promotional, 50, Some("2026-11-25T12:00:00Z")), lot(2, LotSource::Paid, 3, None)];
+        assert_eq!(allocate(&lots, 4, now), Err(Shortfall { available: 3, needed: 4 }));
+        assert_eq!(allocate(&lots, 3, now).unwrap(), vec![(2, 3)]);
+    }
+
+    fn any_lot() -> impl Strategy<Value = Lot> {
+        (1..1000i64, any::<bool>(), 0..50i64, proptest::option::of(-100..100i64)).prop_map(|(id, promo, remaining, exp)| Lot {
+            id,
+            source: if promo { LotSource::Promotional } else { LotSource::Paid },
+            remaining,
+            expires_at: exp.map(|d| Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_hours(1000 + d)),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_spend_takes_exactly_the_amount_from_spendable_lots_or_nothing(
+            lots in proptest::collection::vec(any_lot(), 0..12), amount in 1..300i64
+        ) {
+            let now = Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_hours(1000);
+            let available: i64 = lots.iter().map(|l| l.spendable_at(now)).sum();
+            match allocate(&lots, amount, now) {
+                Ok(taken) => {
+                    prop_assert!(available >= amount);
+                    prop_assert_eq!(taken.iter().map(|(_, n)| n).sum::<i64>(), amount);
+                    for (id, n) in &taken {
+                        prop_assert!(*n > 0);
+                        let spendable: i64 = lots.iter().filter(|l| l.id == *id).map(|l| l.spendable_at(now)).max().unwrap();
+                        prop_assert!(*n <= spendable);
+                    }
+                }
+                Err(s) => prop_assert_eq!(s, Shortfall { available, needed: amount }),
+            }
+        }
+    }
+}

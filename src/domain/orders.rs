@@ -1,0 +1,285 @@
+//! Orders for credit packs: the packages an admin defines, the status an order moves
+//! through, and the numbers people read (confirmation and invoice numbers).
+
+use crate::domain::money::{Currency, Money};
+use crate::domain::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// Where an order is. The legal moves are `can_move_to`; the database refuses any
+/// other (`order_transition_allowed` in the migrations, kept equal by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    PaymentFailed,
+    Expired,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::PaymentFailed,
+        OrderStatus::Expired,
+        OrderStatus::Refunded,
+        OrderStatus::PartiallyRefunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::PaymentFailed => "payment_failed",
+            OrderStatus::Expired => "expired",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "Awaiting payment",
+            OrderStatus::Paid => "Paid",
+            OrderStatus::PaymentFailed => "Payment failed",
+            OrderStatus::Expired => "Expired",
+            OrderStatus::Refunded => "Refunded",
+            OrderStatus::PartiallyRefunded => "Partly refunded",
+        }
+    }
+
+    /// Whether an order in this status may move to `next`. A payment that completes
+    /// after the order failed or expired still makes it paid: money taken is never
+    /// left without its order.
+    pub fn can_move_to(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (PendingPayment, Paid | PaymentFailed | Expired)
+                | (PaymentFailed, PendingPayment | Paid | Expired)
+                | (Expired, Paid)
+                | (Paid, PartiallyRefunded | Refunded)
+                | (PartiallyRefunded, PartiallyRefunded | Refunded)
+        )
+    }
+
+    /// Whether the customer can still pay for it.
+    pub fn awaits_payment(self) -> bool {
+        matches!(self, OrderStatus::PendingPayment | OrderStatus::PaymentFailed)
+    }
+
+    /// Whether it was paid (refunds included): it has an invoice and granted credits.
+    pub fn was_paid(self) -> bool {
+        matches!(self, OrderStatus::Paid | OrderStatus::Refunded | OrderStatus::PartiallyRefunded)
+    }
+}
+
+/// Letters and digits that cannot be misread for each other (no I, L, O or U).
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `ATN-7K3Q-9F2M`: what a customer quotes to support. 40 random bits.
+pub fn order_number(random: [u8; 5]) -> String {
+    let bits = random.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let chars: String = (0..8).rev().map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char).collect();
+    format!("ATN-{}-{}", &chars[..4], &chars[4..])
+}
+
+/// Reads a confirmation number as a person might type it: any case, with or without
+/// the dashes, with O for 0 and I or L for 1.
+pub fn parse_order_number(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .trim()
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    let body = cleaned.strip_prefix("ATN")?;
+    (body.len() == 8 && body.bytes().all(|b| ALPHABET.contains(&b)))
+        .then(|| format!("ATN-{}-{}", &body[..4], &body[4..]))
+}
+
+/// `INV-2026-000042`: the 42nd invoice of 2026.
+pub fn invoice_number(year: i16, n: i32) -> String {
+    format!("INV-{year}-{n:06}")
+}
+
+/// A credit package as an admin defines it. The same field names in SQL, Rust and JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageDraft {
+    pub name: String,
+    pub credits: i64,
+    pub bonus_credits: i64,
+    pub price_minor: i64,
+    pub currency: Currency,
+    pub active: bool,
+    pub position: i32,
+    pub badge: Option<String>,
+    pub validity_days: Option<i32>,
+}
+
+/// The package form as submitted (every field as typed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageForm {
+    pub name: String,
+    pub credits: String,
+    pub bonus_credits: String,
+    /// In major units as a person types it: `49.00`, `4900` for yen.
+    pub price: String,
+    pub currency: String,
+    pub active: Option<String>,
+    pub position: String,
+    pub badge: String,
+    pub validity_days: String,
+}
+
+pub const MAX_PACKAGE_CREDITS: i64 = 1_000_000;
+pub const MAX_PRICE_MINOR: i64 = 100_000_000;
+
+fn whole(field: &str, raw: &str, min: i64, max: i64, what: &str) -> Result<i64, FieldError> {
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, format!("Enter {what} as a whole number from {min} to {max}.")))?;
+    if !(min..=max).contains(&n) {
+        return Err(FieldError::new(field, format!("Enter {what} from {min} to {max}.")));
+    }
+    Ok(n)
+}
+
+impl PackageForm {
+    /// Checks every field; the first problem is named by its field.
+    pub fn parse(&self) -> Result<PackageDraft, FieldError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(FieldError::new("name", "Give the package a name of at most 80 characters."));
+        }
+        let credits = whole("credits", &self.credits, 1, MAX_PACKAGE_CREDITS, "the credits")?;
+        let bonus_credits = if self.bonus_credits.trim().is_empty() {
+            0
+        } else {
+            whole("bonus_credits", &self.bonus_credits, 0, MAX_PACKAGE_CREDITS, "the bonus credits")?
+        };
+        let currency = Currency::parse(&self.currency).map_err(|e| FieldError::new("currency", e.to_string()))?;
+        let price = Money::parse_major(&self.price, currency).map_err(|e| FieldError::new("price", e.to_string()))?;
+        if price.minor() <= 0 {
+            return Err(FieldError::new("price", "The price must be more than zero."));
+        }
+        if price.minor() > MAX_PRICE_MINOR {
+            return Err(FieldError::new("price", "That price is too large for one package."));
+        }
+        let position =
+            if self.position.trim().is_empty() { 0 } else { whole("position", &self.position, 0, 10_000, "the position")? };
+        let badge = self.badge.trim();
+        if badge.chars().count() > 40 {
+            return Err(FieldError::new("badge", "Keep the badge to at most 40 characters."));
+        }
+        let validity_days = if self.validity_days.trim().is_empty() {
+            None
+        } else {
+            Some(whole("validity_days", &self.validity_days, 1, 3650, "the validity in days")?)
+        };
+        Ok(PackageDraft {
+            name: name.to_owned(),
+            credits,
+            bonus_credits,
+            price_minor: price.minor(),
+            currency,
+            active: self.active.is_some(),
+            position: position as i32,
+            badge: (!badge.is_empty()).then(|| badge.to_owned()),
+            validity_days: validity_days.map(|d| d as i32),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> PackageForm {
+        PackageForm {
+            name: " Starter ".into(),
+            credits: "10".into(),
+            bonus_credits: "2".into(),
+            price: "49.00".into(),
+            currency: "eur".into(),
+            active: Some("on".into()),
+            position: "1".into(),
+            badge: "Most popular".into(),
+            validity_days: "365".into(),
+        }
+    }
+
+    #[test]
+    fn a_package_form_parses_into_minor_units_and_trimmed_text() {
+        let d = form().parse().unwrap();
+        assert_eq!((d.name.as_str(), d.credits, d.bonus_credits, d.price_minor), ("Starter", 10, 2, 4900));
+        assert_eq!((d.currency, d.active, d.position), (Currency::Eur, true, 1));
+        assert_eq!((d.badge.as_deref(), d.validity_days), (Some("Most popular"), Some(365)));
+        let blank = PackageForm { bonus_credits: "".into(), badge: " ".into(), validity_days: "".into(), active: None, ..form() };
+        let d = blank.parse().unwrap();
+        assert_eq!((d.bonus_credits, d.badge, d.validity_days, d.active), (0, None, None, false));
+    }
+
+    #[test]
+    fn each_bad_package_field_is_named() {
+        let cases: [(PackageForm, &str); 11] = [
+            (PackageForm { name: "".into(), ..form() }, "name"),
+            (PackageForm { credits: "0".into(), ..form() }, "credits"),
+            (PackageForm { credits: "-5".into(), ..form() }, "credits"),
+            (PackageForm { credits: "99999999999999999999".into(), ..form() }, "credits"),
+            (PackageForm { bonus_credits: "-1".into(), ..form() }, "bonus_credits"),
+            (PackageForm { price: "0".into(), ..form() }, "price"),
+            (PackageForm { price: "-3".into(), ..form() }, "price"),
+            (PackageForm { price: "1.999".into(), ..form() }, "price"),
+            (PackageForm { price: "2000000".into(), ..form() }, "price"),
+            (PackageForm { currency: "XYZ".into(), ..form() }, "currency"),
+            (PackageForm { validity_days: "0".into(), ..form() }, "validity_days"),
+        ];
+        for (f, field) in cases {
+            assert_eq!(f.parse().unwrap_err().field, field, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn order_numbers_are_readable_and_read_back_forgivingly() {
+        assert_eq!(order_number([0; 5]), "ATN-0000-0000");
+        assert_eq!(order_number([0xff; 5]), "ATN-ZZZZ-ZZZZ");
+        let n = order_number([0x3a, 0x91, 0x7c, 0x02, 0xee]);
+        assert!(n.starts_with("ATN-") && n.len() == 13, "{n}");
+        assert_eq!(parse_order_number(&n.to_lowercase().replace('-', "")), Some(n.clone()));
+        assert_eq!(parse_order_number("atn-7k3q-9f2m"), Some("ATN-7K3Q-9F2M".into()));
+        assert_eq!(parse_order_number("ATN-7K3Q-9F2O"), Some("ATN-7K3Q-9F20".into()));
+        assert_eq!(parse_order_number("ATN-7K3Q-9F2"), None);
+        assert_eq!(parse_order_number("ATN-7K3Q-9F2U"), None);
+        assert_eq!(invoice_number(2026, 42), "INV-2026-000042");
+    }
+
+    #[test]
+    fn paid_money_is_never_stranded_and_refunds_only_follow_payment() {
+        use OrderStatus::*;
+        for from in OrderStatus::ALL {
+            assert!(!from.can_move_to(PendingPayment) || from == PaymentFailed);
+            assert_eq!(from.can_move_to(Refunded), from == Paid || from == PartiallyRefunded);
+            if !from.was_paid() {
+                assert!(from.can_move_to(Paid), "{from:?} must accept a late payment");
+            }
+        }
+        assert!(!Refunded.can_move_to(Paid));
+        assert!(!Paid.can_move_to(Expired));
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}

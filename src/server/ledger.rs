@@ -1,0 +1,418 @@
+//! The credit ledger's two primitives, `grant` and `spend`, and the check that proves
+//! the books are right. Both primitives run inside the caller's transaction, so an
+//! order, a booking or an adjustment and its credit movement commit together or not at
+//! all; on an error the caller rolls back.
+//!
+//! The database enforces what must never happen (entries that do not sum to zero,
+//! changed or deleted entries, a negative wallet, one key applied twice); the code here
+//! decides what should happen: which lots a spend draws on, and the answer a repeated
+//! key gets.
+
+use crate::domain::AppError;
+use crate::domain::Credits;
+use crate::domain::ledger::{Lot, LotSource, allocate};
+use crate::server::clock::{from_db, to_db};
+use crate::server::error::Failure;
+use jiff::Timestamp;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What a ledger transaction is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Purchase,
+    Bonus,
+    Spend,
+    Refund,
+    Adjustment,
+    Expiry,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Purchase => "purchase",
+            Kind::Bonus => "bonus",
+            Kind::Spend => "spend",
+            Kind::Refund => "refund",
+            Kind::Adjustment => "adjustment",
+            Kind::Expiry => "expiry",
+        }
+    }
+}
+
+/// Who moves credits, why, and the key that makes a retry harmless.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    pub kind: Kind,
+    /// Unique per intended effect (e.g. `order:ATN-…:paid`): a repeat moves nothing.
+    pub key: &'a str,
+    /// The person who caused it; `None` for the system (webhooks, jobs).
+    pub actor: Option<Uuid>,
+    /// What it belongs to (`order:…`, `booking:…`).
+    pub reference: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// The outcome of a movement: the transaction, whether it was a repeat of an earlier
+/// one with the same key (then nothing moved now), and the wallet's balance after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posted {
+    pub transaction_id: i64,
+    pub replayed: bool,
+    pub balance: i64,
+}
+
+/// Records the transaction row, or finds the one an earlier call with the same key
+/// recorded. A concurrent call with the same key waits here until the first commits.
+async fn open(conn: &mut PgConnection, m: &Movement<'_>) -> Result<Option<i64>, Failure> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO ledger_transactions (kind, actor_id, reference, reason, idempotency_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        m.kind.as_str(),
+        m.actor,
+        m.reference,
+        m.reason,
+        m.key,
+        to_db(m.at),
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The answer to a repeated key: the first result if it was the same movement for the
+/// same wallet and amount, otherwise a conflict (the key was reused for something else).
+async fn replay(conn: &mut PgConnection, m: &Movement<'_>, user_id: Uuid, wallet_change: i64) -> Result<Posted, Failure> {
+    let first = sqlx::query!(
+        r#"SELECT t.id, t.kind,
+                  COALESCE((SELECT sum(e.amount) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+                            WHERE e.transaction_id = t.id AND a.user_id = $2), 0)::bigint AS "change!",
+                  (SELECT balance FROM ledger_accounts WHERE user_id = $2 AND kind = 'wallet') AS balance
+           FROM ledger_transactions t WHERE t.idempotency_key = $1"#,
+        m.key,
+        user_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if first.kind != m.kind.as_str() || first.change != wallet_change {
+        return Err(AppError::Conflict.into());
+    }
+    Ok(Posted { transaction_id: first.id, replayed: true, balance: first.balance.unwrap_or(0) })
+}
+
+/// The user's wallet, created on first use, locked until the caller's transaction ends
+/// so that movements on one wallet happen one after another.
+async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Failure> {
+    sqlx::query!(
+        "INSERT INTO ledger_accounts (kind, user_id, balance) VALUES ('wallet', $1, 0)
+         ON CONFLICT (user_id) WHERE kind = 'wallet' DO NOTHING",
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_scalar!("SELECT id FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet' FOR UPDATE", user_id)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+async fn balance(conn: &mut PgConnection, wallet: i64) -> Result<i64, Failure> {
+    let balance = sqlx::query_scalar!("SELECT balance FROM ledger_accounts WHERE id = $1", wallet).fetch_one(&mut *conn).await?;
+    balance.ok_or_else(|| Failure::bug("a wallet without a balance"))
+}
+
+/// Adds a lot of `credits` to the user's wallet, drawn from the platform's paid or
+/// promotional issue account.
+#[tracing::instrument(skip_all, fields(kind = m.kind.as_str(), credits = credits.get()))]
+pub async fn grant(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    credits: Credits,
+    source: LotSource,
+    expires_at: Option<Timestamp>,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    let issuer = match source {
+        LotSource::Paid => "issued_paid",
+        LotSource::Promotional => "issued_promotional",
+    };
+    grant_from(conn, user_id, credits, source, expires_at, issuer, m).await
+}
+
+/// An admin's correction: a positive `delta` grants promotional credit that does not
+/// expire, a negative one takes credit as a spend would; both against the platform's
+/// adjustments account. The movement's reason is mandatory.
+#[tracing::instrument(skip_all, fields(delta))]
+pub async fn adjust(conn: &mut PgConnection, user_id: Uuid, delta: i64, m: &Movement<'_>) -> Result<Posted, Failure> {
+    if m.kind != Kind::Adjustment || m.reason.is_none() || m.actor.is_none() {
+        return Err(Failure::bug("an adjustment needs its kind, an actor and a reason"));
+    }
+    let credits = Credits::new(delta.checked_abs().unwrap_or(i64::MAX))
+        .map_err(|_| AppError::invalid("delta", "Enter a whole number of credits."))?;
+    if delta > 0 {
+        grant_from(conn, user_id, credits, LotSource::Promotional, None, "adjustments", m).await
+    } else {
+        spend_to(conn, user_id, credits, "adjustments", m).await
+    }
+}
+
+async fn grant_from(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    credits: Credits,
+    source: LotSource,
+    expires_at: Option<Timestamp>,
+    counter: &str,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    if credits.get() == 0 {
+        return Err(AppError::Invalid(crate::domain::FieldError::new("credits", "Grant at least one credit.")).into());
+    }
+    let Some(transaction_id) = open(conn, m).await? else {
+        return replay(conn, m, user_id, credits.get()).await;
+    };
+    let wallet = lock_wallet(conn, user_id).await?;
+    let lot = sqlx::query_scalar!(
+        "INSERT INTO credit_lots (account_id, source, granted, remaining, expires_at, transaction_id)
+         VALUES ($1, $2, $3, $3, $4, $5) RETURNING id",
+        wallet,
+        source.as_str(),
+        credits.get(),
+        expires_at.map(to_db),
+        transaction_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
+         VALUES ($1, $2, $3, $4), ($1, (SELECT id FROM ledger_accounts WHERE code = $5), NULL, -$4)",
+        transaction_id,
+        wallet,
+        lot,
+        credits.get(),
+        counter,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Posted { transaction_id, replayed: false, balance: balance(conn, wallet).await? })
+}
+
+/// Takes `credits` from the user's wallet: promotional lots first, then the soonest to
+/// expire, never expired credit. Not enough spendable credit is
+/// `AppError::InsufficientCredits` with the shortfall, and nothing moves.
+#[tracing::instrument(skip_all, fields(kind = m.kind.as_str(), credits = credits.get()))]
+pub async fn spend(conn: &mut PgConnection, user_id: Uuid, credits: Credits, m: &Movement<'_>) -> Result<Posted, Failure> {
+    spend_to(conn, user_id, credits, "spent", m).await
+}
+
+async fn spend_to(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    credits: Credits,
+    counter: &str,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    if credits.get() == 0 {
+        return Err(AppError::Invalid(crate::domain::FieldError::new("credits", "Spend at least one credit.")).into());
+    }
+    let Some(transaction_id) = open(conn, m).await? else {
+        return replay(conn, m, user_id, -credits.get()).await;
+    };
+    let wallet = lock_wallet(conn, user_id).await?;
+    let rows = sqlx::query!(
+        "SELECT id, source, remaining, expires_at FROM credit_lots WHERE account_id = $1 AND remaining > 0",
+        wallet
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let lots = rows
+        .into_iter()
+        .map(|r| {
+            let source = LotSource::parse(&r.source).ok_or_else(|| Failure::bug("unknown lot source"))?;
+            Ok(Lot { id: r.id, source, remaining: r.remaining, expires_at: r.expires_at.map(from_db) })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let taken = allocate(&lots, credits.get(), m.at)
+        .map_err(|s| AppError::InsufficientCredits { available: s.available, needed: s.needed })?;
+    let (ids, amounts): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
+    sqlx::query!(
+        "UPDATE credit_lots l SET remaining = l.remaining - t.n
+         FROM unnest($1::bigint[], $2::bigint[]) AS t(id, n) WHERE l.id = t.id",
+        &ids,
+        &amounts,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
+         SELECT $1::bigint, $2::bigint, t.id, -t.n FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n)
+         UNION ALL
+         SELECT $1, (SELECT id FROM ledger_accounts WHERE code = $6), NULL, $5::bigint",
+        transaction_id,
+        wallet,
+        &ids,
+        &amounts,
+        credits.get(),
+        counter,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Posted { transaction_id, replayed: false, balance: balance(conn, wallet).await? })
+}
+
+/// What `attune check-ledger` and the nightly check report: each count of problems
+/// must be zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LedgerCheck {
+    pub transactions: i64,
+    /// Transactions whose entries do not sum to zero.
+    pub unbalanced: i64,
+    /// Transactions with no entries at all.
+    pub empty: i64,
+    /// Wallets whose kept balance differs from the sum of their entries.
+    pub wallet_drift: i64,
+    /// Lots whose remaining credit differs from the sum of their entries.
+    pub lot_drift: i64,
+    /// The sum of every entry (zero when everything balances).
+    pub total: i64,
+}
+
+impl LedgerCheck {
+    pub fn is_clean(&self) -> bool {
+        self.unbalanced == 0 && self.empty == 0 && self.wallet_drift == 0 && self.lot_drift == 0 && self.total == 0
+    }
+}
+
+/// Recomputes everything from the entries, in one snapshot.
+pub async fn check(conn: &mut PgConnection) -> Result<LedgerCheck, Failure> {
+    let r = sqlx::query!(
+        r#"SELECT
+             (SELECT count(*) FROM ledger_transactions) AS "transactions!",
+             (SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id
+                                    HAVING sum(amount) <> 0) u) AS "unbalanced!",
+             (SELECT count(*) FROM ledger_transactions t
+               WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)) AS "empty!",
+             (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'wallet'
+               AND a.balance <> COALESCE((SELECT sum(amount) FROM ledger_entries e WHERE e.account_id = a.id), 0)) AS "wallet_drift!",
+             (SELECT count(*) FROM credit_lots l
+               WHERE l.remaining <> COALESCE((SELECT sum(amount) FROM ledger_entries e WHERE e.lot_id = l.id), 0)) AS "lot_drift!",
+             (SELECT COALESCE(sum(amount), 0) FROM ledger_entries)::bigint AS "total!""#
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(LedgerCheck {
+        transactions: r.transactions,
+        unbalanced: r.unbalanced,
+        empty: r.empty,
+        wallet_drift: r.wallet_drift,
+        lot_drift: r.lot_drift,
+        total: r.total,
+    })
+}
+
+/// Posts an expiry for every lot whose expiry has passed with credit left: what was
+/// left moves from the wallet to the platform's expired account. One transaction per
+/// lot, keyed by the lot, under the wallet's lock, so however often or on however many
+/// workers this runs, a lot expires once and never races a spend. Returns how many lots
+/// expired.
+#[tracing::instrument(skip_all)]
+pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Failure> {
+    let due = sqlx::query!(
+        "SELECT l.id, a.user_id AS \"user_id!\" FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
+         WHERE l.remaining > 0 AND l.expires_at <= $1 ORDER BY l.expires_at LIMIT 1000",
+        to_db(now)
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut expired = 0;
+    for lot in due {
+        let mut tx = pool.begin().await?;
+        let wallet = lock_wallet(&mut tx, lot.user_id).await?;
+        let remaining = sqlx::query_scalar!("SELECT remaining FROM credit_lots WHERE id = $1", lot.id).fetch_one(&mut *tx).await?;
+        if remaining == 0 {
+            continue;
+        }
+        let key = format!("expiry:lot:{}", lot.id);
+        let m = Movement { kind: Kind::Expiry, key: &key, actor: None, reference: None, reason: None, at: now };
+        let Some(transaction_id) = open(&mut tx, &m).await? else {
+            continue;
+        };
+        sqlx::query!("UPDATE credit_lots SET remaining = 0 WHERE id = $1", lot.id).execute(&mut *tx).await?;
+        sqlx::query!(
+            "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
+             VALUES ($1, $2, $3, -$4::bigint), ($1, (SELECT id FROM ledger_accounts WHERE code = 'expired'), NULL, $4)",
+            transaction_id,
+            wallet,
+            lot.id,
+            remaining,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+/// Hourly: expires lots whose time has come (see `expire_due`).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ExpireCredits;
+
+impl crate::server::jobs::Job for ExpireCredits {
+    const NAME: &'static str = "expire_credits";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, state: &crate::server::state::AppState) -> Result<(), crate::server::jobs::JobError> {
+        let expired = expire_due(&state.pool, state.clock.now())
+            .await
+            .map_err(|e| crate::server::jobs::JobError::Transient(format!("expiring credits: {e:?}")))?;
+        tracing::info!(expired, "credit expiry done");
+        Ok(())
+    }
+}
+
+/// Daily: checks the whole ledger and keeps the result for the admin panel. Drift is
+/// logged as an error here, once; the job itself succeeds, because running it again
+/// would not change the books.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct CheckLedger;
+
+impl crate::server::jobs::Job for CheckLedger {
+    const NAME: &'static str = "check_ledger";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, state: &crate::server::state::AppState) -> Result<(), crate::server::jobs::JobError> {
+        let transient = |e: Failure| crate::server::jobs::JobError::Transient(format!("checking the ledger: {e:?}"));
+        let mut conn = state.pool.acquire().await?;
+        let report = check(&mut conn).await.map_err(transient)?;
+        let json = serde_json::to_value(report).map_err(|e| crate::server::jobs::JobError::Permanent(e.to_string()))?;
+        sqlx::query!(
+            "INSERT INTO ledger_checks (checked_at, clean, report) VALUES ($1, $2, $3)",
+            state.clock.now_db(),
+            report.is_clean(),
+            json
+        )
+        .execute(&mut *conn)
+        .await?;
+        if report.is_clean() {
+            tracing::info!(transactions = report.transactions, "ledger balances");
+        } else {
+            tracing::error!(?report, "the ledger does not balance");
+        }
+        Ok(())
+    }
+}
+
+/// The newest scheduled check, if any has run.
+pub async fn last_check(pool: &sqlx::PgPool) -> Result<Option<(Timestamp, LedgerCheck)>, Failure> {
+    let row = sqlx::query!("SELECT checked_at, report FROM ledger_checks ORDER BY checked_at DESC, id DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| {
+        let report: LedgerCheck =
+            serde_json::from_value(r.report).map_err(|e| Failure::bug(format!("stored ledger check: {e}")))?;
+        Ok((from_db(r.checked_at), report))
+    })
+    .transpose()
+}

@@ -1,0 +1,563 @@
+//! Orders for credit packs: placing one, paying for it through the provider, and the
+//! one function that turns a collected payment into a paid order with its invoice
+//! number and credits. That function (`fulfil`) serves the webhook, the success page
+//! and the reconciler alike; it locks the order row, so any number of concurrent calls
+//! for one order grant its credits once.
+
+use crate::domain::ledger::LotSource;
+use crate::domain::orders::{OrderStatus, invoice_number, order_number, parse_order_number};
+use crate::domain::types::{AdminOrderRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow, SessionUser};
+use crate::domain::{AppError, Credits, Currency, Locale, Money, Role, UserCode};
+use crate::server::accounts::zone_of;
+use crate::server::clock::{from_db, to_db};
+use crate::server::email::{self, templates};
+use crate::server::error::Failure;
+use crate::server::jobs::{Job, JobError};
+use crate::server::ledger::{self, Kind, Movement};
+use crate::server::packages;
+use crate::server::payments::{Collected, NewCheckout};
+use crate::server::state::AppState;
+use jiff::{SignedDuration, Timestamp};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// How long an order waits for its payment.
+pub const PAYMENT_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+struct Row {
+    id: Uuid,
+    number: String,
+    user_id: Uuid,
+    package_name: String,
+    credits: i64,
+    bonus_credits: i64,
+    validity_days: Option<i32>,
+    price_minor: i64,
+    currency: String,
+    status: String,
+    invoice_number: Option<String>,
+    created_at: time::OffsetDateTime,
+    expires_at: time::OffsetDateTime,
+    paid_at: Option<time::OffsetDateTime>,
+}
+
+impl Row {
+    fn status(&self) -> Result<OrderStatus, Failure> {
+        OrderStatus::parse(&self.status).ok_or_else(|| Failure::bug("an order in an unknown status"))
+    }
+
+    fn currency(&self) -> Result<Currency, Failure> {
+        Currency::parse(&self.currency).map_err(|_| Failure::bug("an order in an unknown currency"))
+    }
+
+    fn view(&self) -> Result<OrderView, Failure> {
+        Ok(OrderView {
+            number: self.number.clone(),
+            package_name: self.package_name.clone(),
+            credits: self.credits,
+            bonus_credits: self.bonus_credits,
+            price_minor: self.price_minor,
+            currency: self.currency()?,
+            status: self.status()?,
+            invoice_number: self.invoice_number.clone(),
+            created_at: from_db(self.created_at),
+            expires_at: from_db(self.expires_at),
+            paid_at: self.paid_at.map(from_db),
+        })
+    }
+}
+
+async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
+    Ok(sqlx::query_as!(
+        Row,
+        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
+                invoice_number, created_at, expires_at, paid_at
+         FROM orders WHERE number = $1 FOR UPDATE",
+        number
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+async fn find(state: &AppState, number: &str) -> Result<Option<Row>, Failure> {
+    Ok(sqlx::query_as!(
+        Row,
+        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
+                invoice_number, created_at, expires_at, paid_at
+         FROM orders WHERE number = $1",
+        number
+    )
+    .fetch_optional(&state.pool)
+    .await?)
+}
+
+/// Moves a locked order from its current status to `to` and records who and why.
+async fn transition(
+    conn: &mut PgConnection,
+    order: &Row,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), Failure> {
+    let from = order.status()?;
+    if !from.can_move_to(to) {
+        return Err(Failure::bug(format!("order {} cannot move from {} to {}", order.number, from.as_str(), to.as_str())));
+    }
+    sqlx::query!("UPDATE orders SET status = $2 WHERE id = $1", order.id, to.as_str()).execute(&mut *conn).await?;
+    record(conn, order.id, Some(from), to, actor, reason, at).await
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), Failure> {
+    sqlx::query!(
+        "INSERT INTO order_transitions (order_id, from_status, to_status, actor_id, reason, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        order_id,
+        from.map(|s| s.as_str()),
+        to.as_str(),
+        actor,
+        reason,
+        to_db(at)
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn page_for(number: &str, paid: bool) -> String {
+    let page = if paid { "success" } else { "failed" };
+    format!("/checkout/{page}?order={number}")
+}
+
+/// Places an order for a package at its current price and opens a checkout for it.
+/// Returns where to send the customer. `request_key` is the one the form was rendered
+/// with: submitting it again returns the same order's checkout.
+#[tracing::instrument(skip_all, fields(user = %user.code, %package_id))]
+pub async fn place(state: &AppState, user: &SessionUser, package_id: Uuid, request_key: Uuid) -> Result<String, Failure> {
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let earlier = sqlx::query_scalar!("SELECT number FROM orders WHERE user_id = $1 AND request_key = $2", user.id, request_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(number) = earlier {
+        tx.rollback().await?;
+        return resume(state, user, &number).await;
+    }
+    let package = packages::get(&mut tx, package_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("package_id", "That credit pack does not exist. Choose one from the list."))?;
+    if !package.draft.active {
+        return Err(AppError::invalid("package_id", "That credit pack is no longer on sale. Choose another.").into());
+    }
+    let number = loop {
+        let bytes = Uuid::new_v4().into_bytes();
+        let number = order_number([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let taken = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM orders WHERE number = $1) AS \"taken!\"", number)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !taken {
+            break number;
+        }
+    };
+    let d = &package.draft;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO orders (number, user_id, request_key, package_id, package_name, credits, bonus_credits, validity_days,
+                             price_minor, currency, status, provider, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11, $12, $13) RETURNING id",
+        number,
+        user.id,
+        request_key,
+        package.id,
+        d.name,
+        d.credits,
+        d.bonus_credits,
+        d.validity_days,
+        d.price_minor,
+        d.currency.code(),
+        state.config.payments.name(),
+        to_db(now),
+        to_db(now + PAYMENT_WINDOW),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    record(&mut tx, id, None, OrderStatus::PendingPayment, Some(user.id), "Order placed", now).await?;
+    tx.commit().await?;
+    tracing::info!(%number, price = d.price_minor, "order placed");
+    open_checkout(state, user, &number).await
+}
+
+/// Where a customer goes to pay for an order they already placed: a new checkout when
+/// it still awaits payment (a retry after a failure), else its result page.
+pub async fn resume(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
+    let order = owned(state, user, number).await?;
+    if order.status()?.awaits_payment() { open_checkout(state, user, number).await } else { Ok(page_for(number, order.status()?.was_paid())) }
+}
+
+/// Opens a new checkout session for an order awaiting payment, moving a failed order
+/// back to pending. The provider is called outside any transaction; the session is
+/// recorded after it answers.
+async fn open_checkout(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let order = lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
+    let status = order.status()?;
+    if !status.awaits_payment() || from_db(order.expires_at) <= now {
+        tx.rollback().await?;
+        return Ok(page_for(number, status.was_paid()));
+    }
+    if status == OrderStatus::PaymentFailed {
+        transition(&mut tx, &order, OrderStatus::PendingPayment, Some(user.id), "Payment retried", now).await?;
+    }
+    let attempt = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM checkout_sessions WHERE order_id = $1", order.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let currency = order.currency()?;
+    let new = NewCheckout {
+        order_number: order.number.clone(),
+        description: format!("{} ({} credits)", order.package_name, order.credits + order.bonus_credits),
+        amount: Money::from_minor(order.price_minor, currency),
+        customer_email: user.email.clone(),
+        success_path: page_for(number, true),
+        cancel_path: page_for(number, false),
+        expires_at: from_db(order.expires_at),
+        idempotency_key: format!("order:{number}:checkout:{}", attempt + 1),
+    };
+    let provider = &state.config.payments;
+    let checkout = provider.open_checkout(state, &new).await?;
+    sqlx::query!(
+        "INSERT INTO checkout_sessions (id, order_id, provider, url, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING",
+        checkout.id,
+        order.id,
+        provider.name(),
+        checkout.url,
+        to_db(now)
+    )
+    .execute(&state.pool)
+    .await?;
+    Ok(checkout.url)
+}
+
+/// Whether this call paid the order, or found it already paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fulfilment {
+    Paid,
+    AlreadyPaid,
+}
+
+/// Turns a collected payment into a paid order inside the caller's transaction: the
+/// status with its history, the year's next invoice number, the credits (and bonus as
+/// promotional credit) and the confirmation email. A second call for the same order
+/// finds it paid and does nothing; the ledger's keys would refuse a second grant too.
+pub async fn fulfil(conn: &mut PgConnection, state: &AppState, paid: &Collected, via: &str) -> Result<Fulfilment, Failure> {
+    let number = paid.order_number.as_deref().ok_or_else(|| Failure::bug("a payment without an order number"))?;
+    let order = lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
+    let status = order.status()?;
+    if status.was_paid() {
+        return Ok(Fulfilment::AlreadyPaid);
+    }
+    if !paid.paid {
+        return Err(Failure::bug(format!("order {number}: fulfil called for an unpaid session")));
+    }
+    let currency = order.currency()?;
+    if paid.amount_total != order.price_minor || !paid.currency.eq_ignore_ascii_case(currency.code()) {
+        return Err(Failure::bug(format!(
+            "order {number}: collected {} {} but the order costs {} {}",
+            paid.amount_total, paid.currency, order.price_minor, order.currency
+        )));
+    }
+    let now = state.clock.now();
+    let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
+    let n = sqlx::query_scalar!(
+        "INSERT INTO invoice_counters (year, last_number) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number",
+        i32::from(year)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let invoice = invoice_number(year, n);
+    sqlx::query!("UPDATE orders SET invoice_number = $2, paid_at = $3, status = 'paid' WHERE id = $1", order.id, invoice, to_db(now))
+        .execute(&mut *conn)
+        .await?;
+    record(conn, order.id, Some(status), OrderStatus::Paid, None, &format!("Payment confirmed ({via})"), now).await?;
+    let reference = format!("order:{number}");
+    let expires_at = order.validity_days.map(|d| now + SignedDuration::from_hours(24 * i64::from(d)));
+    let grants = [(order.credits, LotSource::Paid, Kind::Purchase, "credits"), (order.bonus_credits, LotSource::Promotional, Kind::Bonus, "bonus")];
+    for (amount, source, kind, part) in grants {
+        if amount == 0 {
+            continue;
+        }
+        let key = format!("{reference}:{part}");
+        let m = Movement { kind, key: &key, actor: None, reference: Some(&reference), reason: Some(&order.package_name), at: now };
+        let credits = Credits::new(amount).map_err(|e| Failure::bug(e.to_string()))?;
+        ledger::grant(conn, order.user_id, credits, source, expires_at, &m).await?;
+    }
+    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
+    let facts = facts(state, &user.name, &order, currency);
+    let mail = templates::order_paid(&facts, order.credits, order.bonus_credits, &invoice, now, &zone_of(&user.time_zone));
+    email::enqueue(conn, Some(order.user_id), &user.email, &mail, now).await?;
+    state.metrics.payments.with_label_values(&[state.config.payments.name(), "paid"]).inc();
+    tracing::info!(%number, %invoice, via, "order paid");
+    Ok(Fulfilment::Paid)
+}
+
+fn facts<'a>(state: &AppState, name: &'a str, order: &'a Row, currency: Currency) -> templates::OrderFacts<'a> {
+    templates::OrderFacts {
+        name,
+        number: &order.number,
+        package: &order.package_name,
+        price: Money::from_minor(order.price_minor, currency).format(Locale::default()),
+        url: format!("{}/dashboard#orders", state.config.public_url),
+    }
+}
+
+/// The provider reports the payment failed: the order waits for a retry until it
+/// expires. Nothing happens to an order that has moved on.
+pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<(), Failure> {
+    let Some(order) = lock(conn, number).await? else { return Err(Failure::bug(format!("a failed payment for unknown order {number}"))) };
+    if order.status()? != OrderStatus::PendingPayment {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    transition(conn, &order, OrderStatus::PaymentFailed, None, "The payment was declined", now).await?;
+    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
+    let mut facts = facts(state, &user.name, &order, order.currency()?);
+    facts.url = format!("{}{}", state.config.public_url, page_for(number, false));
+    let mail = templates::payment_failed(&facts, from_db(order.expires_at), &zone_of(&user.time_zone));
+    email::enqueue(conn, Some(order.user_id), &user.email, &mail, now).await?;
+    state.metrics.payments.with_label_values(&[state.config.payments.name(), "failed"]).inc();
+    Ok(())
+}
+
+/// Expires the order if it still awaits payment and its window has passed.
+pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<bool, Failure> {
+    let now = state.clock.now();
+    let Some(order) = lock(conn, number).await? else { return Ok(false) };
+    if !order.status()?.awaits_payment() || from_db(order.expires_at) > now {
+        return Ok(false);
+    }
+    transition(conn, &order, OrderStatus::Expired, None, "Not paid within 24 hours", now).await?;
+    Ok(true)
+}
+
+/// Expires every order whose payment window has passed, then closes their open
+/// checkouts at the provider. Returns how many expired.
+pub async fn expire_due(state: &AppState) -> Result<usize, Failure> {
+    let due = sqlx::query_scalar!(
+        "SELECT number FROM orders WHERE status IN ('pending_payment', 'payment_failed') AND expires_at <= $1 LIMIT 500",
+        state.clock.now_db()
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let mut expired = 0;
+    for number in due {
+        let mut tx = state.pool.begin().await?;
+        if expire_if_due(&mut tx, state, &number).await? {
+            expired += 1;
+        }
+        tx.commit().await?;
+        let sessions = sqlx::query_scalar!(
+            "SELECT s.id FROM checkout_sessions s JOIN orders o ON o.id = s.order_id WHERE o.number = $1",
+            number
+        )
+        .fetch_all(&state.pool)
+        .await?;
+        for session in sessions {
+            state.config.payments.close(state, &session).await?;
+        }
+    }
+    Ok(expired)
+}
+
+/// Expires unpaid orders; runs every ten minutes.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ExpireOrders;
+
+impl Job for ExpireOrders {
+    const NAME: &'static str = "expire_orders";
+
+    async fn run(self, state: &AppState) -> Result<(), JobError> {
+        let n = expire_due(state).await.map_err(|e| JobError::Transient(crate::server::error::chain(&e)))?;
+        if n > 0 {
+            tracing::info!(expired = n, "unpaid orders expired");
+        }
+        Ok(())
+    }
+}
+
+/// Asks the provider about each of the order's checkouts and fulfils the order if one
+/// was paid: what the success page and the reconciler do when no event has arrived.
+pub async fn confirm_with_provider(state: &AppState, number: &str) -> Result<Option<Fulfilment>, Failure> {
+    let sessions = sqlx::query_scalar!(
+        "SELECT s.id FROM checkout_sessions s JOIN orders o ON o.id = s.order_id WHERE o.number = $1 ORDER BY s.created_at DESC",
+        number
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    for session in sessions {
+        let Some(collected) = state.config.payments.look_up(state, &session).await? else { continue };
+        if collected.paid && collected.order_number.as_deref() == Some(number) {
+            let mut tx = state.pool.begin().await?;
+            let done = fulfil(&mut tx, state, &collected, "provider check").await?;
+            tx.commit().await?;
+            return Ok(Some(done));
+        }
+    }
+    Ok(None)
+}
+
+/// An order its owner (or an admin) may see; anyone else is told it does not exist.
+async fn owned(state: &AppState, user: &SessionUser, number: &str) -> Result<Row, Failure> {
+    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
+    let order = find(state, &number).await?.ok_or(AppError::NotFound)?;
+    if order.user_id != user.id && user.role != Role::Admin {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(order)
+}
+
+/// The order as its result page shows it. An order still awaiting payment is first
+/// checked with the provider, so the page shows the truth even before the event.
+pub async fn result(state: &AppState, user: &SessionUser, number: &str) -> Result<OrderView, Failure> {
+    let order = owned(state, user, number).await?;
+    if order.status()?.awaits_payment() {
+        confirm_with_provider(state, &order.number).await?;
+        return owned(state, user, &order.number).await?.view();
+    }
+    order.view()
+}
+
+/// The customer's orders, newest first.
+pub async fn list_for(state: &AppState, user_id: Uuid) -> Result<Vec<OrderView>, Failure> {
+    sqlx::query_as!(
+        Row,
+        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
+                invoice_number, created_at, expires_at, paid_at
+         FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50",
+        user_id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .iter()
+    .map(Row::view)
+    .collect()
+}
+
+/// How far back the reconciler looks for orders still awaiting payment.
+pub const RECONCILE_WINDOW: SignedDuration = SignedDuration::from_hours(72);
+
+/// What a reconciliation run found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciled {
+    /// Orders still awaiting payment whose checkouts were asked about.
+    pub checked: usize,
+    /// Orders the provider had been paid for that were not yet paid here.
+    pub repaired: usize,
+}
+
+/// Asks the provider about every recent order still awaiting payment (or expired with
+/// a checkout that may have been paid late) and fulfils the ones it was paid for: what
+/// a lost event left behind. Safe to run at any time, on any number of instances.
+pub async fn reconcile(state: &AppState) -> Result<Reconciled, Failure> {
+    let since = to_db(state.clock.now() - RECONCILE_WINDOW);
+    let numbers = sqlx::query_scalar!(
+        "SELECT DISTINCT o.number FROM orders o JOIN checkout_sessions s ON s.order_id = o.id
+         WHERE o.status IN ('pending_payment', 'payment_failed', 'expired') AND s.created_at >= $1",
+        since
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let mut done = Reconciled::default();
+    for number in numbers {
+        done.checked += 1;
+        if confirm_with_provider(state, &number).await? == Some(Fulfilment::Paid) {
+            done.repaired += 1;
+            tracing::warn!(%number, "reconciliation paid an order whose payment event never arrived");
+        }
+    }
+    state.metrics.reconciliation_repairs.inc_by(done.repaired as u64);
+    sqlx::query!(
+        "INSERT INTO reconciliations (ran_at, checked, repaired) VALUES ($1, $2, $3)",
+        state.clock.now_db(),
+        done.checked as i32,
+        done.repaired as i32
+    )
+    .execute(&state.pool)
+    .await?;
+    Ok(done)
+}
+
+/// Reconciles payments every fifteen minutes.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ReconcilePayments;
+
+impl Job for ReconcilePayments {
+    const NAME: &'static str = "reconcile_payments";
+
+    async fn run(self, state: &AppState) -> Result<(), JobError> {
+        let done = reconcile(state).await.map_err(|e| JobError::Transient(crate::server::error::chain(&e)))?;
+        if done.repaired > 0 {
+            tracing::info!(checked = done.checked, repaired = done.repaired, "payments reconciled");
+        }
+        Ok(())
+    }
+}
+
+/// The admin payments page: the newest orders and provider events, and the last
+/// reconciliation.
+pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Failure> {
+    let rows = sqlx::query!(
+        "SELECT o.number, o.package_name, o.credits, o.bonus_credits, o.price_minor, o.currency, o.status,
+                o.invoice_number, o.created_at, o.expires_at, o.paid_at, u.code
+         FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.created_at DESC, o.number LIMIT 100"
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let mut orders = Vec::with_capacity(rows.len());
+    for r in rows {
+        orders.push(AdminOrderRow {
+            order: OrderView {
+                number: r.number,
+                package_name: r.package_name,
+                credits: r.credits,
+                bonus_credits: r.bonus_credits,
+                price_minor: r.price_minor,
+                currency: Currency::parse(&r.currency).map_err(|_| Failure::bug("an order in an unknown currency"))?,
+                status: OrderStatus::parse(&r.status).ok_or_else(|| Failure::bug("an order in an unknown status"))?,
+                invoice_number: r.invoice_number,
+                created_at: from_db(r.created_at),
+                expires_at: from_db(r.expires_at),
+                paid_at: r.paid_at.map(from_db),
+            },
+            customer: UserCode::from_number(r.code).ok_or_else(|| Failure::bug("a user code out of range"))?,
+        });
+    }
+    let events = sqlx::query!(
+        "SELECT id, type, status, attempts, last_error, received_at FROM payment_events ORDER BY received_at DESC, id LIMIT 100"
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|r| PaymentEventRow {
+        id: r.id,
+        kind: r.r#type,
+        status: r.status,
+        attempts: r.attempts,
+        last_error: r.last_error,
+        received_at: from_db(r.received_at),
+    })
+    .collect();
+    let last_reconciliation = sqlx::query!("SELECT ran_at, checked, repaired FROM reconciliations ORDER BY ran_at DESC, id DESC LIMIT 1")
+        .fetch_optional(&state.pool)
+        .await?
+        .map(|r| ReconciliationRow { ran_at: from_db(r.ran_at), checked: r.checked, repaired: r.repaired });
+    Ok(PaymentsOverview { orders, events, last_reconciliation })
+}

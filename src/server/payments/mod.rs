@@ -1,0 +1,117 @@
+//! Card payments. A provider opens a hosted checkout for an order, tells us what a
+//! checkout collected when asked, and sends signed events; `orders::fulfil` is the one
+//! place a payment turns into a paid order and credits. The built-in sandbox stands in
+//! for Stripe (same event shapes, same signature scheme) when no keys are configured.
+
+pub mod sandbox;
+pub mod signature;
+pub mod webhooks;
+
+use crate::domain::Money;
+use crate::server::config::Secret;
+use crate::server::error::Failure;
+use crate::server::state::AppState;
+use jiff::Timestamp;
+
+/// What an order asks the provider to collect.
+#[derive(Debug, Clone)]
+pub struct NewCheckout {
+    pub order_number: String,
+    pub description: String,
+    pub amount: Money,
+    pub customer_email: String,
+    /// Paths on this site the provider sends the customer back to.
+    pub success_path: String,
+    pub cancel_path: String,
+    pub expires_at: Timestamp,
+    /// The same key for the same attempt, so a retried call opens one checkout.
+    pub idempotency_key: String,
+}
+
+/// A checkout opened at the provider: its id and where to send the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub id: String,
+    pub url: String,
+}
+
+/// What the provider says a checkout session collected, read from its session object
+/// (as events carry it and as it is fetched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collected {
+    pub session_id: String,
+    /// Our order number, given to the provider as `client_reference_id`.
+    pub order_number: Option<String>,
+    pub paid: bool,
+    pub amount_total: i64,
+    /// Lower-case ISO code, as Stripe writes it.
+    pub currency: String,
+}
+
+impl Collected {
+    /// Reads a Stripe-shaped `checkout.session` object.
+    pub fn from_session(object: &serde_json::Value) -> Result<Collected, Failure> {
+        let text = |k: &str| object.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        Ok(Collected {
+            session_id: text("id").ok_or_else(|| Failure::bug("a checkout session without an id"))?,
+            order_number: text("client_reference_id"),
+            paid: matches!(text("payment_status").as_deref(), Some("paid" | "no_payment_required")),
+            amount_total: object.get("amount_total").and_then(|v| v.as_i64()).unwrap_or(0),
+            currency: text("currency").unwrap_or_default(),
+        })
+    }
+}
+
+/// The configured payment provider.
+#[derive(Debug, Clone)]
+pub enum Provider {
+    /// Test payments approved or declined by a person on a page of this site.
+    Sandbox { webhook_secret: Secret },
+}
+
+impl Provider {
+    /// A sandbox whose events are signed with `secret`, or a fresh random one.
+    pub fn sandbox(secret: Option<String>) -> Provider {
+        let secret = secret.unwrap_or_else(|| format!("whsec_sandbox_{}", uuid::Uuid::new_v4().simple()));
+        Provider::Sandbox { webhook_secret: Secret::new(secret) }
+    }
+
+    /// Stored with orders, sessions and events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Provider::Sandbox { .. } => "sandbox",
+        }
+    }
+
+    pub fn takes_real_money(&self) -> bool {
+        match self {
+            Provider::Sandbox { .. } => false,
+        }
+    }
+
+    pub fn webhook_secret(&self) -> &str {
+        match self {
+            Provider::Sandbox { webhook_secret } => webhook_secret.expose(),
+        }
+    }
+
+    pub async fn open_checkout(&self, state: &AppState, new: &NewCheckout) -> Result<Checkout, Failure> {
+        match self {
+            Provider::Sandbox { .. } => sandbox::open(state, new).await,
+        }
+    }
+
+    /// What the session has collected so far; `None` when the provider does not know it.
+    pub async fn look_up(&self, state: &AppState, session_id: &str) -> Result<Option<Collected>, Failure> {
+        match self {
+            Provider::Sandbox { .. } => sandbox::look_up(state, session_id).await,
+        }
+    }
+
+    /// Stops a session from taking a payment (the order expired).
+    pub async fn close(&self, state: &AppState, session_id: &str) -> Result<(), Failure> {
+        match self {
+            Provider::Sandbox { .. } => sandbox::close(state, session_id).await,
+        }
+    }
+}

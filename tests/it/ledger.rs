@@ -1,0 +1,504 @@
+//! The credit ledger against real PostgreSQL: lot order and expiry, idempotency keys,
+//! database-enforced invariants, concurrency through two pools, and the ledger check.
+
+use crate::helpers::*;
+use attune::domain::ledger::LotSource;
+use attune::domain::{AppError, Credits, Role};
+use attune::server::error::Failure;
+use attune::server::ledger::{self, Kind, Movement, Posted};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+fn movement<'a>(app: &TestApp, kind: Kind, key: &'a str) -> Movement<'a> {
+    Movement { kind, key, actor: None, reference: None, reason: None, at: app.state.clock.now() }
+}
+
+fn credits(n: i64) -> Credits {
+    Credits::new(n).unwrap()
+}
+
+async fn grant(app: &TestApp, user: Uuid, n: i64, source: LotSource, expires: Option<jiff::Timestamp>, key: &str) -> Posted {
+    let mut tx = app.pool.begin().await.unwrap();
+    let kind = if source == LotSource::Paid { Kind::Purchase } else { Kind::Bonus };
+    let posted = ledger::grant(&mut tx, user, credits(n), source, expires, &movement(app, kind, key)).await.unwrap();
+    tx.commit().await.unwrap();
+    posted
+}
+
+async fn spend(pool: &PgPool, app: &TestApp, user: Uuid, n: i64, key: &str) -> Result<Posted, Failure> {
+    let mut tx = pool.begin().await.unwrap();
+    let posted = ledger::spend(&mut tx, user, credits(n), &movement(app, Kind::Spend, key)).await?;
+    tx.commit().await?;
+    Ok(posted)
+}
+
+async fn check(app: &TestApp) -> ledger::LedgerCheck {
+    ledger::check(&mut app.pool.acquire().await.unwrap()).await.unwrap()
+}
+
+async fn lots(app: &TestApp, user: Uuid) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT l.source, l.remaining FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
+         WHERE a.user_id = $1 ORDER BY l.id",
+    )
+    .bind(user)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn spending_takes_promotional_then_soonest_expiring_credit_and_everything_balances() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    let in_a_day = app.state.clock.now() + jiff::SignedDuration::from_hours(24);
+    grant(&app, user, 10, LotSource::Paid, None, "g1").await;
+    grant(&app, user, 4, LotSource::Paid, Some(in_a_day), "g2").await;
+    assert_eq!(grant(&app, user, 5, LotSource::Promotional, None, "g3").await.balance, 19);
+
+    let posted = spend(&app.pool, &app, user, 7, "s1").await.unwrap();
+    assert_eq!(posted.balance, 12);
+    assert_eq!(lots(&app, user).await, vec![("paid".into(), 10), ("paid".into(), 2), ("promotional".into(), 0)]);
+    let report = check(&app).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.transactions, 4);
+}
+
+#[tokio::test]
+async fn expired_credit_is_never_spent_and_a_shortfall_moves_nothing() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    let in_an_hour = app.state.clock.now() + jiff::SignedDuration::from_hours(1);
+    grant(&app, user, 50, LotSource::Promotional, Some(in_an_hour), "promo").await;
+    grant(&app, user, 3, LotSource::Paid, None, "paid").await;
+    app.advance(Duration::from_secs(2 * 3600));
+
+    let before = count(&app.pool, "ledger_entries").await;
+    let err = spend(&app.pool, &app, user, 4, "too-much").await.unwrap_err();
+    assert!(matches!(err, Failure::User(AppError::InsufficientCredits { available: 3, needed: 4 })), "{err:?}");
+    assert_eq!(count(&app.pool, "ledger_entries").await, before, "nothing moved");
+    assert_eq!(count(&app.pool, "ledger_transactions").await, 2, "the refused spend left no transaction");
+
+    assert_eq!(spend(&app.pool, &app, user, 3, "all-paid").await.unwrap().balance, 50, "the expired 50 is still on the books until expiry is posted");
+    assert_eq!(lots(&app, user).await, vec![("promotional".into(), 50), ("paid".into(), 0)]);
+    assert!(check(&app).await.is_clean());
+}
+
+#[tokio::test]
+async fn a_repeated_key_returns_the_first_result_and_moves_nothing_even_at_once() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 10, LotSource::Paid, None, "grant").await;
+    let first = spend(&app.pool, &app, user, 4, "order:1").await.unwrap();
+    let again = spend(&app.pool, &app, user, 4, "order:1").await.unwrap();
+    assert_eq!((again.transaction_id, again.replayed, again.balance), (first.transaction_id, true, 6));
+    let reused = spend(&app.pool, &app, user, 5, "order:1").await.unwrap_err();
+    assert!(matches!(reused, Failure::User(AppError::Conflict)), "a key reused for another amount: {reused:?}");
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let pool = app.pool.clone();
+            let at = app.state.clock.now();
+            tokio::spawn(async move {
+                let mut tx = pool.begin().await.unwrap();
+                let m = Movement { kind: Kind::Bonus, key: "welcome-bonus", actor: None, reference: None, reason: None, at };
+                let posted = ledger::grant(&mut tx, user, Credits::new(3).unwrap(), LotSource::Promotional, None, &m).await.unwrap();
+                tx.commit().await.unwrap();
+                posted
+            })
+        })
+        .collect();
+    let mut applied = 0;
+    for t in tasks {
+        if !t.await.unwrap().replayed {
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1, "twenty concurrent grants with one key apply once");
+    assert_eq!(spend(&app.pool, &app, user, 1, "probe").await.unwrap().balance, 8);
+    assert!(check(&app).await.is_clean());
+}
+
+#[tokio::test]
+async fn the_database_refuses_changed_deleted_unbalanced_or_negative_books() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 5, LotSource::Paid, None, "grant").await;
+    for sql in [
+        "UPDATE ledger_entries SET amount = amount * 2",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET kind = 'refund'",
+        "DELETE FROM ledger_transactions",
+        "TRUNCATE ledger_entries CASCADE",
+    ] {
+        let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
+        assert!(err.to_string().contains("immutable"), "{sql}: {err}");
+    }
+
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at) VALUES ('adjustment', 'lopsided', now()) RETURNING id)
+         INSERT INTO ledger_entries (transaction_id, account_id, amount)
+         SELECT t.id, a.id, 1 FROM t, ledger_accounts a WHERE a.user_id = $1",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let err = tx.commit().await.unwrap_err();
+    assert_eq!(attune::server::error::violation(&err), Some(attune::server::error::Violation::Check("ledger_transactions_balanced".into())));
+
+    let mut tx = app.pool.begin().await.unwrap();
+    let err = sqlx::query(
+        "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at) VALUES ('adjustment', 'overdraw', now()) RETURNING id)
+         INSERT INTO ledger_entries (transaction_id, account_id, amount)
+         SELECT t.id, a.id, -6 FROM t, ledger_accounts a WHERE a.user_id = $1
+         UNION ALL SELECT t.id, a.id, 6 FROM t, ledger_accounts a WHERE a.code = 'adjustments'",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert_eq!(attune::server::error::violation(&err), Some(attune::server::error::Violation::Check("ledger_accounts_wallet_not_negative".into())));
+    drop(tx);
+    assert!(check(&app).await.is_clean());
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balance() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 100, LotSource::Paid, None, "grant").await;
+    let second = PgPoolOptions::new().max_connections(16).connect(&database_url(&app.pool)).await.unwrap();
+    let pools = [app.pool.clone(), second];
+    let at = app.state.clock.now();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let pool = pools[i % 2].clone();
+            tokio::spawn(async move {
+                let key = format!("spend:{i}");
+                let m = Movement { kind: Kind::Spend, key: &key, actor: None, reference: None, reason: None, at };
+                let mut tx = pool.begin().await.unwrap();
+                let result = ledger::spend(&mut tx, user, Credits::new(1).unwrap(), &m).await;
+                if result.is_ok() {
+                    tx.commit().await.unwrap();
+                }
+                result
+            })
+        })
+        .collect();
+    let (mut ok, mut short, mut other) = (0, 0, Vec::new());
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Failure::User(AppError::InsufficientCredits { .. })) => short += 1,
+            Err(e) => other.push(format!("{e:?}")),
+        }
+    }
+    assert_eq!((ok, short), (100, 900));
+    assert!(other.is_empty(), "{other:?}");
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(balance, 0);
+    let report = check(&app).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.transactions, 101);
+}
+
+#[tokio::test]
+async fn check_ledger_reports_drift_and_the_command_fails_on_it() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 5, LotSource::Paid, None, "grant").await;
+    let command = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
+            .arg("check-ledger")
+            .env("DATABASE_URL", database_url(&app.pool))
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let clean = command();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("\"wallet_drift\":0"));
+
+    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1").bind(user).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE credit_lots SET remaining = remaining - 1").execute(&app.pool).await.unwrap();
+    let report = check(&app).await;
+    assert_eq!((report.wallet_drift, report.lot_drift, report.unbalanced), (1, 1, 0));
+    let drifted = command();
+    assert!(!drifted.status.success());
+    assert!(String::from_utf8_lossy(&drifted.stderr).contains("does not balance"));
+}
+
+#[tokio::test]
+async fn expiry_posts_once_per_lot_however_often_and_wherever_it_runs() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    let in_an_hour = app.state.clock.now() + jiff::SignedDuration::from_hours(1);
+    grant(&app, user, 5, LotSource::Promotional, Some(in_an_hour), "promo").await;
+    spend(&app.pool, &app, user, 2, "early").await.unwrap();
+    grant(&app, user, 3, LotSource::Paid, None, "paid").await;
+    assert_eq!(ledger::expire_due(&app.pool, app.state.clock.now()).await.unwrap(), 0, "nothing is due yet");
+
+    app.advance(Duration::from_secs(2 * 3600));
+    let now = app.state.clock.now();
+    let second = PgPoolOptions::new().max_connections(4).connect(&database_url(&app.pool)).await.unwrap();
+    let runs: Vec<_> = [app.pool.clone(), second.clone(), app.pool.clone(), second]
+        .into_iter()
+        .map(|pool| tokio::spawn(async move { ledger::expire_due(&pool, now).await.unwrap() }))
+        .collect();
+    let mut expired = 0;
+    for r in runs {
+        expired += r.await.unwrap();
+    }
+    assert_eq!(expired, 1, "four concurrent runs expire the lot once");
+    assert_eq!(lots(&app, user).await, vec![("promotional".into(), 0), ("paid".into(), 3)]);
+    assert_eq!(spend(&app.pool, &app, user, 3, "rest").await.unwrap().balance, 0, "only the unexpired 3 were left");
+    let expiries: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'expiry'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(expiries, 1);
+    assert!(check(&app).await.is_clean());
+}
+
+/// A small deterministic generator, so a failing sequence can be replayed by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[tokio::test]
+async fn random_sequences_of_grants_spends_expiries_and_retries_keep_every_invariant() {
+    use attune::domain::ledger::{Lot, allocate};
+    let app = spawn_app().await;
+    let users = [app.user(Role::Customer).await.id, app.user(Role::Customer).await.id];
+    let mut model: Vec<Vec<Lot>> = vec![Vec::new(), Vec::new()];
+    let mut keys: Vec<(usize, String, Kind, i64)> = Vec::new();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for step in 0..300 {
+        let who = rng.below(2) as usize;
+        let now = app.state.clock.now();
+        match rng.below(10) {
+            0..=2 => {
+                let n = 1 + rng.below(20) as i64;
+                let promo = rng.below(2) == 0;
+                let expires = (rng.below(3) > 0).then(|| now + jiff::SignedDuration::from_mins(10 + rng.below(600) as i64));
+                let source = if promo { LotSource::Promotional } else { LotSource::Paid };
+                let key = format!("grant:{step}");
+                let posted = grant(&app, users[who], n, source, expires, &key).await;
+                let id: i64 = sqlx::query_scalar("SELECT id FROM credit_lots WHERE transaction_id = $1")
+                    .bind(posted.transaction_id)
+                    .fetch_one(&app.pool)
+                    .await
+                    .unwrap();
+                model[who].push(Lot { id, source, remaining: n, expires_at: expires });
+                keys.push((who, key, if promo { Kind::Bonus } else { Kind::Purchase }, n));
+            }
+            3..=6 => {
+                let n = 1 + rng.below(25) as i64;
+                let key = format!("spend:{step}");
+                let expected = allocate(&model[who], n, now);
+                match (spend(&app.pool, &app, users[who], n, &key).await, expected) {
+                    (Ok(_), Ok(taken)) => {
+                        for (id, take) in taken {
+                            model[who].iter_mut().find(|l| l.id == id).unwrap().remaining -= take;
+                        }
+                        keys.push((who, key, Kind::Spend, n));
+                    }
+                    (Err(Failure::User(AppError::InsufficientCredits { available, needed })), Err(s)) => {
+                        assert_eq!((available, needed), (s.available, s.needed), "step {step}");
+                    }
+                    (got, want) => panic!("step {step}: database said {got:?}, the rules say {want:?}"),
+                }
+            }
+            7 => {
+                app.advance(Duration::from_secs(60 * (1 + rng.below(240))));
+                let now = app.state.clock.now();
+                ledger::expire_due(&app.pool, now).await.unwrap();
+                for lots in &mut model {
+                    for lot in lots.iter_mut().filter(|l| l.expires_at.is_some_and(|at| at <= now)) {
+                        lot.remaining = 0;
+                    }
+                }
+            }
+            _ if !keys.is_empty() => {
+                let (who, key, kind, n) = keys[rng.below(keys.len() as u64) as usize].clone();
+                let mut tx = app.pool.begin().await.unwrap();
+                let m = Movement { kind, key: &key, actor: None, reference: None, reason: None, at: now };
+                let posted = match kind {
+                    Kind::Spend => ledger::spend(&mut tx, users[who], credits(n), &m).await.unwrap(),
+                    _ => {
+                        let source = if kind == Kind::Bonus { LotSource::Promotional } else { LotSource::Paid };
+                        ledger::grant(&mut tx, users[who], credits(n), source, None, &m).await.unwrap()
+                    }
+                };
+                tx.commit().await.unwrap();
+                assert!(posted.replayed, "step {step}: a retried key moves nothing");
+            }
+            _ => {}
+        }
+        let report = check(&app).await;
+        assert!(report.is_clean(), "step {step}: {report:?}");
+        for (i, user) in users.iter().enumerate() {
+            let balance: Option<i64> =
+                sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1").bind(user).fetch_optional(&app.pool).await.unwrap();
+            let expected: i64 = model[i].iter().map(|l| l.remaining).sum();
+            assert_eq!(balance.unwrap_or(0), expected, "step {step}, user {i}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_adjusts_credits_with_a_reason_once_per_form_and_bad_input_changes_nothing() {
+    let app = spawn_app().await;
+    let (mut admin, _) = app.browser_as(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    let code = format!("U{number}");
+    let key = Uuid::new_v4().to_string();
+    let balance = || async {
+        let b: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+            .bind(customer.id)
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap();
+        b.unwrap_or(0)
+    };
+    let audits = || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'").fetch_one(&app.pool).await.unwrap();
+        n
+    };
+
+    for (user_code, delta, reason, key, field) in [
+        (code.as_str(), "0", "goodwill", key.as_str(), "delta"),
+        (code.as_str(), "ten", "goodwill", key.as_str(), "delta"),
+        (code.as_str(), "5", " ", key.as_str(), "reason"),
+        ("U999999", "5", "goodwill", key.as_str(), "user_code"),
+        ("someone", "5", "goodwill", key.as_str(), "user_code"),
+        (code.as_str(), "5", "goodwill", "not-a-key", "key"),
+    ] {
+        let form = [("user_code", user_code), ("delta", delta), ("reason", reason), ("key", key)];
+        let (status, err) = error_of(admin.call("admin/credits/adjust", &form).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert_eq!(err["Invalid"]["field"], field, "{form:?}");
+    }
+    let taken = [("user_code", code.as_str()), ("delta", "-5"), ("reason", "take back"), ("key", key.as_str())];
+    let (status, err) = error_of(admin.call("admin/credits/adjust", &taken).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["InsufficientCredits"]["available"], 0);
+    let (mut customer_browser, _) = app.browser_as(Role::Customer).await;
+    let form = [("user_code", code.as_str()), ("delta", "10"), ("reason", "goodwill"), ("key", key.as_str())];
+    assert_eq!(customer_browser.call("admin/credits/adjust", &form).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&app.pool, "ledger_transactions").await, 0, "refused adjustments write nothing");
+    assert_eq!(audits().await, 0);
+
+    for _ in 0..2 {
+        assert_eq!(admin.call("admin/credits/adjust", &form).await.status(), StatusCode::OK);
+    }
+    assert_eq!((balance().await, audits().await), (10, 1), "the same form submitted twice adjusts once");
+    let changed = [("user_code", code.as_str()), ("delta", "11"), ("reason", "goodwill"), ("key", key.as_str())];
+    assert_eq!(admin.call("admin/credits/adjust", &changed).await.status(), StatusCode::CONFLICT);
+
+    let second = Uuid::new_v4().to_string();
+    let back = [("user_code", code.as_str()), ("delta", "-4"), ("reason", "  granted   twice "), ("key", second.as_str())];
+    assert_eq!(admin.call("admin/credits/adjust", &back).await.status(), StatusCode::OK);
+    assert_eq!((balance().await, audits().await), (6, 2));
+    let reason: String = sqlx::query_scalar("SELECT reason FROM ledger_transactions WHERE kind = 'adjustment' ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(reason, "granted twice");
+    assert!(check(&app).await.is_clean());
+}
+
+#[tokio::test]
+async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest() {
+    use attune::server::jobs::Job;
+    let app = spawn_app().await;
+    let (admin, _) = app.browser_as(Role::Admin).await;
+    let status = || async {
+        let res = admin.get("/admin").await;
+        assert_eq!(res.status(), StatusCode::OK, "{:?}", res.headers().get("location"));
+        let html = res.text().await.unwrap();
+        let at = html.find("data-testid=\"ledger-status\"").expect("the ledger card");
+        html[at..at + html[at..].find("</p>").unwrap()].replace("<!>", "")
+    };
+    assert!(status().await.contains("Not checked yet"));
+
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 5, LotSource::Paid, None, "grant").await;
+    ledger::CheckLedger.run(&app.state).await.unwrap();
+    assert!(status().await.contains("Balanced: 1 transactions checked, no drift."), "{}", status().await);
+
+    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1").bind(user).execute(&app.pool).await.unwrap();
+    app.advance(Duration::from_secs(60));
+    ledger::CheckLedger.run(&app.state).await.unwrap();
+    let shown = status().await;
+    assert!(shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 1 drifted"), "{shown}");
+    assert_eq!(count(&app.pool, "ledger_checks").await, 2);
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_available_credit_by_lot_and_history_with_running_balance() {
+    let app = spawn_app().await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    let empty: serde_json::Value = b.call("account/credits", &[]).await.json().await.unwrap();
+    assert_eq!(empty["available"], 0);
+    let soon = app.state.clock.now() + jiff::SignedDuration::from_hours(2);
+    grant(&app, user.id, 10, LotSource::Paid, None, "paid").await;
+    grant(&app, user.id, 4, LotSource::Promotional, Some(soon), "promo").await;
+    spend(&app.pool, &app, user.id, 6, "spend").await.unwrap();
+
+    let c: serde_json::Value = b.call("account/credits", &[]).await.json().await.unwrap();
+    assert_eq!(c["available"], 8);
+    let lots: Vec<(i64, i64)> =
+        c["lots"].as_array().unwrap().iter().map(|l| (l["remaining"].as_i64().unwrap(), l["granted"].as_i64().unwrap())).collect();
+    assert_eq!(lots, vec![(8, 10)], "the promotional lot is used up");
+    let history: Vec<(String, i64, i64)> = c["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["kind"].as_str().unwrap().to_owned(), m["change"].as_i64().unwrap(), m["balance_after"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(history, vec![("spend".into(), -6, 8), ("bonus".into(), 4, 14), ("purchase".into(), 10, 10)]);
+
+    let html = b.get("/dashboard").await.text().await.unwrap().replace("<!>", "");
+    assert!(html.contains(r#"data-testid="credits-available">8</strong>"#), "available credit is shown");
+    assert!(html.contains("<td>-6</td><td>8</td>"), "history with the balance after each movement");
+
+    let (mut other, _) = app.browser_as(Role::Customer).await;
+    let theirs: serde_json::Value = other.call("account/credits", &[]).await.json().await.unwrap();
+    assert_eq!(theirs["available"], 0, "each person sees only their own credits");
+    assert_eq!(Browser::new(&app).call("account/credits", &[]).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn zero_credit_movements_are_refused_by_every_primitive_and_write_nothing() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    let mut tx = app.pool.begin().await.unwrap();
+    let zero = Credits::new(0).unwrap();
+    let g = ledger::grant(&mut tx, user, zero, LotSource::Paid, None, &movement(&app, Kind::Purchase, "g")).await.unwrap_err();
+    let s = ledger::spend(&mut tx, user, zero, &movement(&app, Kind::Spend, "s")).await.unwrap_err();
+    let m = Movement { actor: Some(user), reason: Some("none"), ..movement(&app, Kind::Adjustment, "a") };
+    let a = ledger::adjust(&mut tx, user, 0, &m).await.unwrap_err();
+    for err in [g, s, a] {
+        assert!(matches!(err, Failure::User(AppError::Invalid(_))), "{err:?}");
+    }
+    drop(tx);
+    assert_eq!(count(&app.pool, "ledger_transactions").await, 0);
+}
