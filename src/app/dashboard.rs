@@ -93,8 +93,11 @@ fn ProfileForm(name: String, phone: String, error: Option<AppError>, children: C
 fn CreditsSection() -> impl IntoView {
     let credits = Resource::new(|| (), |_| my_credits());
     view! {
-        <section class="card" aria-labelledby="credits-heading">
-            <h2 id="credits-heading">"Credits"</h2>
+        <section class="card" id="credits" aria-labelledby="credits-heading">
+            <div class="card-head">
+                <h2 id="credits-heading">"Credits"</h2>
+                <a href="/dashboard/credits.csv" download="">"Download history (CSV)"</a>
+            </div>
             <Suspense fallback=|| view! { <Skeleton lines=4/> }>
                 {move || Suspend::new(async move {
                     match credits.await {

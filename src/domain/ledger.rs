@@ -111,6 +111,24 @@ pub fn parse_adjustment(delta: &str, reason: &str) -> Result<(i64, String), Fiel
     Ok((delta, reason))
 }
 
+/// One CSV field: quoted when it holds a comma, quote or line break, and with a leading
+/// `'` when a spreadsheet would otherwise run it as a formula.
+fn csv_field(raw: &str) -> String {
+    let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
+    if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
+}
+
+/// The credit history as CSV, oldest first: time (UTC), what, reason, change, balance.
+pub fn history_csv(moves: &[crate::domain::types::CreditMove]) -> String {
+    let mut out = String::from("time_utc,kind,reason,change,balance_after\r\n");
+    for m in moves.iter().rev() {
+        let reason = csv_field(m.reason.as_deref().unwrap_or(""));
+        let line = format!("{},{},{},{},{}\r\n", crate::domain::datetime::machine(m.at), csv_field(&m.kind), reason, m.change, m.balance_after);
+        out.push_str(&line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +203,25 @@ mod tests {
                 Err(s) => prop_assert_eq!(s, Shortfall { available, needed: amount }),
             }
         }
+    }
+
+    #[test]
+    fn the_csv_export_is_oldest_first_quoted_and_safe_to_open_in_a_spreadsheet() {
+        use crate::domain::types::CreditMove;
+        let at: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+        let m = |kind: &str, reason: Option<&str>, change: i64, balance_after: i64| CreditMove {
+            at,
+            kind: kind.into(),
+            reason: reason.map(Into::into),
+            change,
+            balance_after,
+        };
+        let newest_first = [m("spend", Some("=HYPERLINK(\"x\")"), -2, 10), m("purchase", Some("Starter, 10"), 12, 12)];
+        assert_eq!(
+            history_csv(&newest_first),
+            "time_utc,kind,reason,change,balance_after\r\n\
+             2026-11-25T10:00:00Z,purchase,\"Starter, 10\",12,12\r\n\
+             2026-11-25T10:00:00Z,spend,\"'=HYPERLINK(\"\"x\"\")\",-2,10\r\n"
+        );
     }
 }

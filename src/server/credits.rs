@@ -74,23 +74,7 @@ pub async fn overview(state: &AppState, user_id: uuid::Uuid) -> Result<CreditOve
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     lots.sort_by_key(|(l, _)| spending_order(l));
-    let history = sqlx::query!(
-        r#"WITH moves AS (
-               SELECT t.id, t.created_at, t.kind, t.reason, sum(e.amount)::bigint AS change
-               FROM ledger_entries e
-               JOIN ledger_accounts a ON a.id = e.account_id AND a.user_id = $1 AND a.kind = 'wallet'
-               JOIN ledger_transactions t ON t.id = e.transaction_id
-               GROUP BY t.id)
-           SELECT created_at, kind, reason, change AS "change!", (sum(change) OVER (ORDER BY id))::bigint AS "balance_after!"
-           FROM moves ORDER BY id DESC LIMIT $2"#,
-        user_id,
-        HISTORY_ROWS
-    )
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|r| CreditMove { at: from_db(r.created_at), kind: r.kind, reason: r.reason, change: r.change, balance_after: r.balance_after })
-    .collect();
+    let history = history(state, user_id, HISTORY_ROWS).await?;
     Ok(CreditOverview {
         available: lots.iter().map(|(l, _)| l.spendable_at(now)).sum(),
         lots: lots
@@ -104,4 +88,26 @@ pub async fn overview(state: &AppState, user_id: uuid::Uuid) -> Result<CreditOve
             .collect(),
         history,
     })
+}
+
+/// The newest `limit` movements of the user's wallet, newest first, each with the
+/// balance it left.
+pub async fn history(state: &AppState, user_id: uuid::Uuid, limit: i64) -> Result<Vec<CreditMove>, Failure> {
+    Ok(sqlx::query!(
+        r#"WITH moves AS (
+               SELECT t.id, t.created_at, t.kind, t.reason, sum(e.amount)::bigint AS change
+               FROM ledger_entries e
+               JOIN ledger_accounts a ON a.id = e.account_id AND a.user_id = $1 AND a.kind = 'wallet'
+               JOIN ledger_transactions t ON t.id = e.transaction_id
+               GROUP BY t.id)
+           SELECT created_at, kind, reason, change AS "change!", (sum(change) OVER (ORDER BY id))::bigint AS "balance_after!"
+           FROM moves ORDER BY id DESC LIMIT $2"#,
+        user_id,
+        limit
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|r| CreditMove { at: from_db(r.created_at), kind: r.kind, reason: r.reason, change: r.change, balance_after: r.balance_after })
+    .collect())
 }

@@ -224,6 +224,24 @@ async fn payment_webhook(State(state): State<AppState>, headers: axum::http::Hea
     }
 }
 
+/// The signed-in person's whole credit history as a CSV download.
+async fn credits_csv(State(state): State<AppState>, user: Option<axum::Extension<PageUser>>) -> Response {
+    let Some(user) = user.and_then(|u| u.0.0) else {
+        return Redirect::to("/login?next=/dashboard/credits.csv").into_response();
+    };
+    match crate::server::credits::history(&state, user.id, i64::MAX).await {
+        Ok(moves) => {
+            let name = format!("attachment; filename=\"attune-credits-{}.csv\"", user.code);
+            let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)];
+            (headers, crate::domain::ledger::history_csv(&moves)).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %crate::server::error::chain(&e), "credit history export failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "The export is unavailable right now; try again shortly.").into_response()
+        }
+    }
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -286,6 +304,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/services/types", get(service_types_json))
         .route("/webhooks/payments", axum::routing::post(payment_webhook))
+        .route("/dashboard/credits.csv", get(credits_csv))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_user))

@@ -475,3 +475,26 @@ async fn an_admin_can_retry_a_failed_event_and_sees_why_it_still_fails() {
     let (code, err) = error_of(admin.call("admin/payments/retry", &[("event_id", "evt_none")]).await).await;
     assert_eq!((code, err), (StatusCode::NOT_FOUND, json!("NotFound")));
 }
+
+#[tokio::test]
+async fn the_credit_history_downloads_as_csv_for_its_owner_only() {
+    let app = spawn_app().await;
+    let pack = package(&app, &[("name", "Starter, large")]).await;
+    let (mut b, _) = app.browser_as(Role::Customer).await;
+    let (number, session) = buy(&mut b, &pack).await;
+    settle(&mut b, &session, "approve").await;
+    assert_eq!(result(&mut b, &number).await["status"], "paid");
+    let res = b.get("/dashboard/credits.csv").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"attune-credits-U"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert_eq!(lines[0], "time_utc,kind,reason,change,balance_after");
+    assert!(lines[1].ends_with(",purchase,\"Starter, large\",10,10"), "{csv}");
+    assert!(lines[2].ends_with(",bonus,\"Starter, large\",2,12"), "{csv}");
+    let anonymous = Browser::new(&app).get("/dashboard/credits.csv").await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers()["location"], "/login?next=/dashboard/credits.csv");
+}
