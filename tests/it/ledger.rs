@@ -502,3 +502,38 @@ async fn zero_credit_movements_are_refused_by_every_primitive_and_write_nothing(
     drop(tx);
     assert_eq!(count(&app.pool, "ledger_transactions").await, 0);
 }
+
+#[tokio::test]
+async fn admin_adjustments_racing_over_http_on_two_instances_take_exactly_the_balance() {
+    let app = spawn_app().await;
+    let other = TestApp::builder().sharing_database_of(&app).spawn().await;
+    let customer = app.user(Role::Customer).await;
+    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    let code = format!("U{number}");
+    let (mut admin, _) = app.browser_as(Role::Admin).await;
+    let key = Uuid::new_v4().to_string();
+    let give = [("user_code", code.as_str()), ("delta", "100"), ("reason", "opening balance"), ("key", key.as_str())];
+    assert_eq!(admin.call("admin/credits/adjust", &give).await.status(), StatusCode::OK);
+
+    let cookie = admin.cookie.clone();
+    let takes = (0..200).map(|i| {
+        let mut b = Browser::new(if i % 2 == 0 { &app } else { &other });
+        b.cookie = cookie.clone();
+        let code = code.clone();
+        async move {
+            let key = Uuid::new_v4().to_string();
+            let form = [("user_code", code.as_str()), ("delta", "-1"), ("reason", "race"), ("key", key.as_str())];
+            b.call("admin/credits/adjust", &form).await.status()
+        }
+    });
+    let statuses = futures::future::join_all(takes).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let short = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((ok, short), (100, 100), "{statuses:?}");
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(balance, 0);
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(audits, 101, "one audit entry per adjustment that moved credits");
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert!(ledger::check(&mut conn).await.unwrap().is_clean());
+}
