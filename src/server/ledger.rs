@@ -102,24 +102,42 @@ async fn replay(conn: &mut PgConnection, m: &Movement<'_>, user_id: Uuid, wallet
     Ok(Posted { transaction_id: first.id, replayed: true, balance: first.balance.unwrap_or(0) })
 }
 
-/// The user's wallet, created on first use, locked until the caller's transaction ends
-/// so that movements on one wallet happen one after another.
-async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Failure> {
-    sqlx::query!(
-        "INSERT INTO ledger_accounts (kind, user_id, balance) VALUES ('wallet', $1, 0)
-         ON CONFLICT (user_id) WHERE kind = 'wallet' DO NOTHING",
-        user_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(sqlx::query_scalar!("SELECT id FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet' FOR UPDATE", user_id)
-        .fetch_one(&mut *conn)
-        .await?)
+/// A locked wallet and its balance when it was locked.
+struct Wallet {
+    id: i64,
+    balance: i64,
 }
 
-async fn balance(conn: &mut PgConnection, wallet: i64) -> Result<i64, Failure> {
-    let balance = sqlx::query_scalar!("SELECT balance FROM ledger_accounts WHERE id = $1", wallet).fetch_one(&mut *conn).await?;
-    balance.ok_or_else(|| Failure::bug("a wallet without a balance"))
+/// The user's wallet, created on first use, locked until the caller's transaction ends
+/// so that movements on one wallet happen one after another. An existing wallet costs
+/// one round trip.
+async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet, Failure> {
+    for _ in 0..2 {
+        let found = sqlx::query!(
+            "SELECT id, balance FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet' FOR UPDATE",
+            user_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(w) = found {
+            let balance = w.balance.ok_or_else(|| Failure::bug("a wallet without a balance"))?;
+            return Ok(Wallet { id: w.id, balance });
+        }
+        sqlx::query!(
+            "INSERT INTO ledger_accounts (kind, user_id, balance) VALUES ('wallet', $1, 0)
+             ON CONFLICT (user_id) WHERE kind = 'wallet' DO NOTHING",
+            user_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Err(Failure::bug("a wallet that was created cannot be found"))
+}
+
+/// The balance a movement of `change` leaves on `wallet` (the entries' trigger applies
+/// the same change in the database).
+fn after(wallet: &Wallet, change: i64) -> Result<i64, Failure> {
+    wallet.balance.checked_add(change).ok_or_else(|| Failure::bug("a wallet balance out of range"))
 }
 
 /// Adds a lot of `credits` to the user's wallet, drawn from the platform's paid or
@@ -176,7 +194,7 @@ async fn grant_from(
     let lot = sqlx::query_scalar!(
         "INSERT INTO credit_lots (account_id, source, granted, remaining, expires_at, transaction_id)
          VALUES ($1, $2, $3, $3, $4, $5) RETURNING id",
-        wallet,
+        wallet.id,
         source.as_str(),
         credits.get(),
         expires_at.map(to_db),
@@ -188,14 +206,14 @@ async fn grant_from(
         "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
          VALUES ($1, $2, $3, $4), ($1, (SELECT id FROM ledger_accounts WHERE code = $5), NULL, -$4)",
         transaction_id,
-        wallet,
+        wallet.id,
         lot,
         credits.get(),
         counter,
     )
     .execute(&mut *conn)
     .await?;
-    Ok(Posted { transaction_id, replayed: false, balance: balance(conn, wallet).await? })
+    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, credits.get())? })
 }
 
 /// Takes `credits` from the user's wallet: promotional lots first, then the soonest to
@@ -219,10 +237,12 @@ async fn spend_to(
     let Some(transaction_id) = open(conn, m).await? else {
         return replay(conn, m, user_id, -credits.get()).await;
     };
+    // Lots are read after the wallet is locked: a read before (or joined to the lock)
+    // would see what a concurrent spend has since taken.
     let wallet = lock_wallet(conn, user_id).await?;
     let rows = sqlx::query!(
         "SELECT id, source, remaining, expires_at FROM credit_lots WHERE account_id = $1 AND remaining > 0",
-        wallet
+        wallet.id
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -236,21 +256,19 @@ async fn spend_to(
     let taken = allocate(&lots, credits.get(), m.at)
         .map_err(|s| AppError::InsufficientCredits { available: s.available, needed: s.needed })?;
     let (ids, amounts): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
+    // The lots and the entries in one statement: a spend is four round trips (the
+    // transaction row, the wallet lock, the lots, this) besides BEGIN and COMMIT.
     sqlx::query!(
-        "UPDATE credit_lots l SET remaining = l.remaining - t.n
-         FROM unnest($1::bigint[], $2::bigint[]) AS t(id, n) WHERE l.id = t.id",
-        &ids,
-        &amounts,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
-         SELECT $1::bigint, $2::bigint, t.id, -t.n FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n)
+        "WITH taken AS (
+             UPDATE credit_lots l SET remaining = l.remaining - t.n
+             FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n) WHERE l.id = t.id
+             RETURNING l.id, t.n)
+         INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
+         SELECT $1::bigint, $2::bigint, taken.id, -taken.n FROM taken
          UNION ALL
          SELECT $1, (SELECT id FROM ledger_accounts WHERE code = $6), NULL, $5::bigint",
         transaction_id,
-        wallet,
+        wallet.id,
         &ids,
         &amounts,
         credits.get(),
@@ -258,7 +276,7 @@ async fn spend_to(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(Posted { transaction_id, replayed: false, balance: balance(conn, wallet).await? })
+    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -credits.get())? })
 }
 
 /// What `attune check-ledger` and the nightly check report: each count of problems
@@ -328,7 +346,7 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
     let mut expired = 0;
     for lot in due {
         let mut tx = pool.begin().await?;
-        let wallet = lock_wallet(&mut tx, lot.user_id).await?;
+        let wallet = lock_wallet(&mut tx, lot.user_id).await?.id;
         let remaining = sqlx::query_scalar!("SELECT remaining FROM credit_lots WHERE id = $1", lot.id).fetch_one(&mut *tx).await?;
         if remaining == 0 {
             continue;
