@@ -413,6 +413,7 @@ impl crate::server::jobs::Job for CheckLedger {
         )
         .execute(&mut *conn)
         .await?;
+        state.metrics.ledger_drift.set(report.unbalanced + report.empty + report.wallet_drift + report.lot_drift);
         if report.is_clean() {
             tracing::info!(transactions = report.transactions, "ledger balances");
         } else {

@@ -1,6 +1,6 @@
 //! Prometheus metrics, kept in a registry per app (not a global) so tests stay isolated.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -14,6 +14,10 @@ pub struct Metrics {
     pub webhook_events: IntCounterVec,
     /// Orders reconciliation found paid at the provider but not here.
     pub reconciliation_repairs: IntCounter,
+    /// Time to turn a collected payment into a paid order, by the path that did it.
+    pub fulfilment: HistogramVec,
+    /// Problems the newest ledger check found (0 expected).
+    pub ledger_drift: IntGauge,
 }
 
 impl Metrics {
@@ -47,11 +51,30 @@ impl Metrics {
             IntCounter::new("reconciliation_repairs_total", "Orders reconciliation paid after a lost payment event")
                 .expect("valid metric");
         registry.register(Box::new(reconciliation_repairs.clone())).expect("register once");
+        let fulfilment = HistogramVec::new(
+            HistogramOpts::new("payment_fulfilment_seconds", "Time to turn a collected payment into a paid order, by path")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            &["path"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(fulfilment.clone())).expect("register once");
+        let ledger_drift = IntGauge::new("ledger_drift", "Problems the newest ledger check found (0 expected)").expect("valid metric");
+        registry.register(Box::new(ledger_drift.clone())).expect("register once");
         for metric in [&requests, &jobs, &payments, &webhook_events] {
             registry.register(Box::new(metric.clone())).expect("register once");
         }
         registry.register(Box::new(latency.clone())).expect("register once");
-        Metrics { registry, requests, latency, jobs, payments, webhook_events, reconciliation_repairs }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            jobs,
+            payments,
+            webhook_events,
+            reconciliation_repairs,
+            fulfilment,
+            ledger_drift,
+        }
     }
 
     pub fn render(&self) -> String {

@@ -258,6 +258,15 @@ pub enum Fulfilment {
 /// promotional credit) and the confirmation email. A second call for the same order
 /// finds it paid and does nothing; the ledger's keys would refuse a second grant too.
 pub async fn fulfil(conn: &mut PgConnection, state: &AppState, paid: &Collected, via: &str) -> Result<Fulfilment, Failure> {
+    let started = std::time::Instant::now();
+    let done = fulfil_timed(conn, state, paid, via).await;
+    if done.as_ref().is_ok_and(|d| *d == Fulfilment::Paid) {
+        state.metrics.fulfilment.with_label_values(&[via]).observe(started.elapsed().as_secs_f64());
+    }
+    done
+}
+
+async fn fulfil_timed(conn: &mut PgConnection, state: &AppState, paid: &Collected, via: &str) -> Result<Fulfilment, Failure> {
     let number = paid.order_number.as_deref().ok_or_else(|| Failure::bug("a payment without an order number"))?;
     let order = lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
     let status = order.status()?;

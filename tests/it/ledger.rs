@@ -443,6 +443,7 @@ async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest()
     grant(&app, user, 5, LotSource::Paid, None, "grant").await;
     ledger::CheckLedger.run(&app.state).await.unwrap();
     assert!(status().await.contains("Balanced: 1 transactions checked, no drift."), "{}", status().await);
+    assert_eq!(app.state.metrics.ledger_drift.get(), 0);
 
     sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1").bind(user).execute(&app.pool).await.unwrap();
     app.advance(Duration::from_secs(60));
@@ -450,6 +451,8 @@ async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest()
     let shown = status().await;
     assert!(shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 1 drifted"), "{shown}");
     assert_eq!(count(&app.pool, "ledger_checks").await, 2);
+    let metrics = Browser::new(&app).get("/metrics").await.text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "the drift is exported for alerting");
 }
 
 #[tokio::test]

@@ -199,6 +199,13 @@ async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credit
 
     let html = b.get(&format!("/checkout/success?order={number}")).await.text().await.unwrap();
     assert!(html.contains("your order is paid") && html.contains(&format!("INV-{year}-000001")), "{html}");
+    let metrics = b.get("/metrics").await.text().await.unwrap();
+    let metric = |name: &str, labels: &[&str], value: &str| {
+        metrics.lines().any(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|x| l.contains(x)) && l.ends_with(&format!(" {value}")))
+    };
+    assert!(metric("attune_payments_total", &["provider=\"sandbox\"", "outcome=\"paid\""], "1"), "{metrics}");
+    assert!(metric("attune_webhook_events_total", &["type=\"checkout.session.completed\"", "result=\"processed\""], "1"));
+    assert!(metric("attune_payment_fulfilment_seconds_count", &["path=\"provider check\""], "1"));
     let again = settle(&mut b, &session, "approve").await;
     assert_eq!(again, format!("/checkout/success?order={number}"), "a second press changes nothing");
     assert_eq!(app.run_jobs().await, 0);
@@ -497,4 +504,18 @@ async fn the_credit_history_downloads_as_csv_for_its_owner_only() {
     let anonymous = Browser::new(&app).get("/dashboard/credits.csv").await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     assert_eq!(anonymous.headers()["location"], "/login?next=/dashboard/credits.csv");
+}
+
+#[tokio::test]
+async fn events_that_are_not_about_our_orders_are_stored_and_ignored() {
+    let app = spawn_app().await;
+    let foreign = event("evt_foreign", "checkout.session.completed", "cs_other", "INV-42", 4900, true);
+    let unknown_kind = serde_json::to_vec(&json!({ "id": "evt_kind", "type": "customer.created", "data": { "object": {} } })).unwrap();
+    for body in [&foreign, &unknown_kind] {
+        assert_eq!(post_event(&app, body, Some(sign(&app, body))).await, StatusCode::OK);
+    }
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, status FROM payment_events ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(stored, [("evt_foreign".into(), "ignored".into()), ("evt_kind".into(), "ignored".into())]);
+    assert_eq!(count(&app.pool, "jobs").await, 0, "nothing to retry");
 }

@@ -40,7 +40,8 @@ pub struct Checkout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collected {
     pub session_id: String,
-    /// Our order number, given to the provider as `client_reference_id`.
+    /// Our order number, given to the provider as `client_reference_id`; `None` when
+    /// the session is not one of ours.
     pub order_number: Option<String>,
     pub paid: bool,
     pub amount_total: i64,
@@ -54,7 +55,7 @@ impl Collected {
         let text = |k: &str| object.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(Collected {
             session_id: text("id").ok_or_else(|| Failure::bug("a checkout session without an id"))?,
-            order_number: text("client_reference_id"),
+            order_number: text("client_reference_id").and_then(|n| crate::domain::orders::parse_order_number(&n)),
             paid: matches!(text("payment_status").as_deref(), Some("paid" | "no_payment_required")),
             amount_total: object.get("amount_total").and_then(|v| v.as_i64()).unwrap_or(0),
             currency: text("currency").unwrap_or_default(),
