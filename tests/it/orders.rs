@@ -519,3 +519,33 @@ async fn events_that_are_not_about_our_orders_are_stored_and_ignored() {
     assert_eq!(stored, [("evt_foreign".into(), "ignored".into()), ("evt_kind".into(), "ignored".into())]);
     assert_eq!(count(&app.pool, "jobs").await, 0, "nothing to retry");
 }
+
+#[tokio::test]
+async fn a_worker_killed_while_delivering_a_payment_event_leaves_it_to_the_next_worker() {
+    let app = spawn_app().await;
+    let pack = package(&app, &[]).await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    let (number, session) = buy(&mut b, &pack).await;
+    settle(&mut b, &session, "approve").await;
+    // A worker took the delivery job and died before finishing it.
+    let taken = sqlx::query(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_at = $1 WHERE kind = 'sandbox_event'",
+    )
+    .bind(app.state.clock.now_db())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(taken.rows_affected(), 1);
+    app.run_jobs().await;
+    let delivery = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM jobs WHERE kind = 'sandbox_event'").fetch_one(&app.pool).await.unwrap()
+    };
+    assert_eq!(delivery().await, "running", "a running job is not taken while its lease lasts");
+    assert_eq!(status(&app, &number).await, "pending_payment");
+    app.advance(Duration::from_secs(301));
+    app.run_jobs().await;
+    assert_eq!(delivery().await, "done");
+    assert_eq!(status(&app, &number).await, "paid");
+    assert_eq!(balance(&app, user.id).await, 12);
+    ledger_is_clean(&app).await;
+}
