@@ -150,3 +150,13 @@ pub async fn reconcile_now() -> Result<(), AppError> {
     })
     .await
 }
+
+/// One order with its customer, status history and checkout sessions.
+#[server(endpoint = "admin/orders/detail")]
+pub async fn order_detail(order: String) -> Result<crate::domain::types::OrderDetail, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::orders::detail(&context::state()?, &order).await
+    })
+    .await
+}

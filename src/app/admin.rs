@@ -1,6 +1,6 @@
 use crate::api::admin::{
     AdjustCredits, ReconcileNow, RetryPaymentEvent, SavePackage, SetUserRole, admin_packages, last_ledger_check, list_outbox,
-    list_troubled_jobs, list_users, payment_overview,
+    list_troubled_jobs, list_users, order_detail, payment_overview,
 };
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, RoleGate, Skeleton, Submission,
@@ -413,7 +413,7 @@ fn PaymentsPanel() -> impl IntoView {
                         {table_or_message(Ok(o.orders), "No orders yet.", order_headers, |r| view! {
                             <tr>
                                 <td><LocalTime at=r.order.created_at/></td>
-                                <td><code>{r.order.number.clone()}</code></td>
+                                <td><a href=format!("/admin/orders/{}", r.order.number)><code>{r.order.number.clone()}</code></a></td>
                                 <td><code>{r.customer.to_string()}</code></td>
                                 <td>{r.order.package_name.clone()}</td>
                                 <td>{r.order.price().format(crate::domain::Locale::default())}</td>
@@ -443,6 +443,63 @@ fn PaymentsPanel() -> impl IntoView {
                                 </tr>
                             }.into_any()
                         })}
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin/orders/:number`: one order as support needs it.
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let number = leptos_router::hooks::use_params_map().read_untracked().get("number").unwrap_or_default();
+    view! {
+        <PageMeta title="Order" description="One Attune order: its customer, what was bought, and every change of its status."/>
+        <div class="container section">
+            <p><a href="/admin/payments">"← Payments"</a></p>
+            <RoleGate role=Role::Admin render=move |_| view! { <OrderPanel number=number.clone()/> }.into_any()/>
+        </div>
+    }
+}
+
+#[component]
+fn OrderPanel(number: String) -> impl IntoView {
+    let detail = Resource::new(move || number.clone(), order_detail);
+    view! {
+        <Suspense fallback=|| view! { <h1>"Order"</h1><div class="card"><Skeleton lines=6/></div> }>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <h1>"Order"</h1><ErrorPanel error=e/> }.into_any(),
+                };
+                let o = d.order;
+                let history_headers = &["When", "From", "To", "By", "Why"];
+                view! {
+                    <h1>{format!("Order {}", o.number)}</h1>
+                    <section class="card" aria-label="Order summary">
+                        <dl class="facts">
+                            <dt>"Customer"</dt><dd><code>{d.customer.to_string()}</code>" "{d.customer_email}</dd>
+                            <dt>"Pack"</dt><dd>{format!("{} ({} credits + {} bonus)", o.package_name, o.credits, o.bonus_credits)}</dd>
+                            <dt>"Price"</dt><dd>{o.price().format(crate::domain::Locale::default())}</dd>
+                            <dt>"Status"</dt><dd><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></dd>
+                            <dt>"Invoice"</dt><dd>{o.invoice_number.clone().unwrap_or_else(|| "None yet".into())}</dd>
+                            <dt>"Placed"</dt><dd><LocalTime at=o.created_at/></dd>
+                            <dt>"Checkout sessions"</dt><dd>{d.sessions.into_iter().map(|s| view! { <code>{s}</code>" " }).collect_view()}</dd>
+                        </dl>
+                    </section>
+                    <section class="card" aria-labelledby="history-heading">
+                        <h2 id="history-heading">"History"</h2>
+                        {table_or_message(Ok(d.transitions), "No history.", history_headers, |t| view! {
+                            <tr>
+                                <td><LocalTime at=t.at/></td>
+                                <td>{t.from.map(|s| s.label()).unwrap_or("—")}</td>
+                                <td>{t.to.label()}</td>
+                                <td>{t.actor.map(|c| c.to_string()).unwrap_or_else(|| "System".into())}</td>
+                                <td>{t.reason}</td>
+                            </tr>
+                        }.into_any())}
                     </section>
                 }
                 .into_any()

@@ -223,3 +223,25 @@ pub struct PaymentState {
     pub credits: i64,
     pub invoice_number: Option<String>,
 }
+
+/// One move of an order's status, for its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTransitionRow {
+    pub at: Timestamp,
+    pub from: Option<crate::domain::orders::OrderStatus>,
+    pub to: crate::domain::orders::OrderStatus,
+    /// Who moved it; `None` for the system (provider events, jobs).
+    pub actor: Option<UserCode>,
+    pub reason: String,
+}
+
+/// An order with everything support needs to answer a question about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub order: OrderView,
+    pub customer: UserCode,
+    pub customer_email: String,
+    pub transitions: Vec<OrderTransitionRow>,
+    /// Checkout sessions opened at the provider, newest first.
+    pub sessions: Vec<String>,
+}

@@ -6,7 +6,9 @@
 
 use crate::domain::ledger::LotSource;
 use crate::domain::orders::{OrderStatus, invoice_number, order_number, parse_order_number};
-use crate::domain::types::{AdminOrderRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow, SessionUser};
+use crate::domain::types::{
+    AdminOrderRow, OrderDetail, OrderTransitionRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow, SessionUser,
+};
 use crate::domain::{AppError, Credits, Currency, Locale, Money, Role, UserCode};
 use crate::server::accounts::zone_of;
 use crate::server::clock::{from_db, to_db};
@@ -569,4 +571,44 @@ pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Fai
         .await?
         .map(|r| ReconciliationRow { ran_at: from_db(r.ran_at), checked: r.checked, repaired: r.repaired });
     Ok(PaymentsOverview { orders, events, last_reconciliation })
+}
+
+/// An order with its customer, status history and checkout sessions, for admins.
+pub async fn detail(state: &AppState, number: &str) -> Result<OrderDetail, Failure> {
+    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
+    let order = find(state, &number).await?.ok_or(AppError::NotFound)?;
+    let customer = sqlx::query!("SELECT code, email FROM users WHERE id = $1", order.user_id).fetch_one(&state.pool).await?;
+    let transitions = sqlx::query!(
+        r#"SELECT t.at, t.from_status, t.to_status, t.reason, u.code AS "actor?"
+           FROM order_transitions t LEFT JOIN users u ON u.id = t.actor_id
+           WHERE t.order_id = $1 ORDER BY t.id"#,
+        order.id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let status = |s: &str| OrderStatus::parse(s).ok_or_else(|| Failure::bug("a transition to an unknown status"));
+        Ok(OrderTransitionRow {
+            at: from_db(r.at),
+            from: r.from_status.as_deref().map(status).transpose()?,
+            to: status(&r.to_status)?,
+            actor: r.actor.and_then(UserCode::from_number),
+            reason: r.reason,
+        })
+    })
+    .collect::<Result<Vec<_>, Failure>>()?;
+    let sessions = sqlx::query_scalar!(
+        "SELECT id FROM checkout_sessions WHERE order_id = $1 ORDER BY created_at DESC, id",
+        order.id
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(OrderDetail {
+        order: order.view()?,
+        customer: UserCode::from_number(customer.code).ok_or_else(|| Failure::bug("a user code out of range"))?,
+        customer_email: customer.email,
+        transitions,
+        sessions,
+    })
 }

@@ -549,3 +549,39 @@ async fn a_worker_killed_while_delivering_a_payment_event_leaves_it_to_the_next_
     assert_eq!(balance(&app, user.id).await, 12);
     ledger_is_clean(&app).await;
 }
+
+#[tokio::test]
+async fn admins_see_an_orders_customer_sessions_and_history_and_no_one_else_does() {
+    let app = spawn_app().await;
+    let pack = package(&app, &[]).await;
+    let (mut b, _) = app.browser_as(Role::Customer).await;
+    let (number, session) = buy(&mut b, &pack).await;
+    settle(&mut b, &session, "decline").await;
+    app.run_jobs().await;
+    let (mut admin, _) = app.browser_as(Role::Admin).await;
+    let detail: Value = admin.call("admin/orders/detail", &[("order", &number.to_lowercase())]).await.json().await.unwrap();
+    assert_eq!(detail["order"]["number"], number.as_str(), "found however it is typed");
+    assert_eq!(detail["sessions"], json!([session]));
+    let moves: Vec<(Value, Value, Value)> = detail["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["to"].clone(), t["actor"].clone(), t["reason"].clone()))
+        .collect();
+    let customer_code = detail["customer"].clone();
+    assert_eq!(
+        moves,
+        [
+            (json!("pending_payment"), customer_code, json!("Order placed")),
+            (json!("payment_failed"), Value::Null, json!("The payment was declined")),
+        ]
+    );
+    let page = admin.get(&format!("/admin/orders/{number}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("The payment was declined") && html.contains("System"), "{html}");
+    assert_eq!(admin.get("/admin/orders/ATN-0000-0000").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/admin/orders/{number}")).await.status(), StatusCode::FORBIDDEN);
+    let (code, _) = error_of(b.call("admin/orders/detail", &[("order", &number)]).await).await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+}
