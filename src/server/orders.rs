@@ -525,32 +525,24 @@ impl Job for ReconcilePayments {
 /// The admin payments page: the newest orders and provider events, and the last
 /// reconciliation.
 pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Failure> {
-    let rows = sqlx::query!(
-        "SELECT o.number, o.package_name, o.credits, o.bonus_credits, o.price_minor, o.currency, o.status,
-                o.invoice_number, o.created_at, o.expires_at, o.paid_at, u.code
-         FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.created_at DESC, o.number LIMIT 100"
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
+                invoice_number, created_at, expires_at, paid_at
+         FROM orders ORDER BY created_at DESC, number LIMIT 100"
     )
     .fetch_all(&state.pool)
     .await?;
-    let mut orders = Vec::with_capacity(rows.len());
-    for r in rows {
-        orders.push(AdminOrderRow {
-            order: OrderView {
-                number: r.number,
-                package_name: r.package_name,
-                credits: r.credits,
-                bonus_credits: r.bonus_credits,
-                price_minor: r.price_minor,
-                currency: Currency::parse(&r.currency).map_err(|_| Failure::bug("an order in an unknown currency"))?,
-                status: OrderStatus::parse(&r.status).ok_or_else(|| Failure::bug("an order in an unknown status"))?,
-                invoice_number: r.invoice_number,
-                created_at: from_db(r.created_at),
-                expires_at: from_db(r.expires_at),
-                paid_at: r.paid_at.map(from_db),
-            },
-            customer: UserCode::from_number(r.code).ok_or_else(|| Failure::bug("a user code out of range"))?,
-        });
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    let codes: std::collections::HashMap<Uuid, i64> =
+        sqlx::query!("SELECT id, code FROM users WHERE id = ANY($1)", &ids).fetch_all(&state.pool).await?.into_iter().map(|u| (u.id, u.code)).collect();
+    let orders = rows
+        .iter()
+        .map(|r| {
+            let code = codes.get(&r.user_id).copied().and_then(UserCode::from_number);
+            Ok(AdminOrderRow { order: r.view()?, customer: code.ok_or_else(|| Failure::bug("an order's customer has no code"))? })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
     let events = sqlx::query!(
         "SELECT id, type, status, attempts, last_error, received_at FROM payment_events ORDER BY received_at DESC, id LIMIT 100"
     )
