@@ -87,6 +87,21 @@ ensure_java() {
   command -v java >/dev/null 2>&1 || apt_install default-jre-headless
 }
 
+# localstripe (PyPI) in a virtualenv of its own: the offline stand-in for Stripe that
+# the Stripe provider's tests run against (tests/stripe). Exports LOCALSTRIPE_PYTHON.
+LOCALSTRIPE_VERSION=1.15.10
+ensure_localstripe() {
+  local venv=$TOOLS/localstripe-$LOCALSTRIPE_VERSION
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import localstripe' 2>/dev/null; then
+    say "installing localstripe $LOCALSTRIPE_VERSION (PyPI, once)"
+    python3 -c 'import venv' 2>/dev/null || apt_install python3-venv
+    rm -rf "$venv"
+    quietly python3 -m venv "$venv"
+    quietly "$venv/bin/pip" install --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+  fi
+  export LOCALSTRIPE_PYTHON=$venv/bin/python
+}
+
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }

@@ -87,6 +87,16 @@ struct Options {
     /// new random one per process.
     #[arg(long, global = true, env = "SANDBOX_WEBHOOK_SECRET", hide_env_values = true)]
     sandbox_webhook_secret: Option<String>,
+    /// Stripe secret key: card payments go through Stripe Checkout when it is set, and
+    /// through the built-in sandbox when it is not.
+    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    stripe_secret_key: Option<String>,
+    /// The signing secret of the Stripe webhook endpoint (`/webhooks/payments`).
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    stripe_webhook_secret: Option<String>,
+    /// Another address for Stripe's API (a test server); api.stripe.com when unset.
+    #[arg(long, global = true, env = "STRIPE_API_BASE")]
+    stripe_api_base: Option<String>,
     /// Database connections per process.
     #[arg(long, global = true, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     max_connections: u32,
@@ -150,6 +160,18 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         .to_owned();
     let env = decide_environment(opts.env.as_deref(), leptos.site_addr, &public_url).map_err(anyhow::Error::msg)?;
     let days = |d: u64| Duration::from_secs(d * 86_400);
+    let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let payments = match set(&opts.stripe_secret_key) {
+        Some(key) => attune::server::payments::Provider::stripe(
+            &key,
+            &set(&opts.stripe_webhook_secret).unwrap_or_default(),
+            set(&opts.stripe_api_base).as_deref(),
+            &public_url,
+            attune::server::payments::stripe::TIMEOUT,
+        )
+        .map_err(anyhow::Error::msg)?,
+        None => attune::server::payments::Provider::sandbox(set(&opts.sandbox_webhook_secret)),
+    };
     Ok(Config {
         env,
         leptos,
@@ -163,7 +185,7 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         session_idle: Duration::from_secs(opts.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(opts.session_absolute_hours * 3600),
         run_jobs: opts.serve_jobs,
-        payments: attune::server::payments::Provider::sandbox(opts.sandbox_webhook_secret.clone().filter(|s| !s.is_empty())),
+        payments,
     })
 }
 

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { createUser, expectNoAxeViolations, logIn, waitForHydration } from './helpers';
 
 /** An admin adds a pack through the packages page; returns its unique name. */
@@ -47,11 +48,36 @@ test('a customer buys a pack in the sandbox: paid at once, with the credits and 
   await expect(page.getByTestId('order-result')).toHaveAttribute('data-status', 'paid');
   await expect(page.getByText(/INV-\d{4}-\d{6}/)).toBeVisible();
   await expectNoAxeViolations(page);
+  const number = new URL(page.url()).searchParams.get('order');
+
+  const download = page.waitForEvent('download');
+  await page.getByTestId('receipt').click();
+  const receipt = await download;
+  expect(receipt.suggestedFilename()).toMatch(/^attune-INV-\d{4}-\d{6}\.pdf$/);
+  const bytes = readFileSync(await receipt.path());
+  expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
 
   await page.getByRole('link', { name: 'See your credits' }).click();
   await expect(page.getByTestId('credits-available')).toHaveText('12');
   await expect(page.getByTestId('credit-history')).toContainText('Purchase');
   await expect(page.getByTestId('credit-history')).toContainText('Bonus');
+
+  // An admin refunds part of it, seeing first exactly what will move.
+  await page.context().clearCookies();
+  const admin = createUser('admin');
+  await logIn(page, admin.email, admin.password);
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto(`/admin/orders/${number}`);
+  await page.getByLabel('Paid credits to refund').fill('4');
+  await page.getByRole('button', { name: 'Preview refund' }).click();
+  await expect(page.getByTestId('refund-preview')).toContainText('Return €19.60 to the card');
+  await expect(page.getByTestId('refund-preview')).toContainText("balance goes from 12 to 8");
+  await expectNoAxeViolations(page);
+  await page.getByLabel('Reason').fill('Bought the wrong pack');
+  await page.getByRole('button', { name: 'Refund €19.60' }).click();
+  await expect(page.getByText('Refunded: the money is on its way back')).toBeVisible();
+  await expect(page.getByRole('cell', { name: /^CN-\d{4}-\d{6}$/ })).toBeVisible();
+  await expectNoAxeViolations(page);
 });
 
 test('a declined payment explains itself, and paying again on the same order succeeds', async ({ page }) => {

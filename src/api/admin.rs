@@ -160,3 +160,47 @@ pub async fn order_detail(order: String) -> Result<crate::domain::types::OrderDe
     })
     .await
 }
+
+/// Exactly what refunding `credits` paid credits of the order (all that can be, when
+/// empty) would move: money, credits, the customer's balance and the order's status.
+#[server(endpoint = "admin/orders/refund/preview")]
+pub async fn refund_preview(order: String, credits: String) -> Result<crate::domain::types::RefundPreview, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        let credits =
+            if credits.trim().is_empty() { None } else { Some(crate::domain::refunds::parse_credits(&credits)?) };
+        crate::server::refunds::preview(&context::state()?, &order, credits).await
+    })
+    .await
+}
+
+/// Refunds the order as previewed: `expected_amount_minor` is the amount the admin saw,
+/// and `key` the one the confirmation was rendered with, so a double submission refunds
+/// once. Success returns to the order page, saying where the refund got to.
+#[server(endpoint = "admin/orders/refund")]
+pub async fn refund_order(
+    order: String,
+    credits: String,
+    expected_amount_minor: String,
+    reason: String,
+    key: String,
+) -> Result<(), AppError> {
+    answer(async move {
+        let actor = context::require_role(Role::Admin).await?;
+        let form = crate::server::refunds::RefundForm {
+            credits: crate::domain::refunds::parse_credits(&credits)?,
+            reason: crate::domain::refunds::parse_reason(&reason)?,
+            expected_amount_minor: expected_amount_minor
+                .trim()
+                .parse()
+                .map_err(|_| AppError::invalid("credits", "This form is out of date; preview the refund again."))?,
+            request_key: uuid::Uuid::parse_str(key.trim())
+                .map_err(|_| AppError::invalid("key", "This form is out of date; preview the refund again."))?,
+        };
+        let status = crate::server::refunds::request(&context::state()?, &actor, &order, &form).await?;
+        let number = crate::domain::orders::parse_order_number(&order).ok_or(AppError::NotFound)?;
+        leptos_axum::redirect(&format!("/admin/orders/{number}?refund={}", status.as_str()));
+        Ok(())
+    })
+    .await
+}

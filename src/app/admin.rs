@@ -1,6 +1,6 @@
 use crate::api::admin::{
-    AdjustCredits, ReconcileNow, RetryPaymentEvent, SavePackage, SetUserRole, admin_packages, last_ledger_check, list_outbox,
-    list_troubled_jobs, list_users, order_detail, payment_overview,
+    AdjustCredits, ReconcileNow, RefundOrder, RetryPaymentEvent, SavePackage, SetUserRole, admin_packages,
+    last_ledger_check, list_outbox, list_troubled_jobs, list_users, order_detail, payment_overview, refund_preview,
 };
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, RoleGate, Skeleton, Submission,
@@ -485,10 +485,12 @@ fn OrderPanel(number: String) -> impl IntoView {
                             <dt>"Price"</dt><dd>{o.price().format(crate::domain::Locale::default())}</dd>
                             <dt>"Status"</dt><dd><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></dd>
                             <dt>"Invoice"</dt><dd>{o.invoice_number.clone().unwrap_or_else(|| "None yet".into())}</dd>
+                            <dt>"Refunded"</dt><dd>{o.refunded().format(crate::domain::Locale::default())}</dd>
                             <dt>"Placed"</dt><dd><LocalTime at=o.created_at/></dd>
                             <dt>"Checkout sessions"</dt><dd>{d.sessions.into_iter().map(|s| view! { <code>{s}</code>" " }).collect_view()}</dd>
                         </dl>
                     </section>
+                    <RefundsCard number=o.number.clone() refunds=d.refunds refundable=d.refundable_credits/>
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
                         {table_or_message(Ok(d.transitions), "No history.", history_headers, |t| view! {
@@ -505,5 +507,136 @@ fn OrderPanel(number: String) -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// An order's refunds, and the way to make one: choose how many credits, see exactly
+/// what will move, then confirm with a reason. Plain forms, so it works without WASM.
+#[component]
+fn RefundsCard(number: String, refunds: Vec<crate::domain::types::RefundRow>, refundable: i64) -> impl IntoView {
+    let query = use_query_map().read_untracked();
+    let outcome = query.get("refund").and_then(|s| crate::domain::refunds::RefundStatus::parse(&s));
+    let asked = query.get("refund_credits");
+    let headers = &["When", "Amount", "Credits", "Status", "Credit note", "By", "Reason"];
+    let outcome_message = outcome.map(|s| match s {
+        crate::domain::refunds::RefundStatus::Succeeded => {
+            "Refunded: the money is on its way back and the customer has been emailed."
+        }
+        crate::domain::refunds::RefundStatus::Pending => {
+            "The refund is with the provider; this page shows it as refunded once the provider confirms."
+        }
+        crate::domain::refunds::RefundStatus::Failed => {
+            "The provider refused the refund. The credits were given back; the reason is in the table."
+        }
+    });
+    view! {
+        <section class="card" id="refunds" aria-labelledby="refunds-heading">
+            <h2 id="refunds-heading">"Refunds"</h2>
+            <div role="status" class="alert-slot">
+                {outcome_message.map(|m| {
+                    let class = if outcome == Some(crate::domain::refunds::RefundStatus::Failed) { "alert alert-error" } else { "alert alert-success" };
+                    view! { <p class=class>{m}</p> }
+                })}
+            </div>
+            {table_or_message(Ok(refunds), "No refunds.", headers, |r| view! {
+                <tr>
+                    <td><LocalTime at=r.created_at/></td>
+                    <td>{r.amount.format(crate::domain::Locale::default())}</td>
+                    <td>{format!("{} + {} bonus", r.credits, r.bonus_credits)}</td>
+                    <td><span class=format!("badge badge-{}", r.status.as_str())>{r.status.label()}</span></td>
+                    <td>{r.credit_note_number.unwrap_or_else(|| "—".into())}</td>
+                    <td>{r.actor.map(|c| c.to_string()).unwrap_or_else(|| "System".into())}</td>
+                    <td>{r.reason}{r.failure.map(|f| view! { <br/><span class="small">{format!("Refused: {f}")}</span> })}</td>
+                </tr>
+            }.into_any())}
+            {if refundable > 0 {
+                let value = asked.clone().unwrap_or_else(|| refundable.to_string());
+                view! {
+                    <form method="get" action=format!("/admin/orders/{number}") class="inline-form">
+                        <div class="field">
+                            <label for="refund_credits">"Paid credits to refund"</label>
+                            <p class="field-hint" id="refund_credits-hint">{format!("Up to {refundable}: the unspent paid credits of this order. Bonus credits go with them.")}</p>
+                            <input id="refund_credits" name="refund_credits" type="number" min="1" max=refundable.to_string() value=value aria-describedby="refund_credits-hint"/>
+                        </div>
+                        <button type="submit" class="btn btn-secondary">"Preview refund"</button>
+                    </form>
+                }.into_any()
+            } else {
+                view! { <p class="muted">"Nothing of this order can be refunded now: its paid credits have been spent, have expired or were refunded."</p> }.into_any()
+            }}
+            {asked.filter(|_| refundable > 0).map(|credits| view! { <RefundPreviewPanel number=number.clone() credits/> })}
+        </section>
+    }
+}
+
+#[component]
+fn RefundPreviewPanel(number: String, credits: String) -> impl IntoView {
+    let preview = Resource::new(move || (number.clone(), credits.clone()), |(n, c)| refund_preview(n, c));
+    let error = posted_error::<RefundOrder, ()>();
+    // A fresh key per rendering of the confirmation: submitting it twice refunds once.
+    #[cfg(feature = "ssr")]
+    let key = uuid::Uuid::new_v4().to_string();
+    #[cfg(not(feature = "ssr"))]
+    let key = String::new();
+    view! {
+        <Suspense fallback=|| view! { <Skeleton lines=5/> }>
+            {move || {
+                let key = key.clone();
+                let error = error.clone();
+                Suspend::new(async move {
+                    let p = match preview.await {
+                        Ok(p) => p,
+                        Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
+                    };
+                    let amount = p.amount.format(crate::domain::Locale::default());
+                    view! {
+                        <div class="preview" data-testid="refund-preview">
+                            <h3>"What this refund will do"</h3>
+                            <ul>
+                                <li>{format!("Return {amount} to the card that paid (provider: {}).", p.provider)}</li>
+                                <li>{format!("Take back {} paid credits and {} bonus credits: the customer's balance goes from {} to {}.",
+                                    p.credits, p.bonus_credits, p.balance_before, p.balance_after)}</li>
+                                <li>{format!("Issue a credit note for invoice {}.", p.invoice_number)}</li>
+                                <li>{format!("The order becomes {} ({} refunded before this).", p.status_after.label().to_lowercase(),
+                                    p.refunded_so_far.format(crate::domain::Locale::default()))}</li>
+                                <li>"Email the customer."</li>
+                            </ul>
+                            <RefundConfirmForm number=p.order_number credits=p.credits expected=p.amount.minor() amount key error/>
+                        </div>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// A plain form post (no island): the page loads no WASM, and a refused confirmation
+/// comes back rendered with its error.
+#[component]
+fn RefundConfirmForm(
+    number: String,
+    credits: i64,
+    expected: i64,
+    amount: String,
+    key: String,
+    error: Option<AppError>,
+) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    let label = format!("Refund {amount}");
+    let busy = format!("Refunding {amount}…");
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<RefundOrder>()} state class="stack">
+            <input type="hidden" name="order" value=number/>
+            <input type="hidden" name="credits" value=credits.to_string()/>
+            <input type="hidden" name="expected_amount_minor" value=expected.to_string()/>
+            <input type="hidden" name="key" value=key/>
+            <FieldError name="credits" error/>
+            <FieldError name="key" error/>
+            <Field label="Reason" name="reason" error required=true hint="Kept with the refund and in the audit log; the customer does not see it." maxlength=500/>
+            <Submit label=label busy_label=busy pending=state.pending/>
+        </PostForm>
     }
 }

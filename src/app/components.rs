@@ -233,8 +233,8 @@ pub fn Notice(#[prop(into)] show: Signal<bool>, message: &'static str) -> impl I
 /// A submit button that is disabled and says so while its action runs.
 #[component]
 pub fn Submit(
-    label: &'static str,
-    busy_label: &'static str,
+    #[prop(into)] label: Oco<'static, str>,
+    #[prop(into)] busy_label: Oco<'static, str>,
     #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] secondary: bool,
 ) -> impl IntoView {
@@ -245,7 +245,7 @@ pub fn Submit(
             disabled=move || pending.get()
             aria-busy=move || if pending.get() { "true" } else { "false" }
         >
-            {move || if pending.get() { busy_label } else { label }}
+            {move || if pending.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }
 }

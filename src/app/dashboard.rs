@@ -216,6 +216,21 @@ fn SignOutEverywhereForm(error: Option<AppError>) -> impl IntoView {
     }
 }
 
+/// Download links for an order's receipt (named by its invoice number) and the credit
+/// notes of its refunds.
+#[component]
+pub fn OrderDocuments(order: crate::domain::types::OrderView) -> impl IntoView {
+    let number = order.number.clone();
+    order.invoice_number.clone().map(|invoice| {
+        view! {
+            <a href=format!("/orders/{number}/receipt.pdf") download="">{format!("{invoice} (PDF)")}</a>
+            {order.credit_notes.iter().map(|note| view! {
+                <br/><a href=format!("/orders/{number}/credit-notes/{note}.pdf") download="">{format!("{note} (PDF)")}</a>
+            }).collect_view()}
+        }
+    })
+}
+
 #[component]
 fn OrdersSection() -> impl IntoView {
     let orders = Resource::new(|| (), |_| my_orders());
@@ -232,7 +247,7 @@ fn OrdersSection() -> impl IntoView {
                         Ok(list) => view! {
                             <div class="table-wrap">
                                 <table class="table" data-testid="orders">
-                                    <thead><tr><th scope="col">"Placed"</th><th scope="col">"Order"</th><th scope="col">"Pack"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Invoice"</th></tr></thead>
+                                    <thead><tr><th scope="col">"Placed"</th><th scope="col">"Order"</th><th scope="col">"Pack"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Receipt"</th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|o| view! {
                                             <tr>
@@ -240,8 +255,11 @@ fn OrdersSection() -> impl IntoView {
                                                 <td><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
                                                 <td>{o.package_name.clone()}</td>
                                                 <td>{o.price().format(crate::domain::Locale::default())}</td>
-                                                <td><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></td>
-                                                <td>{o.invoice_number.clone().unwrap_or_default()}</td>
+                                                <td>
+                                                    <span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span>
+                                                    {(o.refunded_minor > 0).then(|| format!(" {} refunded", o.refunded().format(crate::domain::Locale::default())))}
+                                                </td>
+                                                <td><OrderDocuments order=o.clone()/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

@@ -136,7 +136,10 @@ fn OrderResult(order: OrderView) -> impl IntoView {
                 <dt>"Credits"</dt><dd>{order.credits}{(order.bonus_credits > 0).then(|| format!(" + {} bonus", order.bonus_credits))}</dd>
                 <dt>"Price"</dt><dd>{order.price().format(Locale::default())}</dd>
                 <dt>"Status"</dt><dd><span class=format!("badge badge-{}", order.status.as_str())>{order.status.label()}</span></dd>
-                {order.invoice_number.clone().map(|n| view! { <dt>"Invoice"</dt><dd>{n}</dd> })}
+                {order.invoice_number.clone().map(|n| view! {
+                    <dt>"Invoice"</dt>
+                    <dd>{n}" "<a href=format!("/orders/{}/receipt.pdf", order.number) download="" data-testid="receipt">"Download the receipt (PDF)"</a></dd>
+                })}
             </dl>
             {explanation.map(|e| view! { <p>{e}</p> })}
             {(order.status == OrderStatus::PendingPayment).then(|| view! { <PaymentWatcher number=order.number.clone()/> })}

@@ -53,6 +53,9 @@ pub enum AppError {
     /// Spendable (unexpired) credit is short of what is needed; nothing was spent.
     #[error("This needs {needed} credits and you have {available} to spend. Buy credits and try again.")]
     InsufficientCredits { available: i64, needed: i64 },
+    /// The payment provider did not answer; what was asked can be asked again safely.
+    #[error("The payment provider is not answering right now. Nothing was done twice; please try again in a minute.")]
+    ProviderUnavailable,
     #[error(
         "Something went wrong on our side. Please try again; if it keeps happening, contact support with reference {request_id}."
     )]
@@ -89,6 +92,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict | AppError::LastAdmin | AppError::InsufficientCredits { .. } => 409,
             AppError::Internal { .. } => 500,
+            AppError::ProviderUnavailable => 503,
             AppError::Transport(_) => 400,
         }
     }

@@ -28,15 +28,16 @@ pub mod money;
 pub mod orders;
 pub mod password;
 pub mod profile;
+pub mod refunds;
 pub mod role;
 pub mod types;
 pub mod user_code;
 
+pub use datetime::TimeZone;
 pub use email::Email;
 pub use error::{AppError, FieldError};
 pub use money::{Credits, Currency, Locale, Money, MoneyError};
 pub use password::Password;
-pub use datetime::TimeZone;
 pub use profile::{PersonName, Phone};
 pub use role::Role;
 pub use user_code::UserCode;

@@ -158,12 +158,54 @@ pub struct OrderView {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub paid_at: Option<Timestamp>,
+    /// Money returned to the customer so far (or on its way back).
+    pub refunded_minor: i64,
+    /// The credit notes of its refunds, oldest first.
+    pub credit_notes: Vec<String>,
 }
 
 impl OrderView {
     pub fn price(&self) -> crate::domain::Money {
         crate::domain::Money::from_minor(self.price_minor, self.currency)
     }
+
+    pub fn refunded(&self) -> crate::domain::Money {
+        crate::domain::Money::from_minor(self.refunded_minor, self.currency)
+    }
+}
+
+/// Exactly what a refund of an order would move, shown to the admin before it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundPreview {
+    pub order_number: String,
+    pub invoice_number: String,
+    /// Paid credits and the bonus credits that go with them.
+    pub credits: i64,
+    pub bonus_credits: i64,
+    /// Returned to the card the order was paid with.
+    pub amount: crate::domain::Money,
+    /// The most paid credits that can be refunded now.
+    pub max_credits: i64,
+    pub refunded_so_far: crate::domain::Money,
+    pub status_after: crate::domain::orders::OrderStatus,
+    /// The customer's wallet before and after.
+    pub balance_before: i64,
+    pub balance_after: i64,
+    pub provider: String,
+}
+
+/// One refund of an order, for the admin order page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRow {
+    pub created_at: Timestamp,
+    pub amount: crate::domain::Money,
+    pub credits: i64,
+    pub bonus_credits: i64,
+    pub status: crate::domain::refunds::RefundStatus,
+    pub credit_note_number: Option<String>,
+    pub reason: String,
+    pub actor: Option<UserCode>,
+    pub failure: Option<String>,
 }
 
 /// The sandbox provider's test checkout page.
@@ -244,4 +286,8 @@ pub struct OrderDetail {
     pub transitions: Vec<OrderTransitionRow>,
     /// Checkout sessions opened at the provider, newest first.
     pub sessions: Vec<String>,
+    /// Refunds, oldest first.
+    pub refunds: Vec<RefundRow>,
+    /// Paid credits that could be refunded now (0 when none can).
+    pub refundable_credits: i64,
 }

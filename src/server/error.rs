@@ -65,6 +65,10 @@ pub enum Failure {
     Session(#[from] tower_sessions::session::Error),
     #[error("background task")]
     Task(#[from] tokio::task::JoinError),
+    /// A service we call (the payment provider) did not answer or failed: worth
+    /// trying again later.
+    #[error("{0}")]
+    Upstream(String),
     /// A broken assumption (a missing context value, an impossible row).
     #[error("{0}")]
     Bug(String),
@@ -90,6 +94,10 @@ impl Failure {
         }
         if let Failure::User(user) = self {
             return user;
+        }
+        if let Failure::Upstream(why) = &self {
+            tracing::warn!(error = %why, "the payment provider did not answer");
+            return AppError::ProviderUnavailable;
         }
         let request_id = crate::server::context::request_id();
         tracing::error!(%request_id, error = %chain(&self), "request failed");

@@ -242,6 +242,49 @@ async fn credits_csv(State(state): State<AppState>, user: Option<axum::Extension
     }
 }
 
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    user: Option<axum::Extension<PageUser>>,
+    axum::extract::Path(number): axum::extract::Path<String>,
+) -> Response {
+    let Some(user) = user.and_then(|u| u.0.0) else {
+        return Redirect::to(&format!("/login?next=/orders/{number}/receipt.pdf")).into_response();
+    };
+    pdf_response(crate::server::receipts::receipt(&state, &user, &number).await)
+}
+
+async fn credit_note_pdf(
+    State(state): State<AppState>,
+    user: Option<axum::Extension<PageUser>>,
+    axum::extract::Path((number, file)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let Some(user) = user.and_then(|u| u.0.0) else {
+        return Redirect::to(&format!("/login?next=/orders/{number}/credit-notes/{file}")).into_response();
+    };
+    let note = file.strip_suffix(".pdf").unwrap_or(&file);
+    pdf_response(crate::server::receipts::credit_note(&state, &user, &number, note).await)
+}
+
+/// A PDF as a download; a document that does not exist for this person is a 404.
+fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error::Failure>) -> Response {
+    match made {
+        Ok(pdf) => {
+            let disposition = format!("attachment; filename=\"{}\"", pdf.file_name);
+            let headers = [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+                (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            ];
+            (headers, pdf.bytes).into_response()
+        }
+        Err(e) => match e.answer() {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "No such document.").into_response(),
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "The document is unavailable right now; try again shortly.")
+                .into_response(),
+        },
+    }
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -305,6 +348,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/services/types", get(service_types_json))
         .route("/webhooks/payments", axum::routing::post(payment_webhook))
         .route("/dashboard/credits.csv", get(credits_csv))
+        .route("/orders/{number}/receipt.pdf", get(receipt_pdf))
+        .route("/orders/{number}/credit-notes/{file}", get(credit_note_pdf))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_user))

@@ -24,6 +24,8 @@ pub enum Kind {
     Bonus,
     Spend,
     Refund,
+    /// A refund the provider refused: its credits go back.
+    RefundCancelled,
     Adjustment,
     Expiry,
 }
@@ -35,6 +37,7 @@ impl Kind {
             Kind::Bonus => "bonus",
             Kind::Spend => "spend",
             Kind::Refund => "refund",
+            Kind::RefundCancelled => "refund_cancelled",
             Kind::Adjustment => "adjustment",
             Kind::Expiry => "expiry",
         }
@@ -256,27 +259,149 @@ async fn spend_to(
     let taken = allocate(&lots, credits.get(), m.at)
         .map_err(|s| AppError::InsufficientCredits { available: s.available, needed: s.needed })?;
     let (ids, amounts): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
-    // The lots and the entries in one statement: a spend is four round trips (the
-    // transaction row, the wallet lock, the lots, this) besides BEGIN and COMMIT.
+    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, counter).await?;
+    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -credits.get())? })
+}
+
+/// Takes `amounts[i]` credits out of lot `ids[i]` of `wallet` (a negative amount puts
+/// them back) and posts the matching entries: one per lot on the wallet, and their sum
+/// on the platform account `counter`. The lots and the entries in one statement, so a
+/// spend is four round trips (the transaction row, the wallet lock, the lots, this)
+/// besides BEGIN and COMMIT.
+async fn move_lots(
+    conn: &mut PgConnection,
+    transaction_id: i64,
+    wallet: i64,
+    ids: &[i64],
+    amounts: &[i64],
+    counter: &str,
+) -> Result<(), Failure> {
+    let total: i64 = amounts.iter().sum();
     sqlx::query!(
         "WITH taken AS (
              UPDATE credit_lots l SET remaining = l.remaining - t.n
-             FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n) WHERE l.id = t.id
+             FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n) WHERE l.id = t.id AND l.account_id = $2
              RETURNING l.id, t.n)
          INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
          SELECT $1::bigint, $2::bigint, taken.id, -taken.n FROM taken
          UNION ALL
          SELECT $1, (SELECT id FROM ledger_accounts WHERE code = $6), NULL, $5::bigint",
         transaction_id,
-        wallet.id,
-        &ids,
-        &amounts,
-        credits.get(),
+        wallet,
+        ids,
+        amounts,
+        total,
         counter,
     )
     .execute(&mut *conn)
     .await?;
-    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -credits.get())? })
+    Ok(())
+}
+
+/// A lot as a refund sees it: what it was granted as, and what is left of it that could
+/// still be spent (nothing once it has expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LotLeft {
+    pub id: i64,
+    pub source: LotSource,
+    pub spendable: i64,
+}
+
+/// The lots the transactions with these keys granted (e.g. an order's paid and bonus
+/// lots), as they are at `now`.
+pub async fn lots_granted_by(
+    conn: &mut PgConnection,
+    keys: &[String],
+    now: Timestamp,
+) -> Result<Vec<LotLeft>, Failure> {
+    sqlx::query!(
+        "SELECT l.id, l.source, CASE WHEN l.expires_at IS NOT NULL AND l.expires_at <= $2 THEN 0 ELSE l.remaining END AS \"spendable!\"
+         FROM credit_lots l JOIN ledger_transactions t ON t.id = l.transaction_id
+         WHERE t.idempotency_key = ANY($1) ORDER BY l.id",
+        keys,
+        to_db(now)
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let source = LotSource::parse(&r.source).ok_or_else(|| Failure::bug("unknown lot source"))?;
+        Ok(LotLeft { id: r.id, source, spendable: r.spendable })
+    })
+    .collect()
+}
+
+/// Takes credits back out of particular lots of the user's wallet (a refund), to the
+/// platform's refunded account. Each lot must still hold that much unexpired credit
+/// once the wallet is locked; otherwise nothing moves and the caller is told the
+/// credits changed under it.
+#[tracing::instrument(skip_all, fields(key = m.key))]
+pub async fn take_back(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    lots: &[(i64, i64)],
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    let total: i64 = lots.iter().map(|(_, n)| n).sum();
+    if lots.is_empty() || lots.iter().any(|(_, n)| *n <= 0) {
+        return Err(Failure::bug("take_back needs positive amounts"));
+    }
+    let Some(transaction_id) = open(conn, m).await? else {
+        return replay(conn, m, user_id, -total).await;
+    };
+    let wallet = lock_wallet(conn, user_id).await?;
+    let (ids, amounts): (Vec<i64>, Vec<i64>) = lots.iter().copied().unzip();
+    let short = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM unnest($1::bigint[], $2::bigint[]) AS t(id, n)
+         LEFT JOIN credit_lots l ON l.id = t.id AND l.account_id = $3
+         WHERE l.id IS NULL OR l.remaining < t.n OR l.expires_at <= $4",
+        &ids,
+        &amounts,
+        wallet.id,
+        to_db(m.at)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if short > 0 {
+        return Err(AppError::invalid(
+            "credits",
+            "Some of these credits were spent or expired a moment ago. Check the refund again.",
+        )
+        .into());
+    }
+    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, "refunded").await?;
+    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -total)? })
+}
+
+/// Puts back into their lots the credits the transaction keyed `of_key` took back (a
+/// refund the provider refused). A lot that has expired since gets them back as well;
+/// the expiry job then expires them as it would have.
+#[tracing::instrument(skip_all, fields(key = m.key))]
+pub async fn give_back(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    of_key: &str,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    let taken = sqlx::query!(
+        "SELECT e.lot_id AS \"lot_id!\", e.amount FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+         WHERE t.idempotency_key = $1 AND e.lot_id IS NOT NULL ORDER BY e.lot_id",
+        of_key
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = taken.iter().map(|e| -e.amount).sum();
+    if taken.is_empty() || total <= 0 {
+        return Err(Failure::bug(format!("nothing to give back for {of_key}")));
+    }
+    let Some(transaction_id) = open(conn, m).await? else {
+        return replay(conn, m, user_id, total).await;
+    };
+    let wallet = lock_wallet(conn, user_id).await?;
+    let ids: Vec<i64> = taken.iter().map(|e| e.lot_id).collect();
+    let amounts: Vec<i64> = taken.iter().map(|e| e.amount).collect();
+    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, "refunded").await?;
+    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, total)? })
 }
 
 /// What `attune check-ledger` and the nightly check report: each count of problems
@@ -331,9 +456,9 @@ pub async fn check(conn: &mut PgConnection) -> Result<LedgerCheck, Failure> {
 
 /// Posts an expiry for every lot whose expiry has passed with credit left: what was
 /// left moves from the wallet to the platform's expired account. One transaction per
-/// lot, keyed by the lot, under the wallet's lock, so however often or on however many
-/// workers this runs, a lot expires once and never races a spend. Returns how many lots
-/// expired.
+/// lot, keyed by the lot (and how often it expired before), under the wallet's lock,
+/// so however often or on however many workers this runs, what a lot holds expires
+/// once and never races a spend. Returns how many lots expired.
 #[tracing::instrument(skip_all)]
 pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Failure> {
     let due = sqlx::query!(
@@ -351,22 +476,25 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
         if remaining == 0 {
             continue;
         }
-        let key = format!("expiry:lot:{}", lot.id);
+        // A lot can expire again if credits came back to it after it expired (a refund
+        // the provider refused): each expiry of it has its own key.
+        let earlier = sqlx::query_scalar!(
+            "SELECT count(*) AS \"n!\" FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+             WHERE e.lot_id = $1 AND t.kind = 'expiry'",
+            lot.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let key = if earlier == 0 {
+            format!("expiry:lot:{}", lot.id)
+        } else {
+            format!("expiry:lot:{}:{}", lot.id, earlier + 1)
+        };
         let m = Movement { kind: Kind::Expiry, key: &key, actor: None, reference: None, reason: None, at: now };
         let Some(transaction_id) = open(&mut tx, &m).await? else {
             continue;
         };
-        sqlx::query!("UPDATE credit_lots SET remaining = 0 WHERE id = $1", lot.id).execute(&mut *tx).await?;
-        sqlx::query!(
-            "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
-             VALUES ($1, $2, $3, -$4::bigint), ($1, (SELECT id FROM ledger_accounts WHERE code = 'expired'), NULL, $4)",
-            transaction_id,
-            wallet,
-            lot.id,
-            remaining,
-        )
-        .execute(&mut *tx)
-        .await?;
+        move_lots(&mut tx, transaction_id, wallet, &[lot.id], &[remaining], "expired").await?;
         tx.commit().await?;
         expired += 1;
     }

@@ -21,6 +21,8 @@ pub mod packages;
 pub mod passwords;
 pub mod payments;
 pub mod rate_limit;
+pub mod receipts;
+pub mod refunds;
 pub mod sessions;
 pub mod state;
 pub mod telemetry;

@@ -26,33 +26,34 @@ use uuid::Uuid;
 /// How long an order waits for its payment.
 pub const PAYMENT_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
-struct Row {
-    id: Uuid,
-    number: String,
-    user_id: Uuid,
-    package_name: String,
-    credits: i64,
-    bonus_credits: i64,
+pub(super) struct Row {
+    pub(super) id: Uuid,
+    pub(super) number: String,
+    pub(super) user_id: Uuid,
+    pub(super) package_name: String,
+    pub(super) credits: i64,
+    pub(super) bonus_credits: i64,
     validity_days: Option<i32>,
-    price_minor: i64,
+    pub(super) price_minor: i64,
     currency: String,
     status: String,
-    invoice_number: Option<String>,
+    pub(super) invoice_number: Option<String>,
     created_at: time::OffsetDateTime,
     expires_at: time::OffsetDateTime,
     paid_at: Option<time::OffsetDateTime>,
+    pub(super) refunded_minor: i64,
 }
 
 impl Row {
-    fn status(&self) -> Result<OrderStatus, Failure> {
+    pub(super) fn status(&self) -> Result<OrderStatus, Failure> {
         OrderStatus::parse(&self.status).ok_or_else(|| Failure::bug("an order in an unknown status"))
     }
 
-    fn currency(&self) -> Result<Currency, Failure> {
+    pub(super) fn currency(&self) -> Result<Currency, Failure> {
         Currency::parse(&self.currency).map_err(|_| Failure::bug("an order in an unknown currency"))
     }
 
-    fn view(&self) -> Result<OrderView, Failure> {
+    pub(super) fn view(&self) -> Result<OrderView, Failure> {
         Ok(OrderView {
             number: self.number.clone(),
             package_name: self.package_name.clone(),
@@ -65,15 +66,17 @@ impl Row {
             created_at: from_db(self.created_at),
             expires_at: from_db(self.expires_at),
             paid_at: self.paid_at.map(from_db),
+            refunded_minor: self.refunded_minor,
+            credit_notes: Vec::new(),
         })
     }
 }
 
-async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
+pub(super) async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
         "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at
+                invoice_number, created_at, expires_at, paid_at, refunded_minor
          FROM orders WHERE number = $1 FOR UPDATE",
         number
     )
@@ -82,19 +85,23 @@ async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Fail
 }
 
 async fn find(state: &AppState, number: &str) -> Result<Option<Row>, Failure> {
+    find_in(&mut *state.pool.acquire().await?, number).await
+}
+
+pub(super) async fn find_in(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
         "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at
+                invoice_number, created_at, expires_at, paid_at, refunded_minor
          FROM orders WHERE number = $1",
         number
     )
-    .fetch_optional(&state.pool)
+    .fetch_optional(conn)
     .await?)
 }
 
 /// Moves a locked order from its current status to `to` and records who and why.
-async fn transition(
+pub(super) async fn transition(
     conn: &mut PgConnection,
     order: &Row,
     to: OrderStatus,
@@ -286,18 +293,18 @@ async fn fulfil_timed(conn: &mut PgConnection, state: &AppState, paid: &Collecte
         )));
     }
     let now = state.clock.now();
-    let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
-    let n = sqlx::query_scalar!(
-        "INSERT INTO invoice_counters (year, last_number) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last_number = invoice_counters.last_number + 1 RETURNING last_number",
-        i32::from(year)
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let (year, n) = next_document_number(conn, "invoice", now).await?;
     let invoice = invoice_number(year, n);
-    sqlx::query!("UPDATE orders SET invoice_number = $2, paid_at = $3, status = 'paid' WHERE id = $1", order.id, invoice, to_db(now))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE orders SET invoice_number = $2, paid_at = $3, status = 'paid', paid_session_id = $4, payment_intent = $5 WHERE id = $1",
+        order.id,
+        invoice,
+        to_db(now),
+        paid.session_id,
+        paid.payment_intent
+    )
+    .execute(&mut *conn)
+    .await?;
     record(conn, order.id, Some(status), OrderStatus::Paid, None, &format!("Payment confirmed ({via})"), now).await?;
     let reference = format!("order:{number}");
     let expires_at = order.validity_days.map(|d| now + SignedDuration::from_hours(24 * i64::from(d)));
@@ -320,7 +327,32 @@ async fn fulfil_timed(conn: &mut PgConnection, state: &AppState, paid: &Collecte
     Ok(Fulfilment::Paid)
 }
 
-fn facts<'a>(state: &AppState, name: &'a str, order: &'a Row, currency: Currency) -> templates::OrderFacts<'a> {
+/// The next number of a gap-free series (`invoice`, `credit_note`) for the year of
+/// `now`, taken inside the caller's transaction: the number is used exactly when that
+/// transaction commits, and a concurrent one waits for it.
+pub(super) async fn next_document_number(
+    conn: &mut PgConnection,
+    series: &str,
+    now: Timestamp,
+) -> Result<(i16, i32), Failure> {
+    let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
+    let n = sqlx::query_scalar!(
+        "INSERT INTO document_counters (series, year, last_number) VALUES ($1, $2, 1)
+         ON CONFLICT (series, year) DO UPDATE SET last_number = document_counters.last_number + 1 RETURNING last_number",
+        series,
+        i32::from(year)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((year, n))
+}
+
+pub(super) fn facts<'a>(
+    state: &AppState,
+    name: &'a str,
+    order: &'a Row,
+    currency: Currency,
+) -> templates::OrderFacts<'a> {
     templates::OrderFacts {
         name,
         number: &order.number,
@@ -446,20 +478,32 @@ pub async fn result(state: &AppState, user: &SessionUser, number: &str) -> Resul
     order.view()
 }
 
-/// The customer's orders, newest first.
+/// The customer's orders, newest first, with the credit notes of their refunds.
 pub async fn list_for(state: &AppState, user_id: Uuid) -> Result<Vec<OrderView>, Failure> {
-    sqlx::query_as!(
+    let rows = sqlx::query_as!(
         Row,
         "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at
+                invoice_number, created_at, expires_at, paid_at, refunded_minor
          FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50",
         user_id
     )
     .fetch_all(&state.pool)
-    .await?
-    .iter()
-    .map(Row::view)
-    .collect()
+    .await?;
+    let refunded: Vec<Uuid> = rows.iter().filter(|r| r.refunded_minor > 0).map(|r| r.id).collect();
+    let notes = sqlx::query!(
+        "SELECT order_id, credit_note_number AS \"note!\" FROM refunds
+         WHERE order_id = ANY($1) AND status = 'succeeded' ORDER BY completed_at, credit_note_number",
+        &refunded
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let mut view = r.view()?;
+            view.credit_notes = notes.iter().filter(|n| n.order_id == r.id).map(|n| n.note.clone()).collect();
+            Ok(view)
+        })
+        .collect()
 }
 
 /// How far back the reconciler looks for orders still awaiting payment.
@@ -528,7 +572,7 @@ pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Fai
     let rows = sqlx::query_as!(
         Row,
         "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at
+                invoice_number, created_at, expires_at, paid_at, refunded_minor
          FROM orders ORDER BY created_at DESC, number LIMIT 100"
     )
     .fetch_all(&state.pool)
@@ -596,8 +640,11 @@ pub async fn detail(state: &AppState, number: &str) -> Result<OrderDetail, Failu
     )
     .fetch_all(&state.pool)
     .await?;
+    let (refunds, refundable_credits) = crate::server::refunds::of_order(state, &order).await?;
     Ok(OrderDetail {
         order: order.view()?,
+        refunds,
+        refundable_credits,
         customer: UserCode::from_number(customer.code).ok_or_else(|| Failure::bug("a user code out of range"))?,
         customer_email: customer.email,
         transitions,

@@ -76,6 +76,7 @@ pub fn registry() -> Registry {
         .every(Duration::from_secs(86_400), || crate::server::ledger::CheckLedger)
         .register::<crate::server::payments::sandbox::DeliverSandboxEvent>()
         .register::<crate::server::payments::webhooks::RetryPaymentEvent>()
+        .register::<crate::server::refunds::FinishRefund>()
         .every(Duration::from_secs(600), || crate::server::orders::ExpireOrders)
         .every(Duration::from_secs(900), || crate::server::orders::ReconcilePayments)
 }

@@ -288,6 +288,7 @@ impl Drop for TestApp {
 }
 
 /// One browser: it keeps its session cookie itself so tests can look at and replay it.
+#[derive(Clone)]
 pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,

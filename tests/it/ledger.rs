@@ -282,17 +282,20 @@ impl Rng {
 }
 
 #[tokio::test]
-async fn random_sequences_of_grants_spends_expiries_and_retries_keep_every_invariant() {
+async fn random_sequences_of_grants_spends_expiries_refunds_adjustments_and_retries_keep_every_invariant() {
     use attune::domain::ledger::{Lot, allocate};
     let app = spawn_app().await;
     let users = [app.user(Role::Customer).await.id, app.user(Role::Customer).await.id];
     let mut model: Vec<Vec<Lot>> = vec![Vec::new(), Vec::new()];
+    let admin = app.user(Role::Admin).await.id;
     let mut keys: Vec<(usize, String, Kind, i64)> = Vec::new();
+    // Refunds that took credits back: (who, key, lot, credits), and whether given back.
+    let mut refunds: Vec<(usize, String, i64, i64, bool)> = Vec::new();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for step in 0..300 {
+    for step in 0..400 {
         let who = rng.below(2) as usize;
         let now = app.state.clock.now();
-        match rng.below(10) {
+        match rng.below(13) {
             0..=2 => {
                 let n = 1 + rng.below(20) as i64;
                 let promo = rng.below(2) == 0;
@@ -333,6 +336,91 @@ async fn random_sequences_of_grants_spends_expiries_and_retries_keep_every_invar
                     for lot in lots.iter_mut().filter(|l| l.expires_at.is_some_and(|at| at <= now)) {
                         lot.remaining = 0;
                     }
+                }
+            }
+            8 | 9 => {
+                let open: Vec<&Lot> =
+                    model[who].iter().filter(|l| l.remaining > 0 && l.expires_at.is_none_or(|at| at > now)).collect();
+                if open.is_empty() {
+                    continue;
+                }
+                let lot = open[rng.below(open.len() as u64) as usize];
+                let (id, n) = (lot.id, 1 + rng.below(lot.remaining as u64) as i64);
+                let key = format!("refund:{step}");
+                let mut tx = app.pool.begin().await.unwrap();
+                let m = Movement {
+                    kind: Kind::Refund,
+                    key: &key,
+                    actor: Some(admin),
+                    reference: None,
+                    reason: None,
+                    at: now,
+                };
+                ledger::take_back(&mut tx, users[who], &[(id, n)], &m).await.unwrap();
+                tx.commit().await.unwrap();
+                model[who].iter_mut().find(|l| l.id == id).unwrap().remaining -= n;
+                refunds.push((who, key, id, n, false));
+            }
+            10 => {
+                let Some(i) = (!refunds.is_empty()).then(|| rng.below(refunds.len() as u64) as usize) else { continue };
+                let (who, key, id, n, given) = refunds[i].clone();
+                let mut tx = app.pool.begin().await.unwrap();
+                let back = format!("{key}:cancelled");
+                let m = Movement {
+                    kind: Kind::RefundCancelled,
+                    key: &back,
+                    actor: None,
+                    reference: None,
+                    reason: None,
+                    at: now,
+                };
+                let posted = ledger::give_back(&mut tx, users[who], &key, &m).await.unwrap();
+                tx.commit().await.unwrap();
+                assert_eq!(posted.replayed, given, "step {step}: credits are given back once");
+                if !given {
+                    model[who].iter_mut().find(|l| l.id == id).unwrap().remaining += n;
+                    refunds[i].4 = true;
+                }
+            }
+            11 => {
+                let delta = rng.below(31) as i64 - 15;
+                if delta == 0 {
+                    continue;
+                }
+                let key = format!("adjust:{step}");
+                let mut tx = app.pool.begin().await.unwrap();
+                let m = Movement {
+                    kind: Kind::Adjustment,
+                    key: &key,
+                    actor: Some(admin),
+                    reference: None,
+                    reason: Some("test"),
+                    at: now,
+                };
+                let done = ledger::adjust(&mut tx, users[who], delta, &m).await;
+                let expected = if delta > 0 { Ok(Vec::new()) } else { allocate(&model[who], -delta, now) };
+                match (done, expected) {
+                    (Ok(posted), Ok(taken)) => {
+                        tx.commit().await.unwrap();
+                        if delta > 0 {
+                            let id: i64 = sqlx::query_scalar("SELECT id FROM credit_lots WHERE transaction_id = $1")
+                                .bind(posted.transaction_id)
+                                .fetch_one(&app.pool)
+                                .await
+                                .unwrap();
+                            model[who].push(Lot {
+                                id,
+                                source: LotSource::Promotional,
+                                remaining: delta,
+                                expires_at: None,
+                            });
+                        }
+                        for (id, take) in taken {
+                            model[who].iter_mut().find(|l| l.id == id).unwrap().remaining -= take;
+                        }
+                    }
+                    (Err(Failure::User(AppError::InsufficientCredits { .. })), Err(_)) => {}
+                    (got, want) => panic!("step {step}: database said {got:?}, the rules say {want:?}"),
                 }
             }
             _ if !keys.is_empty() => {

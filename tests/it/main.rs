@@ -7,5 +7,7 @@ mod helpers;
 mod ledger;
 mod orders;
 mod platform;
+mod refunds;
 mod security;
+mod stripe;
 mod zones;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// A package created through the admin form; returns its id.
-async fn package(app: &TestApp, fields: &[(&str, &str)]) -> String {
+pub(crate) async fn package(app: &TestApp, fields: &[(&str, &str)]) -> String {
     let (mut admin, _) = app.browser_as(Role::Admin).await;
     let mut form: Vec<(&str, &str)> = vec![
         ("id", ""),
@@ -42,13 +42,13 @@ async fn package(app: &TestApp, fields: &[(&str, &str)]) -> String {
         .to_string()
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     assert_eq!(res.status(), StatusCode::OK);
     res.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// Places an order; returns (order number, sandbox session id).
-async fn buy(b: &mut Browser<'_>, package_id: &str) -> (String, String) {
+pub(crate) async fn buy(b: &mut Browser<'_>, package_id: &str) -> (String, String) {
     let key = uuid::Uuid::new_v4().to_string();
     let res = b.call("credits/buy", &[("package_id", package_id), ("key", &key)]).await;
     let to = location(&res);
@@ -61,7 +61,7 @@ async fn buy(b: &mut Browser<'_>, package_id: &str) -> (String, String) {
     (number, session)
 }
 
-async fn settle(b: &mut Browser<'_>, session: &str, outcome: &str) -> String {
+pub(crate) async fn settle(b: &mut Browser<'_>, session: &str, outcome: &str) -> String {
     location(&b.call("sandbox/settle", &[("session_id", session), ("outcome", outcome)]).await)
 }
 
@@ -71,7 +71,7 @@ async fn result(b: &mut Browser<'_>, number: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn balance(app: &TestApp, user: uuid::Uuid) -> i64 {
+pub(crate) async fn balance(app: &TestApp, user: uuid::Uuid) -> i64 {
     sqlx::query_scalar::<_, Option<i64>>("SELECT balance FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet'")
         .bind(user)
         .fetch_optional(&app.pool)
@@ -81,11 +81,11 @@ async fn balance(app: &TestApp, user: uuid::Uuid) -> i64 {
         .unwrap_or(0)
 }
 
-async fn status(app: &TestApp, number: &str) -> String {
+pub(crate) async fn status(app: &TestApp, number: &str) -> String {
     sqlx::query_scalar("SELECT status FROM orders WHERE number = $1").bind(number).fetch_one(&app.pool).await.unwrap()
 }
 
-async fn ledger_is_clean(app: &TestApp) {
+pub(crate) async fn ledger_is_clean(app: &TestApp) {
     let mut conn = app.pool.acquire().await.unwrap();
     let check = attune::server::ledger::check(&mut conn).await.unwrap();
     assert!(check.is_clean(), "{check:?}");

@@ -166,6 +166,62 @@ pub fn payment_failed(o: &OrderFacts<'_>, until: jiff::Timestamp, zone: &TimeZon
     }
 }
 
+/// The flat view the refund templates read.
+struct OrderRefundedView<'a> {
+    name: &'a str,
+    number: &'a str,
+    price: &'a str,
+    url: &'a str,
+    amount: &'a str,
+    credits: i64,
+    bonus: i64,
+    credit_note: &'a str,
+    invoice: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/order_refunded.html")]
+struct OrderRefundedHtml<'a> {
+    m: &'a OrderRefundedView<'a>,
+    action: Action<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/order_refunded.txt")]
+struct OrderRefundedText<'a> {
+    m: &'a OrderRefundedView<'a>,
+}
+
+/// What a refund returned and took back, and the credit note it issued.
+pub struct RefundFacts<'a> {
+    pub amount: String,
+    pub credits: i64,
+    pub bonus: i64,
+    pub credit_note: &'a str,
+    pub invoice: &'a str,
+}
+
+pub fn order_refunded(o: &OrderFacts<'_>, r: &RefundFacts<'_>) -> Email {
+    let m = OrderRefundedView {
+        name: o.name,
+        number: o.number,
+        price: &o.price,
+        url: &o.url,
+        amount: &r.amount,
+        credits: r.credits,
+        bonus: r.bonus,
+        credit_note: r.credit_note,
+        invoice: r.invoice,
+    };
+    Email {
+        template: "order_refunded",
+        subject: format!("Order {}: {} refunded", o.number, r.amount),
+        text: render(&OrderRefundedText { m: &m }),
+        html: render(&OrderRefundedHtml { m: &m, action: Some(("View your orders", &o.url)) }),
+        secret: None,
+    }
+}
+
 /// Rendering cannot fail for these templates: they only format strings and numbers.
 fn render(t: &impl Template) -> String {
     t.render().expect("email templates render")

@@ -5,6 +5,7 @@
 
 pub mod sandbox;
 pub mod signature;
+pub mod stripe;
 pub mod webhooks;
 
 use crate::domain::Money;
@@ -47,6 +48,8 @@ pub struct Collected {
     pub amount_total: i64,
     /// Lower-case ISO code, as Stripe writes it.
     pub currency: String,
+    /// The provider's payment behind the session, once there is one.
+    pub payment_intent: Option<String>,
 }
 
 impl Collected {
@@ -59,8 +62,31 @@ impl Collected {
             paid: matches!(text("payment_status").as_deref(), Some("paid" | "no_payment_required")),
             amount_total: object.get("amount_total").and_then(|v| v.as_i64()).unwrap_or(0),
             currency: text("currency").unwrap_or_default(),
+            payment_intent: text("payment_intent"),
         })
     }
+}
+
+/// What a refund asks the provider to return, and against which payment.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub refund_id: uuid::Uuid,
+    pub session_id: String,
+    pub payment_intent: Option<String>,
+    pub amount: Money,
+    /// One key per refund: asking again (after a timeout) never refunds twice.
+    pub idempotency_key: String,
+}
+
+/// The provider's answer to a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundAnswer {
+    /// The money is on its way back; the provider's id for the refund.
+    Succeeded { id: String },
+    /// Accepted but not settled; an event will tell.
+    Pending { id: String },
+    /// Refused, with the provider's reason: nothing was refunded.
+    Refused { reason: String },
 }
 
 /// The configured payment provider.
@@ -68,6 +94,8 @@ impl Collected {
 pub enum Provider {
     /// Test payments approved or declined by a person on a page of this site.
     Sandbox { webhook_secret: Secret },
+    /// Stripe Checkout; `live` when the key takes real money.
+    Stripe { stripe: stripe::Stripe, webhook_secret: Secret, live: bool },
 }
 
 impl Provider {
@@ -77,28 +105,52 @@ impl Provider {
         Provider::Sandbox { webhook_secret: Secret::new(secret) }
     }
 
+    /// Stripe with `secret_key` (at `api_base` when given, for a test server), its
+    /// events signed with `webhook_secret`, each call given up after `timeout`.
+    pub fn stripe(
+        secret_key: &str,
+        webhook_secret: &str,
+        api_base: Option<&str>,
+        public_url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Provider, String> {
+        if webhook_secret.is_empty() {
+            return Err(
+                "STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: events cannot be verified without it".into()
+            );
+        }
+        Ok(Provider::Stripe {
+            stripe: stripe::Stripe::new(secret_key, api_base, public_url, timeout)?,
+            webhook_secret: Secret::new(webhook_secret.to_owned()),
+            live: secret_key.starts_with("sk_live_") || secret_key.starts_with("rk_live_"),
+        })
+    }
+
     /// Stored with orders, sessions and events.
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Sandbox { .. } => "sandbox",
+            Provider::Stripe { .. } => "stripe",
         }
     }
 
     pub fn takes_real_money(&self) -> bool {
         match self {
             Provider::Sandbox { .. } => false,
+            Provider::Stripe { live, .. } => *live,
         }
     }
 
     pub fn webhook_secret(&self) -> &str {
         match self {
-            Provider::Sandbox { webhook_secret } => webhook_secret.expose(),
+            Provider::Sandbox { webhook_secret } | Provider::Stripe { webhook_secret, .. } => webhook_secret.expose(),
         }
     }
 
     pub async fn open_checkout(&self, state: &AppState, new: &NewCheckout) -> Result<Checkout, Failure> {
         match self {
             Provider::Sandbox { .. } => sandbox::open(state, new).await,
+            Provider::Stripe { stripe, .. } => stripe.open(new, state.clock.now()).await,
         }
     }
 
@@ -106,6 +158,16 @@ impl Provider {
     pub async fn look_up(&self, state: &AppState, session_id: &str) -> Result<Option<Collected>, Failure> {
         match self {
             Provider::Sandbox { .. } => sandbox::look_up(state, session_id).await,
+            Provider::Stripe { stripe, .. } => stripe.look_up(session_id).await,
+        }
+    }
+
+    /// Returns money taken by a session. A network failure is an `Err` and may be
+    /// retried with the same request; the provider's refusal is an answer.
+    pub async fn refund(&self, state: &AppState, request: &RefundRequest) -> Result<RefundAnswer, Failure> {
+        match self {
+            Provider::Sandbox { .. } => sandbox::refund(state, request).await,
+            Provider::Stripe { stripe, .. } => stripe.refund(request).await,
         }
     }
 
@@ -113,6 +175,7 @@ impl Provider {
     pub async fn close(&self, state: &AppState, session_id: &str) -> Result<(), Failure> {
         match self {
             Provider::Sandbox { .. } => sandbox::close(state, session_id).await,
+            Provider::Stripe { stripe, .. } => stripe.close(session_id).await,
         }
     }
 }

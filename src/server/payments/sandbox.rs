@@ -4,7 +4,7 @@
 //! outcome as Stripe-shaped events, signed with Stripe's scheme and delivered to the
 //! same webhook handler a real provider's events reach.
 
-use super::{Checkout, Collected, NewCheckout, signature, webhooks};
+use super::{Checkout, Collected, NewCheckout, RefundAnswer, RefundRequest, signature, webhooks};
 use crate::domain::types::SandboxSession;
 use crate::domain::{AppError, Currency, Money};
 use crate::server::clock::{from_db, to_db};
@@ -101,8 +101,17 @@ pub async fn look_up(state: &AppState, id: &str) -> Result<Option<Collected>, Fa
     }
 }
 
+/// The sandbox's pages exist only while it is the configured provider.
+fn enabled(state: &AppState) -> Result<(), Failure> {
+    match state.config.payments {
+        super::Provider::Sandbox { .. } => Ok(()),
+        _ => Err(AppError::NotFound.into()),
+    }
+}
+
 /// The test page's view of a session.
 pub async fn checkout(state: &AppState, id: &str) -> Result<SandboxSession, Failure> {
+    enabled(state)?;
     let mut conn = state.pool.acquire().await?;
     let r = row(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
     let currency = Currency::parse(&r.currency).map_err(|_| Failure::bug("a sandbox session in an unknown currency"))?;
@@ -124,6 +133,7 @@ pub async fn checkout(state: &AppState, id: &str) -> Result<SandboxSession, Fail
 /// both, settles the session once.
 #[tracing::instrument(skip(state))]
 pub async fn settle(state: &AppState, id: &str, approve: bool) -> Result<String, Failure> {
+    enabled(state)?;
     let mut tx = state.pool.begin().await?;
     let mut r = row(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
     if r.status == "complete" {
@@ -159,6 +169,80 @@ pub async fn settle(state: &AppState, id: &str, approve: bool) -> Result<String,
     Ok(if approve { r.success_url } else { r.cancel_url })
 }
 
+/// Refunds part or all of what a paid session collected, as Stripe's refund API does:
+/// the same idempotency key returns the first refund; a refund beyond what is left of
+/// the charge, or of an unpaid session, is refused. A refund is reported by a
+/// `charge.refunded` event carrying the charge and its refunds.
+#[tracing::instrument(skip_all, fields(session = %request.session_id))]
+pub async fn refund(state: &AppState, request: &RefundRequest) -> Result<RefundAnswer, Failure> {
+    let mut tx = state.pool.begin().await?;
+    let Some(session) = row(&mut tx, &request.session_id, true).await? else {
+        return Ok(RefundAnswer::Refused { reason: format!("No such checkout session: {}", request.session_id) });
+    };
+    let earlier =
+        sqlx::query_scalar!("SELECT id FROM sandbox_refunds WHERE idempotency_key = $1", request.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(id) = earlier {
+        return Ok(RefundAnswer::Succeeded { id });
+    }
+    if session.payment_status != "paid" {
+        return Ok(RefundAnswer::Refused { reason: "This checkout session did not collect a payment.".into() });
+    }
+    if !request.amount.currency().code().eq_ignore_ascii_case(&session.currency) {
+        return Ok(RefundAnswer::Refused { reason: "The refund is in another currency than the charge.".into() });
+    }
+    let refunded = sqlx::query_scalar!(
+        "SELECT COALESCE(sum(amount), 0)::bigint AS \"n!\" FROM sandbox_refunds WHERE session_id = $1",
+        session.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if refunded + request.amount.minor() > session.amount_total {
+        return Ok(RefundAnswer::Refused { reason: "The refund is more than what is left of the charge.".into() });
+    }
+    let id = format!("re_sandbox_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query!(
+        "INSERT INTO sandbox_refunds (id, session_id, amount, idempotency_key, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        session.id,
+        request.amount.minor(),
+        request.idempotency_key,
+        serde_json::json!({ "refund_id": request.refund_id }),
+        state.clock.now_db()
+    )
+    .execute(&mut *tx)
+    .await?;
+    let refunds: Vec<serde_json::Value> = sqlx::query!(
+        "SELECT id, amount, metadata FROM sandbox_refunds WHERE session_id = $1 ORDER BY created_at DESC, id",
+        session.id
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| {
+        serde_json::json!({ "id": r.id, "object": "refund", "amount": r.amount, "currency": session.currency,
+                            "status": "succeeded", "metadata": r.metadata })
+    })
+    .collect();
+    let suffix = session.id.trim_start_matches("cs_sandbox_");
+    let total_refunded = refunded + request.amount.minor();
+    let charge = serde_json::json!({
+        "id": format!("ch_sandbox_{suffix}"),
+        "object": "charge",
+        "amount": session.amount_total,
+        "amount_refunded": total_refunded,
+        "currency": session.currency,
+        "payment_intent": format!("pi_sandbox_{suffix}"),
+        "refunded": total_refunded == session.amount_total,
+        "metadata": session.metadata,
+        "refunds": { "object": "list", "data": refunds },
+    });
+    emit_object(&mut tx, state, "charge.refunded", charge).await?;
+    tx.commit().await?;
+    Ok(RefundAnswer::Succeeded { id })
+}
+
 /// Expires an open session, as Stripe does when asked to.
 pub async fn close(state: &AppState, id: &str) -> Result<(), Failure> {
     let mut tx = state.pool.begin().await?;
@@ -174,12 +258,21 @@ pub async fn close(state: &AppState, id: &str) -> Result<(), Failure> {
 }
 
 async fn emit(conn: &mut PgConnection, state: &AppState, kind: &str, r: &Row) -> Result<(), Failure> {
+    emit_object(conn, state, kind, r.object()).await
+}
+
+async fn emit_object(
+    conn: &mut PgConnection,
+    state: &AppState,
+    kind: &str,
+    object: serde_json::Value,
+) -> Result<(), Failure> {
     let event = serde_json::json!({
         "id": format!("evt_sandbox_{}", uuid::Uuid::new_v4().simple()),
         "object": "event",
         "type": kind,
         "created": state.clock.now().as_second(),
-        "data": { "object": r.object() },
+        "data": { "object": object },
     });
     jobs::enqueue(conn, &DeliverSandboxEvent { event }, state.clock.now()).await?;
     Ok(())

@@ -166,8 +166,26 @@ async fn handle(conn: &mut PgConnection, state: &AppState, event: &Event) -> Res
             orders::expire_if_due(conn, state, &number).await?;
             Ok(true)
         }
+        "charge.refunded" => refunded(conn, state, &event.data.object).await,
         _ => Ok(false),
     }
+}
+
+/// A charge's refunds settled: confirms each of ours still pending. `Ok(false)` when
+/// none of them is ours.
+async fn refunded(conn: &mut PgConnection, state: &AppState, charge: &serde_json::Value) -> Result<bool, Failure> {
+    let listed = charge.pointer("/refunds/data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+    let mut ours = false;
+    for refund in listed {
+        let ours_id =
+            refund.pointer("/metadata/refund_id").and_then(|v| v.as_str()).and_then(|v| uuid::Uuid::parse_str(v).ok());
+        let (Some(id), Some(provider_id)) = (ours_id, refund.get("id").and_then(|v| v.as_str())) else { continue };
+        if refund.get("status").and_then(|v| v.as_str()) != Some("succeeded") {
+            continue;
+        }
+        ours |= crate::server::refunds::confirm(conn, state, id, provider_id).await?.is_some();
+    }
+    Ok(ours)
 }
 
 /// Handles a stored event whose first handling failed.
