@@ -65,7 +65,9 @@ pub fn spending_order(lot: &Lot) -> (bool, bool, Option<Timestamp>, i64) {
 
 /// The lots `amount` credits are taken from, as (lot id, credits) in the order taken:
 /// promotional before paid, then the soonest expiry (lots that never expire last), then
-/// the oldest grant. All or nothing: a shortfall takes nothing.
+/// the oldest grant. All or nothing: a shortfall takes nothing. This is the rule; the
+/// database function `ledger_spend` applies it in the spending transaction, and the
+/// ledger property test holds the two to the same answers.
 pub fn allocate(lots: &[Lot], amount: i64, now: Timestamp) -> Result<Vec<(i64, i64)>, Shortfall> {
     assert!(amount > 0, "a spend is of at least one credit");
     let mut order: Vec<&Lot> = lots.iter().filter(|l| l.spendable_at(now) > 0).collect();

@@ -4,13 +4,14 @@
 //! all; on an error the caller rolls back.
 //!
 //! The database enforces what must never happen (entries that do not sum to zero,
-//! changed or deleted entries, a negative wallet, one key applied twice); the code here
-//! decides what should happen: which lots a spend draws on, and the answer a repeated
-//! key gets.
+//! changed or deleted entries, a negative wallet, one key applied twice). A spend runs
+//! as one database function, `ledger_spend`, which takes lots in
+//! `domain::ledger::allocate`'s order; the code here decides the rest, and the answer a
+//! repeated key gets.
 
 use crate::domain::AppError;
 use crate::domain::Credits;
-use crate::domain::ledger::{Lot, LotSource, allocate};
+use crate::domain::ledger::LotSource;
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use jiff::Timestamp;
@@ -237,30 +238,37 @@ async fn spend_to(
     if credits.get() == 0 {
         return Err(AppError::Invalid(crate::domain::FieldError::new("credits", "Spend at least one credit.")).into());
     }
-    let Some(transaction_id) = open(conn, m).await? else {
-        return replay(conn, m, user_id, -credits.get()).await;
-    };
-    // Lots are read after the wallet is locked: a read before (or joined to the lock)
-    // would see what a concurrent spend has since taken.
-    let wallet = lock_wallet(conn, user_id).await?;
-    let rows = sqlx::query!(
-        "SELECT id, source, remaining, expires_at FROM credit_lots WHERE account_id = $1 AND remaining > 0",
-        wallet.id
+    // One round trip: `ledger_spend` (migrations) locks the wallet, answers a repeated
+    // key, reads the lots after the lock, takes them in `allocate`'s order and posts the
+    // entries.
+    let r = sqlx::query!(
+        r#"SELECT o_outcome AS "outcome!", o_transaction_id AS transaction_id, o_balance AS balance,
+                  o_available AS available, o_first_kind AS first_kind, o_first_change AS first_change
+           FROM ledger_spend($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+        user_id,
+        credits.get(),
+        counter,
+        m.kind.as_str(),
+        m.key,
+        m.actor,
+        m.reference,
+        m.reason,
+        to_db(m.at),
     )
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let lots = rows
-        .into_iter()
-        .map(|r| {
-            let source = LotSource::parse(&r.source).ok_or_else(|| Failure::bug("unknown lot source"))?;
-            Ok(Lot { id: r.id, source, remaining: r.remaining, expires_at: r.expires_at.map(from_db) })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let taken = allocate(&lots, credits.get(), m.at)
-        .map_err(|s| AppError::InsufficientCredits { available: s.available, needed: s.needed })?;
-    let (ids, amounts): (Vec<i64>, Vec<i64>) = taken.into_iter().unzip();
-    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, counter).await?;
-    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -credits.get())? })
+    let transaction_id = || r.transaction_id.ok_or_else(|| Failure::bug("ledger_spend returned no transaction"));
+    match r.outcome.as_str() {
+        "posted" => Ok(Posted { transaction_id: transaction_id()?, replayed: false, balance: r.balance.unwrap_or(0) }),
+        "short" => Err(AppError::InsufficientCredits { available: r.available.unwrap_or(0), needed: credits.get() }.into()),
+        "replayed" => {
+            if r.first_kind.as_deref() != Some(m.kind.as_str()) || r.first_change != Some(-credits.get()) {
+                return Err(AppError::Conflict.into());
+            }
+            Ok(Posted { transaction_id: transaction_id()?, replayed: true, balance: r.balance.unwrap_or(0) })
+        }
+        other => Err(Failure::bug(format!("ledger_spend answered {other:?}"))),
+    }
 }
 
 /// Takes `amounts[i]` credits out of lot `ids[i]` of `wallet` (a negative amount puts

@@ -11,6 +11,7 @@ use attune::server::payments::Provider;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
+use sqlx::Connection;
 use std::time::Duration;
 
 const KEY: &str = "sk_test_attune_local";
@@ -283,4 +284,53 @@ async fn stripe_test_mode_opens_and_reads_back_a_checkout_session_when_a_key_is_
     let number: String = sqlx::query_scalar("SELECT number FROM orders").fetch_one(&app.pool).await.unwrap();
     let order: Value = b.call("orders/result", &[("order", &number)]).await.json().await.unwrap();
     assert_eq!(order["status"], "pending_payment");
+}
+
+/// How many answers of `status` the webhook endpoint has given, from /metrics.
+async fn webhook_answers(app: &TestApp, status: &str) -> u64 {
+    let metrics = reqwest::get(format!("{}/metrics", app.base)).await.unwrap().text().await.unwrap();
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("attune_http_requests_total{") && l.contains("/webhooks/payments") && l.contains(&format!("status=\"{status}\"")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn with_the_database_gone_when_stripes_event_arrives_reconciliation_pays_the_order_once() {
+    let stripe = LocalStripe::start().await;
+    let app = app_on(&stripe, Duration::from_secs(10)).await;
+    let pack = package(&app, &[]).await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    let (number, session) = buy(&mut b, &pack, &uuid::Uuid::new_v4().to_string()).await;
+
+    // The payment goes through at Stripe while the app cannot reach its database: the
+    // one delivery of the event fails (localstripe, like a lost retry, never sends it again).
+    let admin_url = database_url(&app.pool).rsplit_once('/').map(|(base, _)| format!("{base}/postgres")).unwrap();
+    let db = app.pool.connect_options().get_database().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+        .bind(&db)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    stripe.post(&format!("/_test/checkout/sessions/{session}/complete"), &[("outcome", "approve")]).await;
+    for _ in 0..600 {
+        if webhook_answers(&app, "500").await + webhook_answers(&app, "503").await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(webhook_answers(&app, "500").await + webhook_answers(&app, "503").await > 0, "the event's delivery failed");
+    sqlx::query(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+
+    assert_eq!(status(&app, &number).await, "pending_payment");
+    let done = attune::server::orders::reconcile(&app.state).await.unwrap();
+    assert_eq!((done.checked, done.repaired), (1, 1));
+    let again = attune::server::orders::reconcile(&app.state).await.unwrap();
+    assert_eq!(again.repaired, 0);
+    assert_eq!(status(&app, &number).await, "paid");
+    assert_eq!(balance(&app, user.id).await, 12, "credits granted once");
+    ledger_is_clean(&app).await;
 }
