@@ -134,6 +134,16 @@ enum Command {
     },
     /// Load the demo data (idempotent).
     SeedDemo,
+    /// Import the call centre's lead list (CSV) as one batch; prints what became of its
+    /// rows as JSON, refused rows with their line numbers.
+    ImportLeads {
+        /// The CSV file: phone and name columns required; email, practice_type,
+        /// location, contacted and contact_status read when present.
+        file: std::path::PathBuf,
+        /// Country code for numbers written without one, e.g. 91.
+        #[arg(long)]
+        default_country_code: Option<String>,
+    },
     /// Recompute every balance from the ledger's entries; exits non-zero on any drift,
     /// so it can gate a deploy.
     CheckLedger,
@@ -351,6 +361,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !report.is_clean() {
                 anyhow::bail!("the ledger does not balance: {report:?}");
             }
+            Ok(())
+        }
+        Command::ImportLeads { file, default_country_code } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let country = attune::domain::leads::parse_country_code(default_country_code.as_deref().unwrap_or(""))
+                .map_err(anyhow::Error::msg)?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let mut db = open_database(&opts, &config).await?;
+            let state = AppState::new(db.pool.clone(), config);
+            let done = attune::server::leads::import(&state, None, &name, &bytes, country.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.answer()));
+            if let Some(pg) = db.embedded.as_mut() {
+                pg.stop();
+            }
+            println!("{}", serde_json::to_string(&done?)?);
             Ok(())
         }
         Command::Reconcile => {

@@ -153,6 +153,8 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/admin', 200, 'admin: admin panel'));
     docs.push(await fetchDoc(page, '/admin/packages', 200, 'admin: credit packages'));
     docs.push(await fetchDoc(page, '/admin/payments', 200, 'admin: payments'));
+    docs.push(await fetchDoc(page, '/admin/leads', 200, 'admin: leads'));
+    docs.push(await fetchDoc(page, '/admin/leads?error=The%20file%20is%20empty.', 200, 'admin: leads, refused file'));
     docs.push(await fetchDoc(page, '/admin/orders/ATN-0000-0000', 404, 'admin: unknown order'));
     docs.push(await fetchDoc(page, '/admin?q=nobody-matches-this', 200, 'admin: admin panel, empty search'));
     docs.push(await fetchDoc(page, `/admin?q=${'x'.repeat(201)}`, 200, 'admin: admin panel, search too long'));

@@ -204,3 +204,24 @@ pub async fn refund_order(
     })
     .await
 }
+
+/// The lead imports, newest first.
+#[server(endpoint = "admin/leads/batches")]
+pub async fn lead_batches() -> Result<Vec<crate::domain::types::LeadBatchRow>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::leads::batches(&context::state()?).await
+    })
+    .await
+}
+
+/// One lead import with the rows it refused.
+#[server(endpoint = "admin/leads/batch")]
+pub async fn lead_batch(batch: String) -> Result<crate::domain::types::LeadBatchDetail, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        let id = uuid::Uuid::parse_str(batch.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::leads::batch_detail(&context::state()?, id).await
+    })
+    .await
+}

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/practitioner") view=practitioner::PractitionerPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/packages") view=admin::PackagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/payments") view=admin::PaymentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/leads") view=admin::LeadsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/orders/:number") view=admin::OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/credits") view=shop::CreditsPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/success") view=shop::OrderResultPage ssr=SsrMode::Async/>

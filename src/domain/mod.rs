@@ -23,6 +23,7 @@ pub(crate) use string_newtype_serde;
 pub mod datetime;
 pub mod email;
 pub mod error;
+pub mod leads;
 pub mod ledger;
 pub mod money;
 pub mod orders;

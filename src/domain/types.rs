@@ -291,3 +291,32 @@ pub struct OrderDetail {
     /// Paid credits that could be refunded now (0 when none can).
     pub refundable_credits: i64,
 }
+
+/// One import of the call centre's lead list and what became of its rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadBatchRow {
+    pub id: String,
+    pub file_name: String,
+    pub created_at: Timestamp,
+    /// The admin who uploaded it; `None` from the command line.
+    pub imported_by: Option<UserCode>,
+    pub rows_total: i32,
+    pub created: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub rejected: i32,
+}
+
+/// A row a lead import refused: its line in the file and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadErrorRow {
+    pub line: i32,
+    pub reason: String,
+}
+
+/// A lead import with the rows it refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadBatchDetail {
+    pub batch: LeadBatchRow,
+    pub errors: Vec<LeadErrorRow>,
+}

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -285,6 +284,61 @@ fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error:
     }
 }
 
+/// The most a request body may be: `BODY_LIMIT`, and more for a lead list upload. A
+/// declared length over it is refused at once; a body that turns out longer is cut off
+/// with an error while it is read.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let limit = if req.uri().path() == "/admin/leads/import" { crate::server::leads::MAX_BYTES + 64 * 1024 } else { BODY_LIMIT };
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    next.run(Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)))).await
+}
+
+/// An admin uploads the call centre's lead list (multipart: `file`, and
+/// `default_country` for numbers written without a country code). Returns to the leads
+/// page showing the batch, or the reason the file could not be imported at all.
+async fn import_leads(State(state): State<AppState>, session: tower_sessions::Session, multipart: axum::extract::Multipart) -> Response {
+    let user = match sessions::load_user(&state, &session).await {
+        Ok(Some(u)) if u.role == Role::Admin => u,
+        Ok(Some(_)) => return (StatusCode::FORBIDDEN, "Only admins import leads.").into_response(),
+        Ok(None) => return Redirect::to("/login?next=/admin/leads").into_response(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
+    };
+    let refused = |message: String| Redirect::to(&format!("/admin/leads?error={}", form_urlencoded(&message))).into_response();
+    let (file_name, bytes, country) = match read_lead_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(message) => return refused(message),
+    };
+    let country = match crate::domain::leads::parse_country_code(&country) {
+        Ok(c) => c,
+        Err(message) => return refused(message),
+    };
+    match crate::server::leads::import(&state, Some(user.id), &file_name, &bytes, country.as_deref()).await {
+        Ok(detail) => Redirect::to(&format!("/admin/leads?batch={}", detail.batch.id)).into_response(),
+        Err(e) => refused(e.answer().to_string()),
+    }
+}
+
+async fn read_lead_upload(mut multipart: axum::extract::Multipart) -> Result<(String, Vec<u8>, String), String> {
+    let (mut file, mut country) = (None, String::new());
+    let unreadable = |e: axum::extract::multipart::MultipartError| format!("The upload could not be read: {}", e.body_text());
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("leads.csv").rsplit(['/', '\\']).next().unwrap_or("leads.csv").to_owned();
+                file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
+            }
+            Some("default_country") => country = field.text().await.map_err(unreadable)?,
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or("Choose a CSV file to import.")?;
+    Ok((name, bytes, country))
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -349,6 +403,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/payments", axum::routing::post(payment_webhook))
         .route("/dashboard/credits.csv", get(credits_csv))
         .route("/orders/{number}/receipt.pdf", get(receipt_pdf))
+        .route("/admin/leads/import", axum::routing::post(import_leads))
         .route("/orders/{number}/credit-notes/{file}", get(credit_note_pdf))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
@@ -369,7 +424,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
                 .layer(middleware::from_fn_with_state(state.clone(), security_headers))
                 .layer(middleware::from_fn_with_state(state.clone(), same_origin))
-                .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+                .layer(middleware::from_fn(limit_body))
                 .layer(CompressionLayer::new())
                 .layer(session_layer(&state)),
         )

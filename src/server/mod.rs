@@ -14,6 +14,7 @@ pub mod embedded_pg;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod leads;
 pub mod ledger;
 pub mod metrics;
 pub mod orders;

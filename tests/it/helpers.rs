@@ -340,6 +340,15 @@ impl<'a> Browser<'a> {
         res
     }
 
+    /// Posts a multipart form to a page route, as a browser's form upload does.
+    pub async fn upload(&self, path: &str, form: reqwest::multipart::Form) -> Response {
+        let mut req = self.http.post(format!("{}{path}", self.app.base)).multipart(form).header("origin", self.app.base.as_str());
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         let mut req = self.http.get(format!("{}{path}", self.app.base));
         if let Some(c) = &self.cookie {

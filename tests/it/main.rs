@@ -4,6 +4,7 @@ mod accounts;
 mod cli;
 mod errors;
 mod helpers;
+mod leads;
 mod ledger;
 mod orders;
 mod platform;
