@@ -18,7 +18,8 @@ async fn main() -> anyhow::Result<()> {
     let [_, url, wallets, concurrency, seconds] = args.as_slice() else {
         anyhow::bail!("usage: spend_bench <database_url> <wallets> <concurrency> <seconds>");
     };
-    let (wallets, concurrency, seconds): (usize, usize, u64) = (wallets.parse()?, concurrency.parse()?, seconds.parse()?);
+    let (wallets, concurrency, seconds): (usize, usize, u64) =
+        (wallets.parse()?, concurrency.parse()?, seconds.parse()?);
     let pool = PgPoolOptions::new().max_connections(concurrency as u32).connect(url).await?;
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut users = Vec::with_capacity(wallets);
@@ -31,8 +32,17 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         let mut tx = pool.begin().await?;
         let key = format!("bench:{run}:grant:{i}");
-        let m = Movement { kind: Kind::Purchase, key: &key, actor: None, reference: None, reason: None, at: jiff::Timestamp::now() };
-        ledger::grant(&mut tx, id, Credits::new(1_000_000_000)?, LotSource::Paid, None, &m).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let m = Movement {
+            kind: Kind::Purchase,
+            key: &key,
+            actor: None,
+            reference: None,
+            reason: None,
+            at: jiff::Timestamp::now(),
+        };
+        ledger::grant(&mut tx, id, Credits::new(1_000_000_000)?, LotSource::Paid, None, &m)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         tx.commit().await?;
         users.push(id);
     }
@@ -43,7 +53,8 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|t| {
-            let (pool, users, done, failed, run) = (pool.clone(), users.clone(), done.clone(), failed.clone(), run.clone());
+            let (pool, users, done, failed, run) =
+                (pool.clone(), users.clone(), done.clone(), failed.clone(), run.clone());
             tokio::spawn(async move {
                 let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ (t as u64 + 1);
                 let mut n = 0u64;
@@ -54,7 +65,14 @@ async fn main() -> anyhow::Result<()> {
                     let user = users[(seed % users.len() as u64) as usize];
                     let key = format!("bench:{run}:{t}:{n}");
                     n += 1;
-                    let m = Movement { kind: Kind::Spend, key: &key, actor: None, reference: None, reason: None, at: jiff::Timestamp::now() };
+                    let m = Movement {
+                        kind: Kind::Spend,
+                        key: &key,
+                        actor: None,
+                        reference: None,
+                        reason: None,
+                        at: jiff::Timestamp::now(),
+                    };
                     let outcome = async {
                         let mut tx = pool.begin().await?;
                         ledger::spend(&mut tx, user, Credits::new(1)?, &m).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -26,8 +26,9 @@ pub async fn credit_packages() -> Result<Vec<CreditPackage>, AppError> {
 pub async fn buy_credits(package_id: String, key: String) -> Result<(), AppError> {
     answer(async move {
         let user = context::require_user().await?;
-        let package_id = uuid::Uuid::parse_str(package_id.trim())
-            .map_err(|_| AppError::invalid("package_id", "That credit pack does not exist. Choose one from the list."))?;
+        let package_id = uuid::Uuid::parse_str(package_id.trim()).map_err(|_| {
+            AppError::invalid("package_id", "That credit pack does not exist. Choose one from the list.")
+        })?;
         let key = form_key(&key)?;
         let url = crate::server::orders::place(&context::state()?, &user, package_id, key).await?;
         leptos_axum::redirect(&url);

@@ -122,9 +122,15 @@ fn OrderResult(order: OrderView) -> impl IntoView {
         }
     });
     let explanation = match order.status {
-        OrderStatus::PendingPayment => Some("If you have just paid, the confirmation can take a moment; this page checks for it. Otherwise you can pay now: nothing has been charged."),
-        OrderStatus::PaymentFailed => Some("The payment was declined, so nothing was charged and no credits were added. You can try again on the same order."),
-        OrderStatus::Expired => Some("It was not paid within 24 hours, so nothing was charged. Choose a pack again to buy credits."),
+        OrderStatus::PendingPayment => Some(
+            "If you have just paid, the confirmation can take a moment; this page checks for it. Otherwise you can pay now: nothing has been charged.",
+        ),
+        OrderStatus::PaymentFailed => Some(
+            "The payment was declined, so nothing was charged and no credits were added. You can try again on the same order.",
+        ),
+        OrderStatus::Expired => {
+            Some("It was not paid within 24 hours, so nothing was charged. Choose a pack again to buy credits.")
+        }
         _ => None,
     };
     view! {
@@ -174,7 +180,8 @@ fn PaymentWatcher(number: String) -> impl IntoView {
             let number = number.clone();
             leptos::task::spawn_local(async move {
                 let answer: Result<PaymentState, _> =
-                    crate::app::components::call(endpoint::<crate::api::orders::WatchPayment>(), &[("order", &number)]).await;
+                    crate::app::components::call(endpoint::<crate::api::orders::WatchPayment>(), &[("order", &number)])
+                        .await;
                 busy.set_value(false);
                 if let Ok(o) = answer
                     && o.status != OrderStatus::PendingPayment
@@ -190,7 +197,8 @@ fn PaymentWatcher(number: String) -> impl IntoView {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = number;
-    let message = move || match status.get() {
+    let message = move || {
+        match status.get() {
         None => view! { <p class="muted">"Waiting for the payment provider to confirm… "<a href="">"Check again"</a></p> }.into_any(),
         Some(o) if o.status.was_paid() => view! {
             <p class="alert alert-success" data-testid="payment-confirmed">
@@ -202,6 +210,7 @@ fn PaymentWatcher(number: String) -> impl IntoView {
             <p class="alert alert-error">{format!("{}: nothing was charged.", o.status.label())}" "
                 <a href=retry.clone()>"Try again"</a></p>
         }.into_any(),
+    }
     };
     view! { <div role="status" aria-live="polite">{message}</div> }
 }

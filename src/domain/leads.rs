@@ -26,7 +26,11 @@ impl Columns {
                 found[k] = Some(i);
             }
         }
-        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| found[COLUMNS.iter().position(|c| c == r).unwrap_or(0)].is_none()).collect();
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|r| found[COLUMNS.iter().position(|c| c == r).unwrap_or(0)].is_none())
+            .collect();
         if !missing.is_empty() {
             return Err(format!(
                 "The first line must name the columns; {} missing. Expected: {}.",
@@ -62,7 +66,9 @@ pub fn normalise_phone(raw: &str, default_country: Option<&str>) -> Result<Strin
     if raw.is_empty() {
         return Err("The phone number is empty.".into());
     }
-    if raw.chars().any(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))) || raw[1..].contains('+') {
+    if raw.chars().any(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.')))
+        || raw[1..].contains('+')
+    {
         return Err(format!("\"{raw}\" is not a phone number."));
     }
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
@@ -73,13 +79,13 @@ pub fn normalise_phone(raw: &str, default_country: Option<&str>) -> Result<Strin
     } else if let Some(cc) = default_country {
         format!("{cc}{}", digits.strip_prefix('0').unwrap_or(&digits))
     } else {
-        return Err(format!("\"{raw}\" has no country code: write it as +<country code> or choose a default country code."));
+        return Err(format!(
+            "\"{raw}\" has no country code: write it as +<country code> or choose a default country code."
+        ));
     };
-    Phone::parse_optional(&format!("+{international}"))
-        .ok()
-        .flatten()
-        .map(|p| p.as_str().to_owned())
-        .ok_or_else(|| format!("\"{raw}\" is not a valid international phone number (7 to 15 digits after the country code)."))
+    Phone::parse_optional(&format!("+{international}")).ok().flatten().map(|p| p.as_str().to_owned()).ok_or_else(|| {
+        format!("\"{raw}\" is not a valid international phone number (7 to 15 digits after the country code).")
+    })
 }
 
 /// Reads the default country code an admin chose for numbers written without one.
@@ -127,7 +133,8 @@ pub fn parse_row(columns: &Columns, record: &[&str], default_country: Option<&st
         practice_type: optional(columns.get(record, "practice_type"), "practice type", 80)?,
         location: optional(columns.get(record, "location"), "location", 120)?,
         contacted: contacted(columns.get(record, "contacted"))?,
-        contact_status: optional(columns.get(record, "contact_status"), "contact status", 60)?.map(|s| s.to_lowercase()),
+        contact_status: optional(columns.get(record, "contact_status"), "contact status", 60)?
+            .map(|s| s.to_lowercase()),
     })
 }
 
@@ -136,7 +143,17 @@ mod tests {
     use super::*;
 
     fn columns() -> Columns {
-        Columns::from_header(["Phone", "Name", "E-mail", "Practice Type", "location", "Contacted", "contact status", "agent"]).unwrap()
+        Columns::from_header([
+            "Phone",
+            "Name",
+            "E-mail",
+            "Practice Type",
+            "location",
+            "Contacted",
+            "contact status",
+            "agent",
+        ])
+        .unwrap()
     }
 
     #[test]
@@ -155,7 +172,12 @@ mod tests {
     #[test]
     fn the_header_names_the_columns_in_any_order_and_case() {
         let c = columns();
-        let row = parse_row(&c, &["+44 20 7946 0958", " Ada  Lovelace ", "", "Yoga", "London", "Yes", "Interested", "x"], None).unwrap();
+        let row = parse_row(
+            &c,
+            &["+44 20 7946 0958", " Ada  Lovelace ", "", "Yoga", "London", "Yes", "Interested", "x"],
+            None,
+        )
+        .unwrap();
         assert_eq!(row.phone, "+442079460958");
         assert_eq!(row.name, "Ada Lovelace");
         assert_eq!((row.email, row.contacted, row.contact_status.as_deref()), (None, true, Some("interested")));

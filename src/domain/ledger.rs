@@ -101,14 +101,22 @@ pub fn parse_adjustment(delta: &str, reason: &str) -> Result<(i64, String), Fiel
     let delta = match digits.parse::<i64>() {
         Ok(0) => return Err(FieldError::new("delta", "Enter a number of credits other than zero.")),
         Ok(n) if n.unsigned_abs() <= ADJUSTMENT_MAX as u64 => n,
-        Ok(_) => return Err(FieldError::new("delta", format!("Adjust by at most {ADJUSTMENT_MAX} credits at a time."))),
+        Ok(_) => {
+            return Err(FieldError::new("delta", format!("Adjust by at most {ADJUSTMENT_MAX} credits at a time.")));
+        }
         Err(_) => {
-            return Err(FieldError::new("delta", "Enter a whole number of credits, e.g. 10 to add or -10 to take away."));
+            return Err(FieldError::new(
+                "delta",
+                "Enter a whole number of credits, e.g. 10 to add or -10 to take away.",
+            ));
         }
     };
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     if !REASON_CHARS.contains(&reason.chars().count()) {
-        return Err(FieldError::new("reason", "Say why in 3 to 500 characters: the customer and other admins will see it."));
+        return Err(FieldError::new(
+            "reason",
+            "Say why in 3 to 500 characters: the customer and other admins will see it.",
+        ));
     }
     Ok((delta, reason))
 }
@@ -125,7 +133,14 @@ pub fn history_csv(moves: &[crate::domain::types::CreditMove]) -> String {
     let mut out = String::from("time_utc,kind,reason,change,balance_after\r\n");
     for m in moves.iter().rev() {
         let reason = csv_field(m.reason.as_deref().unwrap_or(""));
-        let line = format!("{},{},{},{},{}\r\n", crate::domain::datetime::machine(m.at), csv_field(&m.kind), reason, m.change, m.balance_after);
+        let line = format!(
+            "{},{},{},{},{}\r\n",
+            crate::domain::datetime::machine(m.at),
+            csv_field(&m.kind),
+            reason,
+            m.change,
+            m.balance_after
+        );
         out.push_str(&line);
     }
     out
@@ -137,7 +152,10 @@ mod tests {
 
     #[test]
     fn adjustments_are_signed_whole_non_zero_bounded_and_explained() {
-        assert_eq!(parse_adjustment(" +10 ", " goodwill   for  the outage ").unwrap(), (10, "goodwill for the outage".into()));
+        assert_eq!(
+            parse_adjustment(" +10 ", " goodwill   for  the outage ").unwrap(),
+            (10, "goodwill for the outage".into())
+        );
         assert_eq!(parse_adjustment("-3", "duplicate grant").unwrap().0, -3);
         for bad in ["0", "", "1.5", "ten", "1e3", "--2", "1000001", "-9223372036854775808"] {
             assert_eq!(parse_adjustment(bad, "a reason").unwrap_err().field, "delta", "{bad:?}");
@@ -177,12 +195,14 @@ mod tests {
     }
 
     fn any_lot() -> impl Strategy<Value = Lot> {
-        (1..1000i64, any::<bool>(), 0..50i64, proptest::option::of(-100..100i64)).prop_map(|(id, promo, remaining, exp)| Lot {
-            id,
-            source: if promo { LotSource::Promotional } else { LotSource::Paid },
-            remaining,
-            expires_at: exp.map(|d| Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_hours(1000 + d)),
-        })
+        (1..1000i64, any::<bool>(), 0..50i64, proptest::option::of(-100..100i64)).prop_map(
+            |(id, promo, remaining, exp)| Lot {
+                id,
+                source: if promo { LotSource::Promotional } else { LotSource::Paid },
+                remaining,
+                expires_at: exp.map(|d| Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_hours(1000 + d)),
+            },
+        )
     }
 
     proptest! {

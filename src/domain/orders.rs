@@ -1,8 +1,8 @@
 //! Orders for credit packs: the packages an admin defines, the status an order moves
 //! through, and the numbers people read (confirmation and invoice numbers).
 
-use crate::domain::money::{Currency, Money};
 use crate::domain::FieldError;
+use crate::domain::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
 /// Where an order is. The legal moves are `can_move_to`; the database refuses any
@@ -178,8 +178,11 @@ impl PackageForm {
         if price.minor() > MAX_PRICE_MINOR {
             return Err(FieldError::new("price", "That price is too large for one package."));
         }
-        let position =
-            if self.position.trim().is_empty() { 0 } else { whole("position", &self.position, 0, 10_000, "the position")? };
+        let position = if self.position.trim().is_empty() {
+            0
+        } else {
+            whole("position", &self.position, 0, 10_000, "the position")?
+        };
         let badge = self.badge.trim();
         if badge.chars().count() > 40 {
             return Err(FieldError::new("badge", "Keep the badge to at most 40 characters."));
@@ -227,7 +230,13 @@ mod tests {
         assert_eq!((d.name.as_str(), d.credits, d.bonus_credits, d.price_minor), ("Starter", 10, 2, 4900));
         assert_eq!((d.currency, d.active, d.position), (Currency::Eur, true, 1));
         assert_eq!((d.badge.as_deref(), d.validity_days), (Some("Most popular"), Some(365)));
-        let blank = PackageForm { bonus_credits: "".into(), badge: " ".into(), validity_days: "".into(), active: None, ..form() };
+        let blank = PackageForm {
+            bonus_credits: "".into(),
+            badge: " ".into(),
+            validity_days: "".into(),
+            active: None,
+            ..form()
+        };
         let d = blank.parse().unwrap();
         assert_eq!((d.bonus_credits, d.badge, d.validity_days, d.active), (0, None, None, false));
     }

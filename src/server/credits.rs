@@ -70,7 +70,8 @@ pub async fn overview(state: &AppState, user_id: uuid::Uuid) -> Result<CreditOve
         .into_iter()
         .map(|r| {
             let source = LotSource::parse(&r.source).ok_or_else(|| Failure::bug("unknown lot source"))?;
-            Ok(Lot { id: r.id, source, remaining: r.remaining, expires_at: r.expires_at.map(from_db) }).map(|l| (l, r.granted))
+            Ok(Lot { id: r.id, source, remaining: r.remaining, expires_at: r.expires_at.map(from_db) })
+                .map(|l| (l, r.granted))
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     lots.sort_by_key(|(l, _)| spending_order(l));

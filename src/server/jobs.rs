@@ -59,7 +59,11 @@ impl Enqueue {
 }
 
 /// Queues `job` to run from `now` (the app clock's).
-pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: &J, now: jiff::Timestamp) -> Result<Option<i64>, sqlx::Error> {
+pub async fn enqueue<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    now: jiff::Timestamp,
+) -> Result<Option<i64>, sqlx::Error> {
     enqueue_with(conn, job, Enqueue::at(now)).await
 }
 

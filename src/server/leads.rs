@@ -25,7 +25,8 @@ fn read(bytes: &[u8], default_country: Option<&str>) -> Result<(Vec<(u32, LeadRo
     if bytes.len() > MAX_BYTES {
         return Err(file_error("The file is larger than 10 MB; split it into smaller files."));
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| file_error("The file is not UTF-8 text. Save it as \"CSV UTF-8\" and upload it again."))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| file_error("The file is not UTF-8 text. Save it as \"CSV UTF-8\" and upload it again."))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
     let header = match records.next() {
@@ -228,8 +229,12 @@ pub async fn batch_detail(state: &AppState, id: Uuid) -> Result<LeadBatchDetail,
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let errors = sqlx::query_as!(LeadErrorRow, "SELECT line, reason FROM lead_import_errors WHERE batch_id = $1 ORDER BY line", id)
-        .fetch_all(&state.pool)
-        .await?;
+    let errors = sqlx::query_as!(
+        LeadErrorRow,
+        "SELECT line, reason FROM lead_import_errors WHERE batch_id = $1 ORDER BY line",
+        id
+    )
+    .fetch_all(&state.pool)
+    .await?;
     Ok(LeadBatchDetail { batch: batch.row(), errors })
 }

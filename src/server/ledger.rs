@@ -88,7 +88,12 @@ async fn open(conn: &mut PgConnection, m: &Movement<'_>) -> Result<Option<i64>, 
 
 /// The answer to a repeated key: the first result if it was the same movement for the
 /// same wallet and amount, otherwise a conflict (the key was reused for something else).
-async fn replay(conn: &mut PgConnection, m: &Movement<'_>, user_id: Uuid, wallet_change: i64) -> Result<Posted, Failure> {
+async fn replay(
+    conn: &mut PgConnection,
+    m: &Movement<'_>,
+    user_id: Uuid,
+    wallet_change: i64,
+) -> Result<Posted, Failure> {
     let first = sqlx::query!(
         r#"SELECT t.id, t.kind,
                   COALESCE((SELECT sum(e.amount) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
@@ -224,7 +229,12 @@ async fn grant_from(
 /// expire, never expired credit. Not enough spendable credit is
 /// `AppError::InsufficientCredits` with the shortfall, and nothing moves.
 #[tracing::instrument(skip_all, fields(kind = m.kind.as_str(), credits = credits.get()))]
-pub async fn spend(conn: &mut PgConnection, user_id: Uuid, credits: Credits, m: &Movement<'_>) -> Result<Posted, Failure> {
+pub async fn spend(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    credits: Credits,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
     spend_to(conn, user_id, credits, "spent", m).await
 }
 
@@ -260,7 +270,9 @@ async fn spend_to(
     let transaction_id = || r.transaction_id.ok_or_else(|| Failure::bug("ledger_spend returned no transaction"));
     match r.outcome.as_str() {
         "posted" => Ok(Posted { transaction_id: transaction_id()?, replayed: false, balance: r.balance.unwrap_or(0) }),
-        "short" => Err(AppError::InsufficientCredits { available: r.available.unwrap_or(0), needed: credits.get() }.into()),
+        "short" => {
+            Err(AppError::InsufficientCredits { available: r.available.unwrap_or(0), needed: credits.get() }.into())
+        }
         "replayed" => {
             if r.first_kind.as_deref() != Some(m.kind.as_str()) || r.first_change != Some(-credits.get()) {
                 return Err(AppError::Conflict.into());
@@ -480,7 +492,8 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
     for lot in due {
         let mut tx = pool.begin().await?;
         let wallet = lock_wallet(&mut tx, lot.user_id).await?.id;
-        let remaining = sqlx::query_scalar!("SELECT remaining FROM credit_lots WHERE id = $1", lot.id).fetch_one(&mut *tx).await?;
+        let remaining =
+            sqlx::query_scalar!("SELECT remaining FROM credit_lots WHERE id = $1", lot.id).fetch_one(&mut *tx).await?;
         if remaining == 0 {
             continue;
         }

@@ -1,6 +1,8 @@
 //! Prometheus metrics, kept in a registry per app (not a global) so tests stay isolated.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -52,13 +54,17 @@ impl Metrics {
                 .expect("valid metric");
         registry.register(Box::new(reconciliation_repairs.clone())).expect("register once");
         let fulfilment = HistogramVec::new(
-            HistogramOpts::new("payment_fulfilment_seconds", "Time to turn a collected payment into a paid order, by path")
-                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new(
+                "payment_fulfilment_seconds",
+                "Time to turn a collected payment into a paid order, by path",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
             &["path"],
         )
         .expect("valid metric");
         registry.register(Box::new(fulfilment.clone())).expect("register once");
-        let ledger_drift = IntGauge::new("ledger_drift", "Problems the newest ledger check found (0 expected)").expect("valid metric");
+        let ledger_drift =
+            IntGauge::new("ledger_drift", "Problems the newest ledger check found (0 expected)").expect("valid metric");
         registry.register(Box::new(ledger_drift.clone())).expect("register once");
         for metric in [&requests, &jobs, &payments, &webhook_events] {
             registry.register(Box::new(metric.clone())).expect("register once");

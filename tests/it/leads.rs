@@ -50,13 +50,28 @@ async fn an_admin_imports_a_lead_list_and_importing_it_again_updates_and_never_d
     assert_eq!(batch_counts(&app, &batch).await, (9, 4, 0, 0, 5));
 
     let leads: Vec<(String, String, Option<String>, bool, Option<String>)> =
-        sqlx::query_as("SELECT phone, name, email, contacted, contact_status FROM leads ORDER BY phone").fetch_all(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT phone, name, email, contacted, contact_status FROM leads ORDER BY phone")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(
         leads,
         [
             ("+14155550124".into(), "Sam Two".into(), Some("sam2@example.com".into()), true, Some("interested".into())),
-            ("+442079460958".into(), "Ada Lovelace".into(), Some("ada@example.com".into()), true, Some("callback".into())),
-            ("+919876543210".into(), "Asha Rao".into(), Some("asha@example.com".into()), true, Some("interested".into())),
+            (
+                "+442079460958".into(),
+                "Ada Lovelace".into(),
+                Some("ada@example.com".into()),
+                true,
+                Some("callback".into())
+            ),
+            (
+                "+919876543210".into(),
+                "Asha Rao".into(),
+                Some("asha@example.com".into()),
+                true,
+                Some("interested".into())
+            ),
             ("+919876543211".into(), "Ravi Iyer".into(), None, false, None),
         ]
     );
@@ -72,7 +87,11 @@ async fn an_admin_imports_a_lead_list_and_importing_it_again_updates_and_never_d
     assert!(reason(10).contains("yes or no"));
 
     let page = admin.get(&to).await.text().await.unwrap();
-    assert!(page.contains("9 rows: 4 new leads, 0 updated, 0 unchanged, 5 refused.") && page.contains("is already on line 2"), "{page}");
+    assert!(
+        page.contains("9 rows: 4 new leads, 0 updated, 0 unchanged, 5 refused.")
+            && page.contains("is already on line 2"),
+        "{page}"
+    );
 
     // The same file again changes nothing; a changed file updates and adds.
     let again = upload(&admin, "calls-november.csv", LIST.as_bytes(), "91").await;
@@ -81,7 +100,10 @@ async fn an_admin_imports_a_lead_list_and_importing_it_again_updates_and_never_d
     let third = upload(&admin, "calls-december.csv", changed.as_bytes(), "").await;
     assert_eq!(batch_counts(&app, third.strip_prefix("/admin/leads?batch=").unwrap()).await, (3, 1, 2, 0, 0));
     assert_eq!(count(&app.pool, "leads").await, 5);
-    let first: String = sqlx::query_scalar("SELECT first_batch_id::text FROM leads WHERE phone = '+919876543211'").fetch_one(&app.pool).await.unwrap();
+    let first: String = sqlx::query_scalar("SELECT first_batch_id::text FROM leads WHERE phone = '+919876543211'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(first, batch, "a lead belongs to the batch that first brought it");
     let listing = admin.get("/admin/leads").await.text().await.unwrap();
     assert!(listing.contains("calls-december.csv") && listing.contains("calls-november.csv"), "{listing}");

@@ -6,10 +6,10 @@ use attune::domain::ledger::LotSource;
 use attune::domain::{AppError, Credits, Role};
 use attune::server::error::Failure;
 use attune::server::ledger::{self, Kind, Movement, Posted};
+use reqwest::StatusCode;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
-use reqwest::StatusCode;
 use uuid::Uuid;
 
 fn movement<'a>(app: &TestApp, kind: Kind, key: &'a str) -> Movement<'a> {
@@ -20,7 +20,14 @@ fn credits(n: i64) -> Credits {
     Credits::new(n).unwrap()
 }
 
-async fn grant(app: &TestApp, user: Uuid, n: i64, source: LotSource, expires: Option<jiff::Timestamp>, key: &str) -> Posted {
+async fn grant(
+    app: &TestApp,
+    user: Uuid,
+    n: i64,
+    source: LotSource,
+    expires: Option<jiff::Timestamp>,
+    key: &str,
+) -> Posted {
     let mut tx = app.pool.begin().await.unwrap();
     let kind = if source == LotSource::Paid { Kind::Purchase } else { Kind::Bonus };
     let posted = ledger::grant(&mut tx, user, credits(n), source, expires, &movement(app, kind, key)).await.unwrap();
@@ -82,7 +89,11 @@ async fn expired_credit_is_never_spent_and_a_shortfall_moves_nothing() {
     assert_eq!(count(&app.pool, "ledger_entries").await, before, "nothing moved");
     assert_eq!(count(&app.pool, "ledger_transactions").await, 2, "the refused spend left no transaction");
 
-    assert_eq!(spend(&app.pool, &app, user, 3, "all-paid").await.unwrap().balance, 50, "the expired 50 is still on the books until expiry is posted");
+    assert_eq!(
+        spend(&app.pool, &app, user, 3, "all-paid").await.unwrap().balance,
+        50,
+        "the expired 50 is still on the books until expiry is posted"
+    );
     assert_eq!(lots(&app, user).await, vec![("promotional".into(), 50), ("paid".into(), 0)]);
     assert!(check(&app).await.is_clean());
 }
@@ -104,8 +115,17 @@ async fn a_repeated_key_returns_the_first_result_and_moves_nothing_even_at_once(
             let at = app.state.clock.now();
             tokio::spawn(async move {
                 let mut tx = pool.begin().await.unwrap();
-                let m = Movement { kind: Kind::Bonus, key: "welcome-bonus", actor: None, reference: None, reason: None, at };
-                let posted = ledger::grant(&mut tx, user, Credits::new(3).unwrap(), LotSource::Promotional, None, &m).await.unwrap();
+                let m = Movement {
+                    kind: Kind::Bonus,
+                    key: "welcome-bonus",
+                    actor: None,
+                    reference: None,
+                    reason: None,
+                    at,
+                };
+                let posted = ledger::grant(&mut tx, user, Credits::new(3).unwrap(), LotSource::Promotional, None, &m)
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
                 posted
             })
@@ -149,7 +169,10 @@ async fn the_database_refuses_changed_deleted_unbalanced_or_negative_books() {
     .await
     .unwrap();
     let err = tx.commit().await.unwrap_err();
-    assert_eq!(attune::server::error::violation(&err), Some(attune::server::error::Violation::Check("ledger_transactions_balanced".into())));
+    assert_eq!(
+        attune::server::error::violation(&err),
+        Some(attune::server::error::Violation::Check("ledger_transactions_balanced".into()))
+    );
 
     let mut tx = app.pool.begin().await.unwrap();
     let err = sqlx::query(
@@ -162,7 +185,10 @@ async fn the_database_refuses_changed_deleted_unbalanced_or_negative_books() {
     .execute(&mut *tx)
     .await
     .unwrap_err();
-    assert_eq!(attune::server::error::violation(&err), Some(attune::server::error::Violation::Check("ledger_accounts_wallet_not_negative".into())));
+    assert_eq!(
+        attune::server::error::violation(&err),
+        Some(attune::server::error::Violation::Check("ledger_accounts_wallet_not_negative".into()))
+    );
     drop(tx);
     assert!(check(&app).await.is_clean());
 }
@@ -228,7 +254,11 @@ async fn check_ledger_reports_drift_and_the_command_fails_on_it() {
     assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
     assert!(String::from_utf8_lossy(&clean.stdout).contains("\"wallet_drift\":0"));
 
-    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1").bind(user).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1")
+        .bind(user)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     sqlx::query("UPDATE credit_lots SET remaining = remaining - 1").execute(&app.pool).await.unwrap();
     let report = check(&app).await;
     assert_eq!((report.wallet_drift, report.lot_drift, report.unbalanced), (1, 1, 0));
@@ -299,7 +329,8 @@ async fn random_sequences_of_grants_spends_expiries_refunds_adjustments_and_retr
             0..=2 => {
                 let n = 1 + rng.below(20) as i64;
                 let promo = rng.below(2) == 0;
-                let expires = (rng.below(3) > 0).then(|| now + jiff::SignedDuration::from_mins(10 + rng.below(600) as i64));
+                let expires =
+                    (rng.below(3) > 0).then(|| now + jiff::SignedDuration::from_mins(10 + rng.below(600) as i64));
                 let source = if promo { LotSource::Promotional } else { LotSource::Paid };
                 let key = format!("grant:{step}");
                 let posted = grant(&app, users[who], n, source, expires, &key).await;
@@ -442,8 +473,11 @@ async fn random_sequences_of_grants_spends_expiries_refunds_adjustments_and_retr
         let report = check(&app).await;
         assert!(report.is_clean(), "step {step}: {report:?}");
         for (i, user) in users.iter().enumerate() {
-            let balance: Option<i64> =
-                sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1").bind(user).fetch_optional(&app.pool).await.unwrap();
+            let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+                .bind(user)
+                .fetch_optional(&app.pool)
+                .await
+                .unwrap();
             let expected: i64 = model[i].iter().map(|l| l.remaining).sum();
             assert_eq!(balance.unwrap_or(0), expected, "step {step}, user {i}");
         }
@@ -455,7 +489,11 @@ async fn an_admin_adjusts_credits_with_a_reason_once_per_form_and_bad_input_chan
     let app = spawn_app().await;
     let (mut admin, _) = app.browser_as(Role::Admin).await;
     let customer = app.user(Role::Customer).await;
-    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1")
+        .bind(customer.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let code = format!("U{number}");
     let key = Uuid::new_v4().to_string();
     let balance = || async {
@@ -467,7 +505,10 @@ async fn an_admin_adjusts_credits_with_a_reason_once_per_form_and_bad_input_chan
         b.unwrap_or(0)
     };
     let audits = || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'").fetch_one(&app.pool).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
         n
     };
 
@@ -502,13 +543,15 @@ async fn an_admin_adjusts_credits_with_a_reason_once_per_form_and_bad_input_chan
     assert_eq!(admin.call("admin/credits/adjust", &changed).await.status(), StatusCode::CONFLICT);
 
     let second = Uuid::new_v4().to_string();
-    let back = [("user_code", code.as_str()), ("delta", "-4"), ("reason", "  granted   twice "), ("key", second.as_str())];
+    let back =
+        [("user_code", code.as_str()), ("delta", "-4"), ("reason", "  granted   twice "), ("key", second.as_str())];
     assert_eq!(admin.call("admin/credits/adjust", &back).await.status(), StatusCode::OK);
     assert_eq!((balance().await, audits().await), (6, 2));
-    let reason: String = sqlx::query_scalar("SELECT reason FROM ledger_transactions WHERE kind = 'adjustment' ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let reason: String =
+        sqlx::query_scalar("SELECT reason FROM ledger_transactions WHERE kind = 'adjustment' ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(reason, "granted twice");
     assert!(check(&app).await.is_clean());
 }
@@ -533,11 +576,18 @@ async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest()
     assert!(status().await.contains("Balanced: 1 transactions checked, no drift."), "{}", status().await);
     assert_eq!(app.state.metrics.ledger_drift.get(), 0);
 
-    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1").bind(user).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1")
+        .bind(user)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     app.advance(Duration::from_secs(60));
     ledger::CheckLedger.run(&app.state).await.unwrap();
     let shown = status().await;
-    assert!(shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 1 drifted"), "{shown}");
+    assert!(
+        shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 1 drifted"),
+        "{shown}"
+    );
     assert_eq!(count(&app.pool, "ledger_checks").await, 2);
     let metrics = Browser::new(&app).get("/metrics").await.text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "the drift is exported for alerting");
@@ -556,14 +606,24 @@ async fn the_dashboard_shows_available_credit_by_lot_and_history_with_running_ba
 
     let c: serde_json::Value = b.call("account/credits", &[]).await.json().await.unwrap();
     assert_eq!(c["available"], 8);
-    let lots: Vec<(i64, i64)> =
-        c["lots"].as_array().unwrap().iter().map(|l| (l["remaining"].as_i64().unwrap(), l["granted"].as_i64().unwrap())).collect();
+    let lots: Vec<(i64, i64)> = c["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["remaining"].as_i64().unwrap(), l["granted"].as_i64().unwrap()))
+        .collect();
     assert_eq!(lots, vec![(8, 10)], "the promotional lot is used up");
     let history: Vec<(String, i64, i64)> = c["history"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["kind"].as_str().unwrap().to_owned(), m["change"].as_i64().unwrap(), m["balance_after"].as_i64().unwrap()))
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().to_owned(),
+                m["change"].as_i64().unwrap(),
+                m["balance_after"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(history, vec![("spend".into(), -6, 8), ("bonus".into(), 4, 14), ("purchase".into(), 10, 10)]);
 
@@ -583,7 +643,9 @@ async fn zero_credit_movements_are_refused_by_every_primitive_and_write_nothing(
     let user = app.user(Role::Customer).await.id;
     let mut tx = app.pool.begin().await.unwrap();
     let zero = Credits::new(0).unwrap();
-    let g = ledger::grant(&mut tx, user, zero, LotSource::Paid, None, &movement(&app, Kind::Purchase, "g")).await.unwrap_err();
+    let g = ledger::grant(&mut tx, user, zero, LotSource::Paid, None, &movement(&app, Kind::Purchase, "g"))
+        .await
+        .unwrap_err();
     let s = ledger::spend(&mut tx, user, zero, &movement(&app, Kind::Spend, "s")).await.unwrap_err();
     let m = Movement { actor: Some(user), reason: Some("none"), ..movement(&app, Kind::Adjustment, "a") };
     let a = ledger::adjust(&mut tx, user, 0, &m).await.unwrap_err();
@@ -599,7 +661,11 @@ async fn admin_adjustments_racing_over_http_on_two_instances_take_exactly_the_ba
     let app = spawn_app().await;
     let other = TestApp::builder().sharing_database_of(&app).spawn().await;
     let customer = app.user(Role::Customer).await;
-    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    let number: i64 = sqlx::query_scalar("SELECT code FROM users WHERE id = $1")
+        .bind(customer.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let code = format!("U{number}");
     let (mut admin, _) = app.browser_as(Role::Admin).await;
     let key = Uuid::new_v4().to_string();
@@ -621,9 +687,16 @@ async fn admin_adjustments_racing_over_http_on_two_instances_take_exactly_the_ba
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let short = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
     assert_eq!((ok, short), (100, 100), "{statuses:?}");
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1").bind(customer.id).fetch_one(&app.pool).await.unwrap();
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+        .bind(customer.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(balance, 0);
-    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'").fetch_one(&app.pool).await.unwrap();
+    let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'credits.adjusted'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(audits, 101, "one audit entry per adjustment that moved credits");
     let mut conn = app.pool.acquire().await.unwrap();
     assert!(ledger::check(&mut conn).await.unwrap().is_clean());

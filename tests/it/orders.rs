@@ -125,12 +125,36 @@ async fn admins_define_packages_with_specific_errors_and_the_shop_lists_those_on
 
     let (mut admin, _) = app.browser_as(Role::Admin).await;
     let before = count(&app.pool, "credit_packages").await;
-    let base = [("id", ""), ("name", "X"), ("credits", "5"), ("price", "5"), ("currency", "EUR"), ("position", ""), ("badge", ""), ("validity_days", ""), ("bonus_credits", "")];
-    for (field, bad) in [("credits", "0"), ("credits", "-1"), ("credits", "1e3"), ("price", "0"), ("price", "-5"), ("price", "9999999999"), ("currency", "XXX"), ("validity_days", "0"), ("name", "")] {
+    let base = [
+        ("id", ""),
+        ("name", "X"),
+        ("credits", "5"),
+        ("price", "5"),
+        ("currency", "EUR"),
+        ("position", ""),
+        ("badge", ""),
+        ("validity_days", ""),
+        ("bonus_credits", ""),
+    ];
+    for (field, bad) in [
+        ("credits", "0"),
+        ("credits", "-1"),
+        ("credits", "1e3"),
+        ("price", "0"),
+        ("price", "-5"),
+        ("price", "9999999999"),
+        ("currency", "XXX"),
+        ("validity_days", "0"),
+        ("name", ""),
+    ] {
         let mut form = base.to_vec();
         form.iter_mut().find(|(k, _)| *k == field).unwrap().1 = bad;
         let (code, err) = error_of(admin.call("admin/packages/save", &form).await).await;
-        assert_eq!((code, err["Invalid"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{field}={bad}");
+        assert_eq!(
+            (code, err["Invalid"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{field}={bad}"
+        );
     }
     assert_eq!(count(&app.pool, "credit_packages").await, before, "refused forms write nothing");
 
@@ -142,7 +166,10 @@ async fn admins_define_packages_with_specific_errors_and_the_shop_lists_those_on
     let names: Vec<&str> = visitor_list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Small", "Large"], "on sale only, by position");
     let large = &visitor_list[1];
-    assert_eq!((large["credits"].clone(), large["price_minor"].clone(), large["currency"].clone()), (json!(10), json!(12000), json!("EUR")));
+    assert_eq!(
+        (large["credits"].clone(), large["price_minor"].clone(), large["currency"].clone()),
+        (json!(10), json!(12000), json!("EUR"))
+    );
     assert_eq!(large["badge"], "Most popular");
 
     let page = Browser::new(&app).get("/credits").await.text().await.unwrap();
@@ -175,12 +202,11 @@ async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credit
         sqlx::query_as("SELECT type, status FROM payment_events").fetch_all(&app.pool).await.unwrap();
     assert_eq!(events, [("checkout.session.completed".to_owned(), "processed".to_owned())]);
     assert_eq!(balance(&app, user.id).await, 12, "credits granted once");
-    let lots: Vec<(String, i64, bool)> = sqlx::query_as(
-        "SELECT source, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY source",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let lots: Vec<(String, i64, bool)> =
+        sqlx::query_as("SELECT source, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY source")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(lots, [("paid".into(), 10, true), ("promotional".into(), 2, true)]);
     let history: Vec<(Option<String>, String, String)> = sqlx::query_as(
         "SELECT t.from_status, t.to_status, t.reason FROM order_transitions t JOIN orders o ON o.id = t.order_id ORDER BY t.id",
@@ -190,10 +216,11 @@ async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credit
     .unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!((history[1].0.as_deref(), history[1].1.as_str()), (Some("pending_payment"), "paid"));
-    let mail: (String, String) = sqlx::query_as("SELECT template, body_text FROM email_outbox WHERE template = 'order_paid'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let mail: (String, String) =
+        sqlx::query_as("SELECT template, body_text FROM email_outbox WHERE template = 'order_paid'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(mail.1.contains(&number) && mail.1.contains("INV-") && mail.1.contains("€49.00"), "{}", mail.1);
     ledger_is_clean(&app).await;
 
@@ -201,10 +228,18 @@ async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credit
     assert!(html.contains("your order is paid") && html.contains(&format!("INV-{year}-000001")), "{html}");
     let metrics = b.get("/metrics").await.text().await.unwrap();
     let metric = |name: &str, labels: &[&str], value: &str| {
-        metrics.lines().any(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|x| l.contains(x)) && l.ends_with(&format!(" {value}")))
+        metrics.lines().any(|l| {
+            l.starts_with(&format!("{name}{{"))
+                && labels.iter().all(|x| l.contains(x))
+                && l.ends_with(&format!(" {value}"))
+        })
     };
     assert!(metric("attune_payments_total", &["provider=\"sandbox\"", "outcome=\"paid\""], "1"), "{metrics}");
-    assert!(metric("attune_webhook_events_total", &["type=\"checkout.session.completed\"", "result=\"processed\""], "1"));
+    assert!(metric(
+        "attune_webhook_events_total",
+        &["type=\"checkout.session.completed\"", "result=\"processed\""],
+        "1"
+    ));
     assert!(metric("attune_payment_fulfilment_seconds_count", &["path=\"provider check\""], "1"));
     let again = settle(&mut b, &session, "approve").await;
     assert_eq!(again, format!("/checkout/success?order={number}"), "a second press changes nothing");
@@ -225,15 +260,21 @@ async fn bad_purchases_get_specific_errors_and_write_nothing() {
         (pack.clone(), "stale".into(), "key"),
     ] {
         let (code, err) = error_of(b.call("credits/buy", &[("package_id", &package_id), ("key", &key)]).await).await;
-        assert_eq!((code, err["Invalid"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{package_id}");
+        assert_eq!(
+            (code, err["Invalid"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{package_id}"
+        );
     }
-    let (code, _) = error_of(Browser::new(&app).call("credits/buy", &[("package_id", &pack), ("key", &key)]).await).await;
+    let (code, _) =
+        error_of(Browser::new(&app).call("credits/buy", &[("package_id", &pack), ("key", &key)]).await).await;
     assert_eq!(code, StatusCode::UNAUTHORIZED);
     assert_eq!(count(&app.pool, "orders").await, 0);
 
     // A price sent by the client is ignored: the order costs what the package costs.
     let res = b.call("credits/buy", &[("package_id", &pack), ("key", &key), ("price_minor", "1")]).await;
-    let price: Option<i64> = sqlx::query_scalar("SELECT price_minor FROM orders").fetch_optional(&app.pool).await.unwrap();
+    let price: Option<i64> =
+        sqlx::query_scalar("SELECT price_minor FROM orders").fetch_optional(&app.pool).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(price, Some(4900));
 
@@ -242,7 +283,11 @@ async fn bad_purchases_get_specific_errors_and_write_nothing() {
     let first = location(&b.call("credits/buy", &[("package_id", &pack), ("key", &key)]).await);
     let second = location(&b.call("credits/buy", &[("package_id", &pack), ("key", &key)]).await);
     assert!(first.starts_with("/sandbox/checkout/") && second.starts_with("/sandbox/checkout/"));
-    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE request_key = $1::uuid").bind(&key).fetch_one(&app.pool).await.unwrap();
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE request_key = $1::uuid")
+        .bind(&key)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(orders, 1);
 
     // Someone else's order does not exist for you.
@@ -263,7 +308,10 @@ async fn a_declined_payment_fails_the_order_and_paying_again_on_the_same_order_s
     assert_eq!(settle(&mut b, &session, "decline").await, format!("/checkout/failed?order={number}"));
     app.run_jobs().await;
     assert_eq!(status(&app, &number).await, "payment_failed");
-    let mail: i64 = sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE template = 'payment_failed'").fetch_one(&app.pool).await.unwrap();
+    let mail: i64 = sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE template = 'payment_failed'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(mail, 1);
     let html = b.get(&format!("/checkout/failed?order={number}")).await.text().await.unwrap();
     assert!(html.contains("did not go through") && html.contains("Pay now"), "{html}");
@@ -276,7 +324,8 @@ async fn a_declined_payment_fails_the_order_and_paying_again_on_the_same_order_s
     app.run_jobs().await;
     assert_eq!(status(&app, &number).await, "paid");
     assert_eq!(balance(&app, user.id).await, 12);
-    let moves: Vec<String> = sqlx::query_scalar("SELECT to_status FROM order_transitions ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    let moves: Vec<String> =
+        sqlx::query_scalar("SELECT to_status FROM order_transitions ORDER BY id").fetch_all(&app.pool).await.unwrap();
     assert_eq!(moves, ["pending_payment", "payment_failed", "pending_payment", "paid"]);
     ledger_is_clean(&app).await;
 }
@@ -301,8 +350,13 @@ async fn every_event_delivered_five_times_at_once_in_shuffled_order_with_the_suc
     }
     let mut deliveries = Vec::new();
     for (i, (_, _, number, session)) in buyers.iter().enumerate() {
-        for (j, kind) in ["checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_failed"].iter().enumerate() {
-            let body = event(&format!("evt_{i}_{j}"), kind, session, number, 4900, *kind == "checkout.session.completed");
+        for (j, kind) in
+            ["checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_failed"]
+                .iter()
+                .enumerate()
+        {
+            let body =
+                event(&format!("evt_{i}_{j}"), kind, session, number, 4900, *kind == "checkout.session.completed");
             for _ in 0..5 {
                 deliveries.push(body.clone());
             }
@@ -327,7 +381,10 @@ async fn every_event_delivered_five_times_at_once_in_shuffled_order_with_the_suc
         assert_eq!(status(&app, number).await, "paid");
     }
     assert_eq!(count(&app.pool, "payment_events").await, 9, "each event stored once");
-    let invoices: Vec<String> = sqlx::query_scalar("SELECT invoice_number FROM orders ORDER BY invoice_number").fetch_all(&app.pool).await.unwrap();
+    let invoices: Vec<String> = sqlx::query_scalar("SELECT invoice_number FROM orders ORDER BY invoice_number")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     let year = jiff::tz::TimeZone::UTC.to_datetime(app.state.clock.now()).year();
     assert_eq!(invoices, (1..=3).map(|n| format!("INV-{year}-{n:06}")).collect::<Vec<_>>(), "gap-free");
     ledger_is_clean(&app).await;
@@ -390,7 +447,8 @@ async fn unpaid_orders_expire_after_a_day_and_a_late_payment_still_pays_them() {
     assert_eq!(attune::server::orders::expire_due(&app.state).await.unwrap(), 2);
     assert_eq!(b.log_in(&user.email, PASSWORD).await.status(), StatusCode::OK, "a day idle ended the session");
     assert_eq!(status(&app, &abandoned).await, "expired");
-    let (code, err) = error_of(b.call("sandbox/settle", &[("session_id", &abandoned_session), ("outcome", "approve")]).await).await;
+    let (code, err) =
+        error_of(b.call("sandbox/settle", &[("session_id", &abandoned_session), ("outcome", "approve")]).await).await;
     assert_eq!((code, err["Invalid"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("session_id")));
     let to = location(&b.call("orders/pay", &[("order", &abandoned)]).await);
     assert_eq!(to, format!("/checkout/failed?order={abandoned}"), "an expired order cannot be paid from the shop");
@@ -421,9 +479,11 @@ async fn the_database_and_the_code_agree_on_every_order_transition_and_refuse_th
     let pack = package(&app, &[]).await;
     let (mut b, _) = app.browser_as(Role::Customer).await;
     let (number, _) = buy(&mut b, &pack).await;
-    let refused = sqlx::query("UPDATE orders SET status = 'refunded' WHERE number = $1").bind(&number).execute(&app.pool).await;
+    let refused =
+        sqlx::query("UPDATE orders SET status = 'refunded' WHERE number = $1").bind(&number).execute(&app.pool).await;
     assert!(refused.unwrap_err().to_string().contains("cannot move from pending_payment to refunded"));
-    let refused = sqlx::query("UPDATE orders SET price_minor = 1 WHERE number = $1").bind(&number).execute(&app.pool).await;
+    let refused =
+        sqlx::query("UPDATE orders SET price_minor = 1 WHERE number = $1").bind(&number).execute(&app.pool).await;
     assert!(refused.is_err(), "what an order bought cannot change");
 }
 
@@ -494,7 +554,9 @@ async fn the_credit_history_downloads_as_csv_for_its_owner_only() {
     let res = b.get("/dashboard/credits.csv").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
-    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"attune-credits-U"));
+    assert!(
+        res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"attune-credits-U")
+    );
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
@@ -510,7 +572,8 @@ async fn the_credit_history_downloads_as_csv_for_its_owner_only() {
 async fn events_that_are_not_about_our_orders_are_stored_and_ignored() {
     let app = spawn_app().await;
     let foreign = event("evt_foreign", "checkout.session.completed", "cs_other", "INV-42", 4900, true);
-    let unknown_kind = serde_json::to_vec(&json!({ "id": "evt_kind", "type": "customer.created", "data": { "object": {} } })).unwrap();
+    let unknown_kind =
+        serde_json::to_vec(&json!({ "id": "evt_kind", "type": "customer.created", "data": { "object": {} } })).unwrap();
     for body in [&foreign, &unknown_kind] {
         assert_eq!(post_event(&app, body, Some(sign(&app, body))).await, StatusCode::OK);
     }
@@ -538,7 +601,10 @@ async fn a_worker_killed_while_delivering_a_payment_event_leaves_it_to_the_next_
     assert_eq!(taken.rows_affected(), 1);
     app.run_jobs().await;
     let delivery = || async {
-        sqlx::query_scalar::<_, String>("SELECT status FROM jobs WHERE kind = 'sandbox_event'").fetch_one(&app.pool).await.unwrap()
+        sqlx::query_scalar::<_, String>("SELECT status FROM jobs WHERE kind = 'sandbox_event'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
     };
     assert_eq!(delivery().await, "running", "a running job is not taken while its lease lasts");
     assert_eq!(status(&app, &number).await, "pending_payment");
@@ -559,7 +625,8 @@ async fn admins_see_an_orders_customer_sessions_and_history_and_no_one_else_does
     settle(&mut b, &session, "decline").await;
     app.run_jobs().await;
     let (mut admin, _) = app.browser_as(Role::Admin).await;
-    let detail: Value = admin.call("admin/orders/detail", &[("order", &number.to_lowercase())]).await.json().await.unwrap();
+    let detail: Value =
+        admin.call("admin/orders/detail", &[("order", &number.to_lowercase())]).await.json().await.unwrap();
     assert_eq!(detail["order"]["number"], number.as_str(), "found however it is typed");
     assert_eq!(detail["sessions"], json!([session]));
     let moves: Vec<(Value, Value, Value)> = detail["transitions"]

@@ -10,8 +10,8 @@ use attune::domain::Role;
 use attune::server::payments::Provider;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
 use sqlx::Connection;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const KEY: &str = "sk_test_attune_local";
@@ -291,7 +291,11 @@ async fn webhook_answers(app: &TestApp, status: &str) -> u64 {
     let metrics = reqwest::get(format!("{}/metrics", app.base)).await.unwrap().text().await.unwrap();
     metrics
         .lines()
-        .filter(|l| l.starts_with("attune_http_requests_total{") && l.contains("/webhooks/payments") && l.contains(&format!("status=\"{status}\"")))
+        .filter(|l| {
+            l.starts_with("attune_http_requests_total{")
+                && l.contains("/webhooks/payments")
+                && l.contains(&format!("status=\"{status}\""))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }
@@ -310,11 +314,13 @@ async fn with_the_database_gone_when_stripes_event_arrives_reconciliation_pays_t
     let db = app.pool.connect_options().get_database().unwrap().to_owned();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     sqlx::query(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
-        .bind(&db)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&db)
+    .execute(&mut admin)
+    .await
+    .unwrap();
     stripe.post(&format!("/_test/checkout/sessions/{session}/complete"), &[("outcome", "approve")]).await;
     for _ in 0..600 {
         if webhook_answers(&app, "500").await + webhook_answers(&app, "503").await > 0 {

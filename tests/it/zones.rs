@@ -49,7 +49,8 @@ async fn any_iana_zone_can_be_chosen_in_its_canonical_spelling_and_unknown_ones_
 #[tokio::test]
 async fn sign_up_keeps_the_zone_the_browser_reports_and_falls_back_to_utc() {
     let app = spawn_app().await;
-    let cases = [(Some("Asia/Kolkata"), "Asia/Kolkata"), (Some("Nowhere/Land"), "UTC"), (Some(""), "UTC"), (None, "UTC")];
+    let cases =
+        [(Some("Asia/Kolkata"), "Asia/Kolkata"), (Some("Nowhere/Land"), "UTC"), (Some(""), "UTC"), (None, "UTC")];
     for (i, (reported, kept)) in cases.into_iter().enumerate() {
         let mut b = Browser::new(&app);
         let email = format!("zone{i}@example.com");

@@ -114,7 +114,8 @@ pub async fn checkout(state: &AppState, id: &str) -> Result<SandboxSession, Fail
     enabled(state)?;
     let mut conn = state.pool.acquire().await?;
     let r = row(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
-    let currency = Currency::parse(&r.currency).map_err(|_| Failure::bug("a sandbox session in an unknown currency"))?;
+    let currency =
+        Currency::parse(&r.currency).map_err(|_| Failure::bug("a sandbox session in an unknown currency"))?;
     let open = r.status == "open" && from_db(r.expires_at) > state.clock.now();
     Ok(SandboxSession {
         id: r.id,

@@ -63,7 +63,8 @@ struct EventData {
 pub async fn receive(state: &AppState, signature_header: Option<&str>, body: &[u8]) -> Result<Outcome, ReceiveError> {
     let provider = &state.config.payments;
     signature::verify(signature_header, body, provider.webhook_secret(), state.clock.now().as_second())?;
-    let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
     let event: Event = serde_json::from_value(payload.clone()).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
     if event.id.is_empty() || event.id.len() > 255 {
         return Err(ReceiveError::Malformed("the event id is empty or too long".into()));
@@ -121,7 +122,9 @@ async fn process(state: &AppState, event: &Event, payload: &serde_json::Value) -
             Ok(Outcome::Processed)
         }
         Ok(false) => {
-            sqlx::query!("UPDATE payment_events SET status = 'ignored' WHERE id = $1", event.id).execute(&mut *tx).await?;
+            sqlx::query!("UPDATE payment_events SET status = 'ignored' WHERE id = $1", event.id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(Outcome::Ignored)
         }
@@ -212,8 +215,9 @@ impl Job for RetryPaymentEvent {
 /// updated at all.
 pub async fn retry(state: &AppState, event_id: &str) -> Result<Result<(), String>, Failure> {
     let mut tx = state.pool.begin().await?;
-    let Some(row) =
-        sqlx::query!("SELECT payload, status FROM payment_events WHERE id = $1 FOR UPDATE", event_id).fetch_optional(&mut *tx).await?
+    let Some(row) = sqlx::query!("SELECT payload, status FROM payment_events WHERE id = $1 FOR UPDATE", event_id)
+        .fetch_optional(&mut *tx)
+        .await?
     else {
         return Err(crate::domain::AppError::NotFound.into());
     };
@@ -239,9 +243,13 @@ pub async fn retry(state: &AppState, event_id: &str) -> Result<Result<(), String
         Err(e) => {
             tx.rollback().await?;
             let error = chain(&e);
-            sqlx::query!("UPDATE payment_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1", event_id, error)
-                .execute(&state.pool)
-                .await?;
+            sqlx::query!(
+                "UPDATE payment_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                event_id,
+                error
+            )
+            .execute(&state.pool)
+            .await?;
             Ok(Err(error))
         }
     }
