@@ -102,6 +102,21 @@ ensure_localstripe() {
   export LOCALSTRIPE_PYTHON=$venv/bin/python
 }
 
+# moto (PyPI) in server mode: a real S3 API on loopback, for the tests of the S3 storage
+# path. Exports MOTO_SERVER.
+MOTO_VERSION=5.2.5
+ensure_moto() {
+  local venv=$TOOLS/moto-$MOTO_VERSION
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    say "installing moto $MOTO_VERSION (PyPI, once)"
+    python3 -c 'import venv' 2>/dev/null || apt_install python3-venv
+    rm -rf "$venv"
+    quietly python3 -m venv "$venv"
+    quietly "$venv/bin/pip" install --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  export MOTO_SERVER=$venv/bin/moto_server
+}
+
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }

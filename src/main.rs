@@ -60,6 +60,19 @@ struct Options {
     /// kept in the outbox (admin panel) and the log instead of being sent.
     #[arg(long, global = true, env = "SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// HTTP SMS gateway for text messages (one-time sign-in codes): each message is a
+    /// POST of JSON {to, body, reference}. Unset: messages are kept in the outbox (admin
+    /// panel) and the log instead of being sent.
+    #[arg(long, global = true, env = "SMS_URL", hide_env_values = true)]
+    sms_url: Option<String>,
+    /// Bearer token sent to the SMS gateway.
+    #[arg(long, global = true, env = "SMS_TOKEN", hide_env_values = true)]
+    sms_token: Option<String>,
+    /// Where uploaded files (photos, certificates) are kept: unset, the `uploads` folder
+    /// of ATTUNE_DATA_DIR; `s3://bucket[/prefix]` for S3-compatible storage, configured by
+    /// the usual AWS_* variables (AWS_ENDPOINT for a service other than AWS).
+    #[arg(long, global = true, env = "STORAGE_URL")]
+    storage_url: Option<String>,
     /// Sender of every email.
     #[arg(long, global = true, env = "MAIL_FROM", default_value = "Attune <no-reply@attune.invalid>")]
     mail_from: String,
@@ -188,6 +201,18 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         public_url,
         smtp_url: opts.smtp_url.clone().filter(|s| !s.is_empty()).map(Secret::new),
         mail_from: opts.mail_from.clone(),
+        storage: match set(&opts.storage_url) {
+            Some(url) if url.starts_with("s3://") => {
+                attune::server::storage::Storage::s3(&url, set(&std::env::var("AWS_ENDPOINT").ok()).as_deref(), None)
+            }
+            Some(url) => {
+                Err(format!("STORAGE_URL must be an s3:// address (unset keeps files on local disk), not `{url}`"))
+            }
+            None => attune::server::storage::Storage::local(&opts.data_dir.join("uploads")),
+        }
+        .map_err(anyhow::Error::msg)?,
+        sms_url: set(&opts.sms_url).map(Secret::new),
+        sms_token: set(&opts.sms_token).map(Secret::new),
         proxy_hops: parse_proxy_hops(&opts.trust_proxy_headers).map_err(anyhow::Error::msg)?,
         password_cost: PasswordCost::Owasp,
         job_retention: days(opts.job_retention_days),
@@ -291,12 +316,14 @@ async fn create_user(
     let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("name: {}", e.message))?;
     let mut db = open_database(opts, &config).await?;
     let state = AppState::new(db.pool.clone(), config);
-    let created = accounts::sign_up(&state, accounts::NewAccount { email, password, name, role, time_zone: TimeZone::utc() }).await;
+    let created =
+        accounts::sign_up(&state, accounts::NewAccount { email, password, name, role, time_zone: TimeZone::utc() })
+            .await;
     if let Some(pg) = db.embedded.as_mut() {
         pg.stop();
     }
     let created = created.map_err(|e| anyhow::anyhow!("{}", e.answer()))?;
-    println!("Created {} {} ({})", role.as_str(), created.user.email, created.user.code);
+    println!("Created {} {} ({})", role.as_str(), created.user.email.as_deref().unwrap_or_default(), created.user.code);
     Ok(())
 }
 

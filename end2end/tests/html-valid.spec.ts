@@ -46,7 +46,7 @@ async function visitor(browser: Browser, role?: Role): Promise<Page> {
   if (role) {
     const user = createUser(role, `Valid ${role}`);
     await logIn(page, user.email, user.password);
-    await expect(page).toHaveURL(new RegExp(`${{ customer: '/dashboard', practitioner: '/practitioner', admin: '/admin' }[role]}$`));
+    await expect(page).toHaveURL(new RegExp(`${{ customer: '/dashboard', practitioner: '/onboarding', admin: '/admin' }[role]}$`));
   }
   return page;
 }
@@ -94,6 +94,9 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/reset-password?token=not-a-real-token', 200, 'anonymous: choose a new password'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'anonymous: /dashboard, sent to log in'));
     docs.push(await fetchDoc(page, '/no-such-page', 404, 'anonymous: 404'));
+    docs.push(await fetchDoc(page, '/login/phone', 200, 'anonymous: phone sign-in'));
+    docs.push(await fetchDoc(page, '/login/phone?phone=%2B447700900123&sent=1', 200, 'anonymous: phone sign-in, code sent'));
+    docs.push(await fetchDoc(page, '/p/nobody-here', 404, 'anonymous: unknown practitioner'));
 
     // The no-JS errors, as accounts.spec.ts reaches them.
     await logIn(page, createUser('customer').email, 'not the password at all');
@@ -141,7 +144,9 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
   await test.step('practitioner', async () => {
     const page = await visitor(browser, 'practitioner');
     docs.push(await fetchDoc(page, '/', 200, 'practitioner: home'));
-    docs.push(await fetchDoc(page, '/practitioner', 200, 'practitioner: practice'));
+    docs.push(await fetchDoc(page, '/practitioner', 200, 'practitioner: practice, sent to the wizard'));
+    docs.push(await fetchDoc(page, '/onboarding/1', 200, 'practitioner: wizard, basic info'));
+    docs.push(await fetchDoc(page, '/onboarding/3', 200, 'practitioner: wizard, a step not yet open'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'practitioner: account'));
     docs.push(await fetchDoc(page, '/admin', 403, 'practitioner: admin, forbidden'));
     await page.context().close();
@@ -154,6 +159,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/admin/packages', 200, 'admin: credit packages'));
     docs.push(await fetchDoc(page, '/admin/payments', 200, 'admin: payments'));
     docs.push(await fetchDoc(page, '/admin/leads', 200, 'admin: leads'));
+    docs.push(await fetchDoc(page, '/admin/practitioners', 200, 'admin: practitioners'));
     docs.push(await fetchDoc(page, '/admin/leads?error=The%20file%20is%20empty.', 200, 'admin: leads, refused file'));
     docs.push(await fetchDoc(page, '/admin/orders/ATN-0000-0000', 404, 'admin: unknown order'));
     docs.push(await fetchDoc(page, '/admin?q=nobody-matches-this', 200, 'admin: admin panel, empty search'));

@@ -100,7 +100,10 @@ pub async fn admin_packages() -> Result<Vec<crate::domain::types::CreditPackage>
 /// Creates a package (empty `id`) or saves changes to one. Orders already placed keep
 /// what they bought.
 #[server(endpoint = "admin/packages/save")]
-pub async fn save_package(id: String, #[server(flatten)] form: crate::domain::orders::PackageForm) -> Result<(), AppError> {
+pub async fn save_package(
+    id: String,
+    #[server(flatten)] form: crate::domain::orders::PackageForm,
+) -> Result<(), AppError> {
     answer(async move {
         let actor = context::require_role(Role::Admin).await?;
         let id = match id.trim() {
@@ -222,6 +225,62 @@ pub async fn lead_batch(batch: String) -> Result<crate::domain::types::LeadBatch
         context::require_role(Role::Admin).await?;
         let id = uuid::Uuid::parse_str(batch.trim()).map_err(|_| AppError::NotFound)?;
         crate::server::leads::batch_detail(&context::state()?, id).await
+    })
+    .await
+}
+
+/// Every practitioner with where they are in onboarding.
+#[server(endpoint = "admin/practitioners")]
+pub async fn admin_practitioners() -> Result<Vec<crate::domain::types::PractitionerRow>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::onboarding::list(&context::state()?).await
+    })
+    .await
+}
+
+/// One practitioner's onboarding as entered, for review.
+#[server(endpoint = "admin/practitioners/one")]
+pub async fn admin_practitioner(code: String) -> Result<crate::domain::types::WizardView, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        let state = context::state()?;
+        let code = crate::domain::UserCode::parse(&code).ok_or(AppError::NotFound)?;
+        let id = crate::server::onboarding::id_of(&state, code).await?;
+        crate::server::wizard::view(&state, id).await
+    })
+    .await
+}
+
+/// Approves a submitted profile or sends it back with a reason.
+#[server(endpoint = "admin/practitioners/review")]
+pub async fn review_practitioner(code: String, decision: String, reason: Option<String>) -> Result<(), AppError> {
+    answer(async move {
+        use crate::server::onboarding::{Decision, review};
+        let admin = context::require_role(Role::Admin).await?;
+        let state = context::state()?;
+        let parsed = crate::domain::UserCode::parse(&code).ok_or(AppError::NotFound)?;
+        let reason = reason.unwrap_or_default();
+        let decision = match decision.as_str() {
+            "approve" => Decision::Approve,
+            "reject" => Decision::Reject { reason: &reason },
+            "suspend" => Decision::Suspend { reason: &reason },
+            "reinstate" => Decision::Reinstate,
+            _ => return Err(AppError::invalid("decision", "Choose approve, reject, suspend or reinstate.").into()),
+        };
+        review(&state, &admin, parsed, decision).await?;
+        leptos_axum::redirect(&format!("/admin/practitioners/{parsed}"));
+        Ok(())
+    })
+    .await
+}
+
+/// The onboarding funnel, overall and per lead batch.
+#[server(endpoint = "admin/practitioners/funnel")]
+pub async fn onboarding_funnel() -> Result<Vec<crate::domain::types::FunnelRow>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::onboarding::funnel(&context::state()?).await
     })
     .await
 }

@@ -14,12 +14,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 }
 
 #[server(endpoint = "auth/signup")]
-pub async fn sign_up(
-    name: String,
-    email: String,
-    password: String,
-    time_zone: Option<String>,
-) -> Result<(), AppError> {
+pub async fn sign_up(name: String, email: String, password: String, time_zone: Option<String>) -> Result<(), AppError> {
     answer(async move {
         use crate::domain::{Email, Password, PersonName, Role, TimeZone};
         let state = context::state()?;
@@ -142,6 +137,41 @@ pub async fn update_profile(name: String, phone: String, time_zone: String) -> R
         let phone = Phone::parse_optional(&phone)?;
         let zone = TimeZone::parse(&time_zone)?;
         accounts::update_profile(&context::state()?, user.id, &name, phone.as_ref(), &zone).await
+    })
+    .await
+}
+
+/// Sends a one-time sign-in code to a practitioner's phone. The answer is the same for
+/// every number.
+#[server(endpoint = "auth/phone/code")]
+pub async fn request_phone_code(phone: String) -> Result<(), AppError> {
+    answer(async move {
+        use crate::domain::{FieldError, Phone};
+        let state = context::state()?;
+        let phone =
+            Phone::parse_optional(&phone)?.ok_or_else(|| FieldError::new("phone", "Enter your mobile number."))?;
+        crate::server::phone_sign_in::request_code(&state, &phone, context::client_ip(&state)).await?;
+        leptos_axum::redirect(&format!("/login/phone?phone={}&sent=1", phone.as_str().replace('+', "%2B")));
+        Ok(())
+    })
+    .await
+}
+
+/// Signs a practitioner in with the code sent to their phone, under a fresh session id.
+#[server(endpoint = "auth/phone/verify")]
+pub async fn verify_phone_code(phone: String, code: String) -> Result<(), AppError> {
+    answer(async move {
+        use crate::domain::otp::Code;
+        use crate::domain::{AppError, Phone};
+        let state = context::state()?;
+        let ip = context::client_ip(&state);
+        let code = Code::parse(&code)?;
+        // A number that does not parse cannot have a code: the same answer as a wrong one.
+        let phone = Phone::parse_optional(&phone).ok().flatten().ok_or(AppError::CodeInvalid)?;
+        let created = crate::server::phone_sign_in::verify(&state, &phone, &code, ip).await?;
+        sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
+        leptos_axum::redirect(created.user.role.home_path());
+        Ok(())
     })
     .await
 }

@@ -23,3 +23,13 @@ pub async fn home_stats() -> Result<StatsView, AppError> {
     })
     .await
 }
+
+/// A live practitioner's public profile by its address; anything else is not found.
+#[server(endpoint = "catalog/practitioner")]
+pub async fn public_profile(slug: String) -> Result<crate::domain::types::PublicProfile, AppError> {
+    answer(async move {
+        let state = crate::server::context::state()?;
+        crate::server::onboarding::public_profile(&state, slug.trim()).await
+    })
+    .await
+}

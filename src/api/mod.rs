@@ -6,7 +6,9 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod credits;
+pub mod onboarding;
 pub mod orders;
+pub mod practitioner;
 
 /// The longest post-login destination we follow.
 #[cfg(feature = "ssr")]

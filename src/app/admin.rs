@@ -1,13 +1,14 @@
 use crate::api::admin::{
-    AdjustCredits, ReconcileNow, RefundOrder, RetryPaymentEvent, SavePackage, SetUserRole, admin_packages,
-    last_ledger_check, lead_batch, lead_batches, list_outbox, list_troubled_jobs, list_users, order_detail, payment_overview, refund_preview,
+    AdjustCredits, ReconcileNow, RefundOrder, RetryPaymentEvent, ReviewPractitioner, SavePackage, SetUserRole,
+    admin_packages, admin_practitioner, admin_practitioners, last_ledger_check, lead_batch, lead_batches, list_outbox,
+    list_troubled_jobs, list_users, onboarding_funnel, order_detail, payment_overview, refund_preview,
 };
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, RoleGate, Skeleton, Submission,
     Submit, endpoint, posted_error,
 };
-use crate::domain::types::AdminUserRow;
 use crate::domain::orders::PackageForm;
+use crate::domain::types::AdminUserRow;
 use crate::domain::{AppError, Currency, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -18,7 +19,7 @@ pub fn AdminPage() -> impl IntoView {
         <PageMeta title="Admin" description="Run the Attune platform: people, emails and background jobs."/>
         <div class="container section">
             <h1>"Admin"</h1>
-            <nav aria-label="Admin sections" class="actions"><a href="/admin/packages">"Credit packages"</a><a href="/admin/payments">"Payments"</a><a href="/admin/leads">"Leads"</a></nav>
+            <nav aria-label="Admin sections" class="actions"><a href="/admin/packages">"Credit packages"</a><a href="/admin/payments">"Payments"</a><a href="/admin/leads">"Leads"</a><a href="/admin/practitioners">"Practitioners"</a></nav>
             <RoleGate role=Role::Admin render=|_| view! { <AdminPanels/> }.into_any()/>
         </div>
     }
@@ -68,13 +69,14 @@ fn AdminPanels() -> impl IntoView {
         <CreditsCard/>
         <LedgerCard/>
         <section class="card" aria-labelledby="outbox-heading">
-            <h2 id="outbox-heading">"Email outbox"</h2>
+            <h2 id="outbox-heading">"Outbox: emails and text messages"</h2>
             <Suspense fallback=|| view! { <Skeleton lines=4/> }>
                 {move || Suspend::new(async move {
-                    table_or_message(outbox.await, "No emails yet.", &["Queued", "To", "Subject", "Status", "Attempts"], |r| {
+                    table_or_message(outbox.await, "No messages yet.", &["Queued", "Channel", "To", "Subject or text", "Status", "Attempts"], |r| {
                         view! {
                             <tr>
                                 <td><LocalTime at=r.created_at/></td>
+                                <td>{r.channel}</td>
                                 <td>{r.to_address}</td>
                                 <td>{r.subject}</td>
                                 <td><span class=format!("badge badge-{}", r.status)>{r.status.clone()}</span>
@@ -327,7 +329,13 @@ fn form_values(p: &crate::domain::types::CreditPackage) -> PackageForm {
 }
 
 fn new_package_values() -> PackageForm {
-    PackageForm { currency: "EUR".into(), active: Some("on".into()), position: "0".into(), bonus_credits: "0".into(), ..PackageForm::default() }
+    PackageForm {
+        currency: "EUR".into(),
+        active: Some("on".into()),
+        position: "0".into(),
+        bonus_credits: "0".into(),
+        ..PackageForm::default()
+    }
 }
 
 #[island]
@@ -480,7 +488,7 @@ fn OrderPanel(number: String) -> impl IntoView {
                     <h1>{format!("Order {}", o.number)}</h1>
                     <section class="card" aria-label="Order summary">
                         <dl class="facts">
-                            <dt>"Customer"</dt><dd><code>{d.customer.to_string()}</code>" "{d.customer_email}</dd>
+                            <dt>"Customer"</dt><dd><code>{d.customer.to_string()}</code>" "{d.customer_email.unwrap_or_default()}</dd>
                             <dt>"Pack"</dt><dd>{format!("{} ({} credits + {} bonus)", o.package_name, o.credits, o.bonus_credits)}</dd>
                             <dt>"Price"</dt><dd>{o.price().format(crate::domain::Locale::default())}</dd>
                             <dt>"Status"</dt><dd><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></dd>
@@ -729,6 +737,225 @@ fn LeadBatchCard(id: String) -> impl IntoView {
                     .into_any()
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn PractitionersPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| admin_practitioners());
+    let headers =
+        &["Number", "Name", "Email", "Onboarding", "Steps done", "Call centre", "First login", "Submitted", "Approved"];
+    let when = |at: Option<jiff::Timestamp>| {
+        at.map(|at| view! { <LocalTime at/> }.into_any()).unwrap_or_else(|| "—".into_any())
+    };
+    view! {
+        <PageMeta title="Practitioners" description="Every practitioner and where they are in onboarding."/>
+        <div class="container section">
+            <p><a href="/admin">"← Admin"</a></p>
+            <h1>"Practitioners"</h1>
+            <RoleGate role=Role::Admin render=move |_| view! {
+                <FunnelCard/>
+                <section class="card" aria-label="Practitioners">
+                    <Suspense fallback=|| view! { <Skeleton lines=5/> }>
+                        {move || Suspend::new(async move {
+                            table_or_message(list.await, "No practitioners yet.", headers, move |p| view! {
+                                <tr>
+                                    <td><a href=format!("/admin/practitioners/{}", p.code)><code>{p.code.to_string()}</code></a></td>
+                                    <td>{p.name}</td>
+                                    <td>{p.email}</td>
+                                    <td><span class=format!("badge badge-{}", p.state.as_str())>{p.state.label()}</span></td>
+                                    <td>{format!("{} of {}", (p.step_reached - 1).max(0), crate::domain::onboarding::STEPS.len())}</td>
+                                    <td>{if p.from_lead { "Yes" } else { "No" }}</td>
+                                    <td>{when(p.first_login_at)}</td>
+                                    <td>{when(p.submitted_at)}</td>
+                                    <td>{when(p.approved_at)}</td>
+                                </tr>
+                            }.into_any())
+                        })}
+                    </Suspense>
+                </section>
+            }.into_any()/>
+        </div>
+    }
+}
+
+/// One practitioner's onboarding, as entered, with the review decision when it waits for one.
+#[component]
+pub fn PractitionerReviewPage() -> impl IntoView {
+    let code = leptos_router::hooks::use_params_map().read_untracked().get("code").unwrap_or_default();
+    let detail = Resource::new(move || code.clone(), admin_practitioner);
+    let error = posted_error::<ReviewPractitioner, ()>();
+    view! {
+        <PageMeta title="Practitioner review" description="Review a practitioner's onboarding and approve it or send it back."/>
+        <div class="container section">
+            <p><a href="/admin/practitioners">"← Practitioners"</a></p>
+            <RoleGate role=Role::Admin render=move |_| {
+                let error = error.clone();
+                view! {
+                    <Suspense fallback=|| view! { <Skeleton lines=8/> }>
+                        {move || {
+                            let error = error.clone();
+                            Suspend::new(async move {
+                                match detail.await {
+                                    Ok(w) => view! { <PractitionerReview w error/> }.into_any(),
+                                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                                }
+                            })
+                        }}
+                    </Suspense>
+                }.into_any()
+            }/>
+        </div>
+    }
+}
+
+#[component]
+fn PractitionerReview(w: crate::domain::types::WizardView, error: Option<AppError>) -> impl IntoView {
+    use crate::domain::onboarding::OnboardingState;
+    let name = format!("{} {}", w.basic.first_name, w.basic.last_name);
+    let waiting = w.state == OnboardingState::Submitted;
+    let code = w.code.to_string();
+    view! {
+        <h1>{name}</h1>
+        <p><span class=format!("badge badge-{}", w.state.as_str())>{w.state.label()}</span>" "<code>{code.clone()}</code></p>
+        {w.review_note.clone().map(|n| view! { <p class="muted">"Last sent back: "{n}</p> })}
+        <section class="card" aria-labelledby="entered-heading">
+            <h2 id="entered-heading">"As entered"</h2>
+            {w.photo.as_ref().map(|p| view! { <p><a href=format!("/media/{}/photo.jpg", p.id)><img src=format!("/media/{}/thumb.jpg", p.id) alt="The practitioner's photo" width="128" height="128"/></a></p> })}
+            <dl class="facts">
+                <dt>"Email"</dt><dd>{w.basic.email.clone()}</dd>
+                <dt>"Mobile"</dt><dd>{w.basic.phone.clone()}{if w.phone_verified { " (verified)" } else { "" }}</dd>
+                <dt>"Location"</dt><dd>{w.basic.location.clone()}</dd>
+                <dt>"Time zone"</dt><dd>{w.basic.time_zone.clone()}</dd>
+                <dt>"Practice"</dt><dd>{w.professional.practice_type.clone()}</dd>
+                <dt>"Specialties"</dt><dd>{w.professional.specialties.clone()}</dd>
+                <dt>"Languages"</dt><dd>{w.professional.languages.clone()}</dd>
+                <dt>"Years"</dt><dd>{w.professional.years_experience.clone()}</dd>
+                <dt>"Headline"</dt><dd>{w.bio.headline.clone()}</dd>
+                <dt>"Call-centre values confirmed"</dt><dd>{w.prefill.iter().filter(|p| p.confirmed).map(|p| p.field.replace('_', " ")).collect::<Vec<_>>().join(", ")}</dd>
+            </dl>
+            <h3>"Bio"</h3>
+            {w.bio.bio.split("\n\n").map(|p| view! { <p>{p.to_owned()}</p> }).collect_view()}
+            <h3>"Experience"</h3>
+            <ul>{w.experience.iter().map(|e| view! { <li>{format!("{}, {} ({}–{})", e.entry.title, e.entry.organisation, e.entry.start_year, e.entry.end_year.map(|y| y.to_string()).unwrap_or_else(|| "present".into()))}</li> }).collect_view()}</ul>
+            <h3>"Certificates"</h3>
+            <ul>{w.certificates.iter().map(|c| view! { <li><a href=format!("/media/{}/certificate", c.id)>{c.title.clone()}</a></li> }).collect_view()}</ul>
+        </section>
+        {waiting.then(|| view! { <ReviewForms code=code.clone() error=error.clone()/> })}
+        {matches!(w.state, OnboardingState::Approved | OnboardingState::Suspended).then(|| view! {
+            <StandingForm code=code.clone() suspended={w.state == OnboardingState::Suspended} error=error.clone()/>
+        })}
+    }
+}
+
+#[island]
+fn ReviewForms(code: String, error: Option<AppError>) -> impl IntoView {
+    let approve = Submission::new(None);
+    let reject = Submission::new(error);
+    let approve_code = code.clone();
+    let error = reject.error;
+    view! {
+        <section class="card" aria-labelledby="decide-heading">
+            <h2 id="decide-heading">"Decision"</h2>
+            <FormAlert error/>
+            <PostForm action={endpoint::<ReviewPractitioner>()} state=approve class="actions">
+                <input type="hidden" name="code" value=approve_code/>
+                <input type="hidden" name="decision" value="approve"/>
+                <Submit label="Approve" busy_label="Approving…" pending=approve.pending/>
+            </PostForm>
+            <PostForm action={endpoint::<ReviewPractitioner>()} state=reject class="stack">
+                <input type="hidden" name="code" value=code/>
+                <input type="hidden" name="decision" value="reject"/>
+                <div class="field">
+                    <label for="reason">"What needs to change"</label>
+                    <textarea id="reason" name="reason" rows="4" maxlength="1000" aria-describedby="reason-error"></textarea>
+                    <FieldError name="reason" error/>
+                </div>
+                <Submit label="Send back for changes" busy_label="Sending…" pending=reject.pending secondary=true/>
+            </PostForm>
+        </section>
+    }
+}
+
+/// The onboarding funnel as a bar chart (SVG: attributes, not inline styles, so the CSP
+/// holds) with the same figures in a table beneath, overall and per lead batch.
+#[component]
+fn FunnelCard() -> impl IntoView {
+    use crate::domain::onboarding::{FUNNEL, conversion};
+    let funnel = Resource::new(|| (), |_| onboarding_funnel());
+    let pct = |p: Option<u8>| p.map(|p| format!("{p} %")).unwrap_or_else(|| "—".to_owned());
+    view! {
+        <section class="card" aria-labelledby="funnel-heading">
+            <h2 id="funnel-heading">"Onboarding funnel"</h2>
+            <p class="muted">"From the call centre's lists to approved profiles. Going live (an active service) is counted once practitioners can publish services."</p>
+            <Suspense fallback=|| view! { <Skeleton lines=6/> }>
+                {move || Suspend::new(async move {
+                    match funnel.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(rows) => rows.into_iter().enumerate().map(|(i, row)| {
+                            let max = row.counts.first().copied().unwrap_or(0).max(1);
+                            let conv = conversion(&row.counts);
+                            let id = format!("funnel-{i}");
+                            let title = match row.imported_at {
+                                Some(at) => view! { {row.label.clone()}" · imported "<LocalTime at/> }.into_any(),
+                                None => view! { {row.label.clone()} }.into_any(),
+                            };
+                            let summary = FUNNEL.iter().zip(&row.counts).map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(", ");
+                            view! {
+                                <figure class="funnel" data-testid="funnel">
+                                    <figcaption id=id.clone()><strong>{title}</strong></figcaption>
+                                    <svg viewBox="0 0 600 180" width="100%" role="img" aria-labelledby=id.clone() aria-describedby=format!("{id}-summary")>
+                                        {FUNNEL.iter().zip(&row.counts).enumerate().map(|(k, (stage, n))| {
+                                            let y = (k * 30) as i64;
+                                            let w = (n * 400) / max;
+                                            view! {
+                                                <text x="0" y=y + 19 class="funnel-label">{*stage}</text>
+                                                <rect x="120" y=y + 4 width=w.max(1) height="22" rx="3" class="funnel-bar"></rect>
+                                                <text x=128 + w y=y + 20 class="funnel-count">{n.to_string()}</text>
+                                            }
+                                        }).collect_view()}
+                                    </svg>
+                                    <p class="sr-only" id=format!("{id}-summary")>{summary}</p>
+                                    <table>
+                                        <thead><tr><th scope="col">"Stage"</th><th scope="col">"People"</th><th scope="col">"Of imported"</th><th scope="col">"Of the stage before"</th></tr></thead>
+                                        <tbody>
+                                            {FUNNEL.iter().zip(&row.counts).zip(conv).map(|((stage, n), (first, prev))| view! {
+                                                <tr><th scope="row">{*stage}</th><td>{n.to_string()}</td><td>{pct(first)}</td><td>{pct(prev)}</td></tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </figure>
+                            }.into_any()
+                        }).collect_view().into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Suspends a live practitioner (with a reason they are sent) or reinstates one.
+#[island]
+fn StandingForm(code: String, suspended: bool, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <section class="card" aria-labelledby="standing-heading">
+            <h2 id="standing-heading">{if suspended { "Reinstate" } else { "Suspend" }}</h2>
+            <FormAlert error/>
+            <PostForm action={endpoint::<ReviewPractitioner>()} state class="stack">
+                <input type="hidden" name="code" value=code/>
+                <input type="hidden" name="decision" value=if suspended { "reinstate" } else { "suspend" }/>
+                {(!suspended).then(|| view! {
+                    <div class="field">
+                        <label for="reason">"Why (the practitioner is sent this)"</label>
+                        <textarea id="reason" name="reason" rows="3" maxlength="1000" aria-describedby="reason-error"></textarea>
+                        <FieldError name="reason" error/>
+                    </div>
+                })}
+                <Submit label=if suspended { "Reinstate" } else { "Suspend" } busy_label="Saving…" pending=state.pending secondary=true/>
+            </PostForm>
         </section>
     }
 }

@@ -1,5 +1,7 @@
-use crate::api::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp};
-use crate::app::components::{Field, FormAlert, Notice, PageMeta, PostForm, Submission, Submit, endpoint, posted_error};
+use crate::api::auth::{LogIn, RequestPasswordReset, RequestPhoneCode, ResetPassword, SignUp, VerifyPhoneCode};
+use crate::app::components::{
+    Field, FormAlert, Notice, PageMeta, PostForm, Submission, Submit, endpoint, posted_error,
+};
 use crate::domain::password::{PASSWORD_MAX, PASSWORD_MIN};
 use crate::domain::{AppError, Password};
 use leptos::prelude::*;
@@ -83,6 +85,7 @@ pub fn LoginPage() -> impl IntoView {
             <Notice show=reset_done message="Your password has been changed. Log in with your new password."/>
             <LoginForm next error/>
             <p class="muted"><a href="/forgot-password">"Forgot your password?"</a></p>
+            <p class="muted">"Practitioner? "<a href="/login/phone">"Sign in with your phone"</a></p>
             <p class="muted">"New to Attune? "<a href="/signup">"Create an account"</a></p>
         </section>
     }
@@ -212,6 +215,80 @@ fn ResetPasswordForm(token: String, error: Option<AppError>) -> impl IntoView {
             <input type="hidden" name="token" value=token/>
             <PasswordField label="New password" name="password" autocomplete="new-password" error check_policy=true/>
             <Submit label="Save new password" busy_label="Saving…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+/// Practitioners sign in with a code sent to their phone: first the number, then the
+/// code (with the number carried in the address, so a reload keeps the place).
+#[component]
+pub fn PhoneLoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let phone = query.read_untracked().get("phone").unwrap_or_default();
+    let sent = query.read_untracked().get("sent").is_some();
+    let request_error = posted_error::<RequestPhoneCode, ()>();
+    let verify_error = posted_error::<VerifyPhoneCode, ()>();
+    let minutes = crate::domain::otp::VALID_MINUTES;
+    view! {
+        <PageMeta title="Sign in with your phone" description="Practitioners sign in to Attune with a one-time code sent to their phone."/>
+        <section class="auth-card card">
+            <h1>"Sign in with your phone"</h1>
+            {if phone.is_empty() {
+                view! {
+                    <p class="muted">"For practitioners. We will text you a 6-digit code; no password needed. New here? The same code opens your account."</p>
+                    <PhoneNumberForm error=request_error/>
+                }.into_any()
+            } else {
+                view! {
+                    <Notice show=sent message="We have sent you a code by text message."/>
+                    <p>"Enter the code sent to "<strong>{phone.clone()}</strong>". It works for "{minutes}" minutes."</p>
+                    <PhoneCodeForm phone=phone.clone() error=verify_error/>
+                    <PhoneResendForm phone=phone.clone() error=request_error/>
+                    <p class="muted"><a href="/login/phone">"Use a different number"</a></p>
+                }.into_any()
+            }}
+            <p class="muted"><a href="/login">"Sign in with email and password instead"</a></p>
+        </section>
+    }
+}
+
+#[island]
+fn PhoneNumberForm(error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<RequestPhoneCode>()} state class="stack">
+            <Field label="Mobile number" name="phone" kind="tel" autocomplete="tel" error required=true maxlength=24
+                hint="In international form, with + and the country code, e.g. +91 98765 43210."/>
+            <Submit label="Text me a code" busy_label="Sending…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+#[island]
+fn PhoneCodeForm(phone: String, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<VerifyPhoneCode>()} state class="stack">
+            <input type="hidden" name="phone" value=phone/>
+            <Field label="Code" name="code" kind="text" autocomplete="one-time-code" error required=true maxlength=9/>
+            <Submit label="Sign in" busy_label="Checking…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+#[island]
+fn PhoneResendForm(phone: String, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<RequestPhoneCode>()} state class="inline-form">
+            <input type="hidden" name="phone" value=phone/>
+            <Submit label="Send a new code" busy_label="Sending…" pending=state.pending secondary=true/>
         </PostForm>
     }
 }

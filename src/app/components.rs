@@ -1,8 +1,8 @@
 //! Building blocks shared by the pages: page metadata, form fields with their errors,
 //! submit buttons that show progress, skeletons and error panels.
 
-use crate::domain::types::SessionUser;
 use crate::domain::datetime::{self, Style};
+use crate::domain::types::SessionUser;
 use crate::domain::{AppError, Role, TimeZone};
 use jiff::Timestamp;
 use leptos::prelude::*;
@@ -145,8 +145,10 @@ mod browser {
         let headers = web_sys::Headers::new().map_err(unreachable)?;
         headers.set("Accept", "application/json").map_err(unreachable)?;
         init.set_headers(&headers);
-        let response: Response =
-            JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(action, &init)).await.map_err(unreachable)?.unchecked_into();
+        let response: Response = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(action, &init))
+            .await
+            .map_err(unreachable)?
+            .unchecked_into();
         if response.ok() && !read {
             return Ok((response, String::new()));
         }
@@ -155,7 +157,8 @@ mod browser {
         if response.ok() {
             return Ok((response, text));
         }
-        Err(serde_json::from_str(&text).unwrap_or_else(|_| AppError::Transport(format!("answer {}", response.status()))))
+        Err(serde_json::from_str(&text)
+            .unwrap_or_else(|_| AppError::Transport(format!("answer {}", response.status()))))
     }
 }
 
@@ -278,6 +281,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             let next = location.pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
         }
+        AppError::OnboardingIncomplete => view! { <Redirect path="/onboarding"/> }.into_any(),
         AppError::Forbidden => view! {
             <section class="card">
                 <h2>"Not available"</h2>

@@ -1,11 +1,12 @@
 use crate::api::auth::{ChangePassword, SignOutEverywhere, UpdateProfile, get_profile};
 use crate::api::credits::my_credits;
 use crate::api::orders::my_orders;
-use crate::domain::types::CreditOverview;
 use crate::app::components::{
-    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint, posted_error,
+    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, Submission, Submit,
+    endpoint, posted_error,
 };
 use crate::domain::datetime::zone_groups;
+use crate::domain::types::CreditOverview;
 use crate::domain::types::Profile;
 use crate::domain::{AppError, TimeZone};
 use leptos::prelude::*;
@@ -52,7 +53,7 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
 /// Every zone in the server's database, grouped by region. Rendered on the server and
 /// passed into the island as children, so the list is neither a prop nor in the bundle.
 #[component]
-fn ZoneSelect(selected: TimeZone) -> impl IntoView {
+pub(crate) fn ZoneSelect(selected: TimeZone) -> impl IntoView {
     view! {
         <div class="field">
             <label for="time_zone">"Time zone"</label>

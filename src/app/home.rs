@@ -29,7 +29,7 @@ pub fn HomePage() -> impl IntoView {
                     match stats.await {
                         Ok(StatsView::Available(s)) => view! {
                             <dl class="stats">
-                                <div class="stat"><dt>"Practitioners"</dt><dd data-stat="practitioners">{s.practitioners}</dd></div>
+                                <div class="stat"><dt>"Live practitioners"</dt><dd data-stat="practitioners">{s.practitioners}</dd></div>
                                 <div class="stat"><dt>"Customers"</dt><dd data-stat="customers">{s.customers}</dd></div>
                                 <div class="stat"><dt>"Service types"</dt><dd data-stat="service_types">{s.service_types}</dd></div>
                             </dl>

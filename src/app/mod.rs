@@ -9,6 +9,7 @@ mod components;
 mod dashboard;
 mod home;
 mod layout;
+mod onboarding;
 mod practitioner;
 mod shop;
 
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/phone") view=auth::PhoneLoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=auth::SignupPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=auth::ResetPasswordPage ssr=SsrMode::Async/>
@@ -82,6 +84,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/packages") view=admin::PackagesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/payments") view=admin::PaymentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/leads") view=admin::LeadsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/practitioners") view=admin::PractitionersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/practitioners/:code") view=admin::PractitionerReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/onboarding") view=onboarding::WizardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/onboarding/:step") view=onboarding::WizardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/p/:slug") view=practitioner::PublicProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/orders/:number") view=admin::OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/credits") view=shop::CreditsPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/success") view=shop::OrderResultPage ssr=SsrMode::Async/>

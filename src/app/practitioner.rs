@@ -1,24 +1,100 @@
-use crate::app::components::{PageMeta, RoleGate};
-use crate::domain::Role;
+use crate::api::catalog::public_profile;
+use crate::api::practitioner::practice_overview;
+use crate::app::components::{ErrorPanel, PageMeta, Skeleton};
+use crate::domain::types::PublicProfile;
 use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
 
+/// The practice dashboard. Its data comes from a practitioner server function, which
+/// refuses until onboarding is approved; that answer sends the page to the wizard, so
+/// the decision is the server's alone.
 #[component]
 pub fn PractitionerPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| practice_overview());
     view! {
         <PageMeta title="Your practice" description="Run your practice on Attune: your services, availability and sessions."/>
         <div class="container section">
             <h1>"Your practice"</h1>
-            <RoleGate
-                role=Role::Practitioner
-                render=|u| view! {
-                    <section class="card">
-                        <h2>"Welcome, "{u.name}</h2>
-                        <p>"Account number "<strong>{u.code.to_string()}</strong></p>
-                        <p class="muted">"Your services, availability and upcoming sessions will be listed here."</p>
-                    </section>
-                }
-                .into_any()
-            />
+            <Suspense fallback=|| view! { <div class="card"><Skeleton lines=4/></div> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(w) => {
+                            let public = w.slug.clone().map(|s| format!("/p/{s}")).unwrap_or_default();
+                            view! {
+                                <section class="card">
+                                    <h2>{format!("Welcome, {}", w.basic.first_name)}</h2>
+                                    <p>"Account number "<strong>{w.code.to_string()}</strong></p>
+                                    <p><a href=public>"See your public profile"</a></p>
+                                    <p class="muted">"Your services, availability and upcoming sessions will be listed here."</p>
+                                </section>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
+    }
+}
+
+/// A live practitioner's public profile, `/p/<slug>`.
+#[component]
+pub fn PublicProfilePage() -> impl IntoView {
+    let slug = use_params_map().read_untracked().get("slug").unwrap_or_default();
+    let profile = Resource::new(move || slug.clone(), public_profile);
+    view! {
+        <Suspense fallback=|| view! { <div class="container section"><Skeleton lines=6/></div> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => view! { <ProfileView p/> }.into_any(),
+                    Err(e) => view! {
+                        <PageMeta title="Practitioner" description="A practitioner on Attune."/>
+                        <div class="container section"><ErrorPanel error=e/></div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileView(p: PublicProfile) -> impl IntoView {
+    let title = format!("{} — {}", p.name, p.practice_type);
+    let description: String = p.headline.clone();
+    view! {
+        <leptos_meta::Title text=title.clone()/>
+        <leptos_meta::Meta name="description" content=description.clone()/>
+        <leptos_meta::Meta property="og:title" content=title/>
+        <leptos_meta::Meta property="og:description" content=description/>
+        <article class="container section profile">
+            <header class="profile-head">
+                {p.photo.map(|id| view! { <img class="profile-photo" src=format!("/media/{id}/photo.jpg") alt=format!("Photo of {}", p.name) width="192"/> })}
+                <div>
+                    <h1>{p.name.clone()}</h1>
+                    <p class="lead">{p.headline.clone()}</p>
+                    <p class="muted">{format!("{} · {} · {} years of practice", p.practice_type, p.location, p.years_experience)}</p>
+                </div>
+            </header>
+            <section aria-labelledby="about-heading">
+                <h2 id="about-heading">"About"</h2>
+                {p.bio.split("\n\n").map(|para| view! { <p>{para.to_owned()}</p> }).collect_view()}
+            </section>
+            <section aria-labelledby="details-heading">
+                <h2 id="details-heading">"Specialties and languages"</h2>
+                <dl class="facts">
+                    <dt>"Specialties"</dt><dd>{p.specialties.join(", ")}</dd>
+                    <dt>"Languages"</dt><dd>{p.languages.join(", ")}</dd>
+                </dl>
+            </section>
+            <section aria-labelledby="experience-heading">
+                <h2 id="experience-heading">"Experience"</h2>
+                <ul class="entry-list">
+                    {p.experience.into_iter().map(|e| {
+                        let years = match e.end_year { Some(end) => format!("{}–{end}", e.start_year), None => format!("since {}", e.start_year) };
+                        view! { <li><span><strong>{e.title}</strong>", "{e.organisation}" ("{years}")"</span></li> }
+                    }).collect_view()}
+                </ul>
+            </section>
+        </article>
     }
 }

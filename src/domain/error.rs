@@ -34,6 +34,13 @@ pub enum AppError {
     WrongCurrentPassword,
     #[error("This reset link is invalid, already used or expired. Ask for a new one.")]
     ResetLinkInvalid,
+    /// A one-time code that is wrong, expired, used up or for another number: one answer
+    /// for all of them, so a guesser learns nothing.
+    #[error("That code is not right or has expired. Check the number and the code, or ask for a new code.")]
+    CodeInvalid,
+    /// A practitioner whose onboarding is not approved reached their practice.
+    #[error("Finish your onboarding first: your practice opens once your profile is approved.")]
+    OnboardingIncomplete,
     #[error("Please log in to continue.")]
     Unauthenticated,
     #[error("You do not have permission to do that.")]
@@ -84,10 +91,10 @@ impl AppError {
         match self {
             AppError::Invalid(_) => 422,
             AppError::EmailTaken => 409,
-            AppError::InvalidCredentials | AppError::Unauthenticated => 401,
+            AppError::InvalidCredentials | AppError::Unauthenticated | AppError::CodeInvalid => 401,
             AppError::WrongCurrentPassword => 422,
             AppError::ResetLinkInvalid => 410,
-            AppError::Forbidden | AppError::AccountDisabled => 403,
+            AppError::Forbidden | AppError::AccountDisabled | AppError::OnboardingIncomplete => 403,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
             AppError::Conflict | AppError::LastAdmin | AppError::InsufficientCredits { .. } => 409,

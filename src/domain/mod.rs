@@ -26,13 +26,17 @@ pub mod error;
 pub mod leads;
 pub mod ledger;
 pub mod money;
+pub mod onboarding;
 pub mod orders;
+pub mod otp;
 pub mod password;
 pub mod profile;
 pub mod refunds;
 pub mod role;
 pub mod types;
+pub mod uploads;
 pub mod user_code;
+pub mod wizard;
 
 pub use datetime::TimeZone;
 pub use email::Email;

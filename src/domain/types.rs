@@ -4,13 +4,15 @@
 use crate::domain::{Role, TimeZone, UserCode};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Who is signed in, as the UI needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub id: uuid::Uuid,
     pub code: UserCode,
-    pub email: String,
+    /// None for a practitioner who signed in by phone and has not given one yet.
+    pub email: Option<String>,
     pub name: String,
     pub role: Role,
     /// The zone every instant is shown to them in.
@@ -70,6 +72,8 @@ pub struct UserPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRow {
     pub id: i64,
+    /// "email" or "sms".
+    pub channel: String,
     pub to_address: String,
     pub template: String,
     pub subject: String,
@@ -282,7 +286,7 @@ pub struct OrderTransitionRow {
 pub struct OrderDetail {
     pub order: OrderView,
     pub customer: UserCode,
-    pub customer_email: String,
+    pub customer_email: Option<String>,
     pub transitions: Vec<OrderTransitionRow>,
     /// Checkout sessions opened at the provider, newest first.
     pub sessions: Vec<String>,
@@ -319,4 +323,89 @@ pub struct LeadErrorRow {
 pub struct LeadBatchDetail {
     pub batch: LeadBatchRow,
     pub errors: Vec<LeadErrorRow>,
+}
+
+/// A practitioner and where they are in onboarding, for the admin list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PractitionerRow {
+    pub code: UserCode,
+    pub name: String,
+    pub email: String,
+    pub state: crate::domain::onboarding::OnboardingState,
+    /// The first wizard step not yet completed; 6 once all five are.
+    pub step_reached: i16,
+    /// Whether they came from the call centre's lead list.
+    pub from_lead: bool,
+    pub first_login_at: Option<Timestamp>,
+    pub submitted_at: Option<Timestamp>,
+    pub approved_at: Option<Timestamp>,
+}
+
+/// One entry of a practitioner's experience, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExperienceRow {
+    pub id: i64,
+    pub entry: crate::domain::wizard::Experience,
+}
+
+/// A stored upload of a practitioner's: their photo or a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRow {
+    pub id: Uuid,
+    /// What the practitioner called it (certificates) or "Profile photo".
+    pub title: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub uploaded_at: Timestamp,
+}
+
+/// Everything the onboarding wizard shows, saved values first and call-centre values
+/// where nothing is saved yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WizardView {
+    pub code: UserCode,
+    pub state: crate::domain::onboarding::OnboardingState,
+    /// The first step not yet completed; 6 once all five are.
+    pub step_reached: i16,
+    pub review_note: Option<String>,
+    pub basic: crate::domain::wizard::BasicForm,
+    /// The number was proved by a code sent to it.
+    pub phone_verified: bool,
+    pub professional: crate::domain::wizard::ProfessionalForm,
+    pub bio: crate::domain::wizard::BioForm,
+    pub experience: Vec<ExperienceRow>,
+    pub photo: Option<UploadRow>,
+    pub certificates: Vec<UploadRow>,
+    pub prefill: Vec<crate::domain::wizard::Prefill>,
+    /// The public profile address once approved.
+    pub slug: Option<String>,
+    /// The current year on the server's clock (experience cannot start later).
+    pub this_year: i16,
+}
+
+/// What anyone may see of a live practitioner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicProfile {
+    pub slug: String,
+    pub name: String,
+    pub headline: String,
+    pub bio: String,
+    pub practice_type: String,
+    pub location: String,
+    pub specialties: Vec<String>,
+    pub languages: Vec<String>,
+    pub years_experience: i16,
+    pub experience: Vec<crate::domain::wizard::Experience>,
+    /// The upload id of the photo: `/media/<id>/photo.jpg`.
+    pub photo: Option<Uuid>,
+}
+
+/// The onboarding funnel of one lead batch, or of every lead (`batch` None).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunnelRow {
+    pub batch: Option<Uuid>,
+    pub label: String,
+    pub imported_at: Option<Timestamp>,
+    /// One count per stage of `domain::onboarding::FUNNEL`.
+    pub counts: Vec<i64>,
 }

@@ -55,6 +55,9 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, Failu
     .fetch_one(&mut *tx)
     .await?;
     let code = code_of(row.code)?;
+    if new.role == Role::Practitioner {
+        crate::server::onboarding::start(&mut tx, row.id, None, state.clock.now()).await?;
+    }
     let welcome = email::welcome(new.name.as_str(), &code.to_string(), &state.config.public_url);
     email::enqueue(&mut tx, Some(row.id), new.email.as_str(), &welcome, state.clock.now()).await?;
     tx.commit().await?;
@@ -63,7 +66,7 @@ pub async fn sign_up(state: &AppState, new: NewAccount) -> Result<Created, Failu
         user: SessionUser {
             id: row.id,
             code,
-            email: new.email.into_inner(),
+            email: Some(new.email.into_inner()),
             name: new.name.as_str().to_owned(),
             role: new.role,
             time_zone: new.time_zone,
@@ -117,6 +120,9 @@ pub async fn log_in(state: &AppState, account: &str, password: &str, ip: IpAddr)
             )
             .execute(pool)
             .await?;
+            if created.user.role == Role::Practitioner {
+                crate::server::onboarding::signed_in(&mut *pool.acquire().await?, created.user.id, clock.now()).await?;
+            }
             Ok(created)
         }
     }
@@ -147,7 +153,8 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
     .fetch_optional(&state.pool)
     .await?;
     let ok =
-        passwords::verify(state.config.password_cost, row.as_ref().map(|r| r.password_hash.clone()), password).await?;
+        passwords::verify(state.config.password_cost, row.as_ref().and_then(|r| r.password_hash.clone()), password)
+            .await?;
     let row = match row {
         Some(row) if ok => row,
         _ => return Err(AppError::InvalidCredentials.into()),
@@ -155,17 +162,37 @@ pub async fn authenticate(state: &AppState, email: &str, password: &str) -> Resu
     if row.disabled {
         return Err(AppError::AccountDisabled.into());
     }
+    created(row.id, row.code, row.email, row.name, &row.role, &row.time_zone, row.auth_epoch)
+}
+
+/// A users row as a session sees it.
+fn created(
+    id: Uuid,
+    code: i64,
+    email: Option<String>,
+    name: String,
+    role: &str,
+    zone: &str,
+    epoch: i32,
+) -> Result<Created, Failure> {
     Ok(Created {
-        user: SessionUser {
-            id: row.id,
-            code: code_of(row.code)?,
-            email: row.email,
-            name: row.name,
-            role: role_of(&row.role)?,
-            time_zone: zone_of(&row.time_zone),
-        },
-        epoch: row.auth_epoch,
+        user: SessionUser { id, code: code_of(code)?, email, name, role: role_of(role)?, time_zone: zone_of(zone) },
+        epoch,
     })
+}
+
+/// The account `id` as a session sees it, with its epoch, for signing it in.
+pub async fn session_user(state: &AppState, id: Uuid) -> Result<Created, Failure> {
+    let row = sqlx::query!(
+        "SELECT id, code, email, name, role, time_zone, auth_epoch, disabled_at IS NOT NULL AS \"disabled!\" FROM users WHERE id = $1",
+        id
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    if row.disabled {
+        return Err(AppError::AccountDisabled.into());
+    }
+    created(row.id, row.code, row.email, row.name, &row.role, &row.time_zone, row.auth_epoch)
 }
 
 /// Queues a reset link when the address belongs to an active account. The caller
@@ -226,7 +253,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::ResetLinkInvalid)?;
-    let password = Password::parse_new(password, "password", Some(&email))?;
+    let password = Password::parse_new(password, "password", email.as_deref())?;
     let hash = passwords::hash(state.config.password_cost, &password).await?;
     let mut tx = state.pool.begin().await?;
     let user = sqlx::query!(
@@ -257,10 +284,10 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Re
 pub async fn change_password(state: &AppState, user: &SessionUser, current: &str, new: &str) -> Result<i32, Failure> {
     let stored =
         sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id).fetch_one(&state.pool).await?;
-    if !passwords::verify(state.config.password_cost, Some(stored), current).await? {
+    if !passwords::verify(state.config.password_cost, stored, current).await? {
         return Err(AppError::WrongCurrentPassword.into());
     }
-    let new = Password::parse_new(new, "new_password", Some(&user.email))?;
+    let new = Password::parse_new(new, "new_password", user.email.as_deref())?;
     if current == new.expose() {
         return Err(AppError::invalid("new_password", "Choose a password different from your current one.").into());
     }
@@ -294,7 +321,7 @@ pub async fn profile(state: &AppState, user_id: Uuid) -> Result<Profile, Failure
             .ok_or(AppError::NotFound)?;
     Ok(Profile {
         code: code_of(r.code)?,
-        email: r.email,
+        email: r.email.unwrap_or_default(),
         name: r.name,
         phone: r.phone,
         time_zone: zone_of(&r.time_zone),
@@ -312,7 +339,9 @@ pub async fn update_profile(
     zone: &TimeZone,
 ) -> Result<(), Failure> {
     sqlx::query!(
-        "UPDATE users SET name = $2, phone = $3, time_zone = $4, updated_at = now() WHERE id = $1",
+        "UPDATE users SET name = $2, phone = $3, time_zone = $4, updated_at = now(),
+                phone_verified_at = CASE WHEN phone IS NOT DISTINCT FROM $3 THEN phone_verified_at END
+         WHERE id = $1",
         user_id,
         name.as_str(),
         phone.map(Phone::as_str),
@@ -359,7 +388,7 @@ pub async fn search_users(state: &AppState, query: &str, page: i64) -> Result<Us
             Ok(AdminUserRow {
                 id: r.id,
                 code: code_of(r.code)?,
-                email: r.email,
+                email: r.email.unwrap_or_default(),
                 name: r.name,
                 role: role_of(&r.role)?,
                 created_at: from_db(r.created_at),
@@ -402,6 +431,9 @@ pub async fn set_role(state: &AppState, actor: &SessionUser, target: Uuid, role:
     )
     .execute(&mut *tx)
     .await?;
+    if role == Role::Practitioner {
+        crate::server::onboarding::start(&mut tx, target, Some(actor.id), state.clock.now()).await?;
+    }
     sqlx::query!(
         "INSERT INTO audit_log (actor_id, action, subject_id, details) VALUES ($1, 'user.role_changed', $2, $3)",
         actor.id,

@@ -32,7 +32,8 @@ pub async fn catalog_changed(state: &AppState) {
 async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
     let r = sqlx::query!(
         r#"SELECT
-             (SELECT count(*) FROM users WHERE role = 'practitioner' AND disabled_at IS NULL) AS "practitioners!",
+             (SELECT count(*) FROM practitioner_profiles p JOIN users u ON u.id = p.user_id
+               WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL) AS "practitioners!",
              (SELECT count(*) FROM users WHERE role = 'customer' AND disabled_at IS NULL) AS "customers!",
              (SELECT count(*) FROM service_types WHERE active) AS "service_types!",
              now() AS "as_of!""#

@@ -49,6 +49,11 @@ pub struct Config {
     pub public_url: String,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
+    /// Where uploaded files are kept.
+    pub storage: crate::server::storage::Storage,
+    /// HTTP SMS gateway for text messages (one-time codes); unset: held in the outbox.
+    pub sms_url: Option<Secret>,
+    pub sms_token: Option<Secret>,
     /// How many proxies of ours stand in front of the app. Each appends the address it
     /// got the request from to `X-Forwarded-For`, so the client is the entry this many
     /// places from the right; anything further left was written by the client. 0: the
@@ -181,6 +186,10 @@ mod tests {
             public_url: public_url.into(),
             smtp_url: None,
             mail_from: "a@b.c".into(),
+            storage: crate::server::storage::Storage::local(&std::env::temp_dir().join("attune-config-test-uploads"))
+                .unwrap(),
+            sms_url: None,
+            sms_token: None,
             proxy_hops: 0,
             password_cost: PasswordCost::Owasp,
             job_retention: Duration::from_secs(86400),

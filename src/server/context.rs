@@ -40,6 +40,17 @@ pub async fn require_role(role: Role) -> Result<SessionUser, Failure> {
     if user.role == role { Ok(user) } else { Err(AppError::Forbidden.into()) }
 }
 
+/// A practitioner whose onboarding is approved: the first line of every server function
+/// of the practice. Before approval the answer sends them back to the wizard.
+pub async fn require_live_practitioner() -> Result<SessionUser, Failure> {
+    let user = require_role(Role::Practitioner).await?;
+    if crate::server::onboarding::is_live(&state()?, user.id).await? {
+        Ok(user)
+    } else {
+        Err(AppError::OnboardingIncomplete.into())
+    }
+}
+
 /// The id given to this request by the request-id layer, for logs and error messages.
 pub fn request_id() -> String {
     use_context::<http::request::Parts>()

@@ -42,7 +42,8 @@ const PACKAGES: &[(&str, i64, i64, i64, i32, Option<&str>, Option<i32>)] = &[
 
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let mut tx = state.pool.begin().await?;
-    let has_packages = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM credit_packages) AS \"e!\"").fetch_one(&mut *tx).await?;
+    let has_packages =
+        sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM credit_packages) AS \"e!\"").fetch_one(&mut *tx).await?;
     for (name, credits, bonus, price, position, badge, validity) in PACKAGES.iter().filter(|_| !has_packages) {
         sqlx::query!(
             "INSERT INTO credit_packages (name, credits, bonus_credits, price_minor, currency, position, badge, validity_days,
@@ -94,6 +95,106 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("creating {email}: {e}"))?;
     }
+    for profile in PROFILES {
+        live_profile(state, profile).await?;
+    }
     tracing::info!(admin = ADMIN_EMAIL, customer = CUSTOMER_EMAIL, "demo data loaded");
+    Ok(())
+}
+
+/// A demo practitioner whose onboarding is done: (email, location, practice, specialties,
+/// languages, years, headline, bio, experience (title, where, from)).
+struct DemoProfile {
+    email: &'static str,
+    location: &'static str,
+    practice: &'static str,
+    specialties: &'static [&'static str],
+    languages: &'static [&'static str],
+    years: i16,
+    headline: &'static str,
+    bio: &'static str,
+    experience: (&'static str, &'static str, i16),
+}
+
+const PROFILES: &[DemoProfile] = &[
+    DemoProfile {
+        email: "priya@attune.test",
+        location: "Pune, India",
+        practice: "Astrology",
+        specialties: &["Vedic astrology", "Birth charts", "Compatibility"],
+        languages: &["English", "Hindi", "Marathi"],
+        years: 14,
+        headline: "Vedic astrologer helping you read your chart with clarity",
+        bio: "I have read birth charts for fourteen years, first alongside my teacher in Pune and now for clients around the world.\n\nSessions are calm and practical: we look at what your chart says about the questions you bring, and what you can do with it.",
+        experience: ("Jyotish Visharad", "Bharatiya Vidya Bhavan", 2010),
+    },
+    DemoProfile {
+        email: "marco@attune.test",
+        location: "Rome, Italy",
+        practice: "Yoga",
+        specialties: &["Hatha yoga", "Yoga for back pain", "Breathwork"],
+        languages: &["Italian", "English"],
+        years: 9,
+        headline: "Hatha yoga for strong, comfortable backs, online or in Rome",
+        bio: "I teach hatha yoga with a focus on posture and breathing, for beginners and for people coming back from back pain.\n\nClasses are small or one to one, so every pose can be adapted to your body.",
+        experience: ("RYT 500 teacher training", "Yoga Alliance registered school, Rishikesh", 2015),
+    },
+];
+
+/// Fills in and approves a demo practitioner's onboarding, once.
+async fn live_profile(state: &AppState, p: &DemoProfile) -> anyhow::Result<()> {
+    use crate::domain::onboarding::OnboardingState;
+    let mut tx = state.pool.begin().await?;
+    let Some(row) = sqlx::query!(
+        "SELECT u.id, u.name, pp.onboarding_state FROM users u JOIN practitioner_profiles pp ON pp.user_id = u.id WHERE u.email = $1",
+        p.email
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    if row.onboarding_state != "draft" {
+        return Ok(());
+    }
+    let (first, last) = crate::domain::wizard::split_name(&row.name);
+    let specialties: Vec<String> = p.specialties.iter().map(|s| (*s).to_owned()).collect();
+    let languages: Vec<String> = p.languages.iter().map(|s| (*s).to_owned()).collect();
+    let slug = crate::domain::wizard::slug_of(&first, &last);
+    sqlx::query!(
+        "UPDATE practitioner_profiles SET first_name = $2, last_name = $3, location = $4, practice_type = $5, specialties = $6,
+                languages = $7, years_experience = $8, headline = $9, bio = $10, step_reached = 6, slug = $11
+         WHERE user_id = $1",
+        row.id,
+        first,
+        last,
+        p.location,
+        p.practice,
+        &specialties,
+        &languages,
+        p.years,
+        p.headline,
+        p.bio,
+        slug
+    )
+    .execute(&mut *tx)
+    .await?;
+    let (title, place, from) = p.experience;
+    sqlx::query!(
+        "INSERT INTO practitioner_experience (user_id, position, title, organisation, start_year) VALUES ($1, 1, $2, $3, $4)",
+        row.id,
+        title,
+        place,
+        from
+    )
+    .execute(&mut *tx)
+    .await?;
+    let now = state.clock.now();
+    for (to, why) in [(OnboardingState::Submitted, "Demo data"), (OnboardingState::Approved, "Demo data")] {
+        crate::server::onboarding::transition(&mut tx, row.id, to, None, why, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    tx.commit().await?;
     Ok(())
 }

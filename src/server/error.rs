@@ -45,6 +45,12 @@ pub fn user_error(v: &Violation) -> Option<AppError> {
         Violation::Check(c) if c == "users_phone_check" => {
             AppError::invalid("phone", "Enter the number in international form, starting with + and the country code.")
         }
+        Violation::Unique(c) if c == "users_practitioner_phone_key" => {
+            AppError::invalid("phone", "This number belongs to another practitioner's account.")
+        }
+        Violation::Check(c) if c == "users_reachable" => {
+            AppError::invalid("email", "An account needs an email address or a phone number.")
+        }
         Violation::Check(c) if c == "users_time_zone_check" => {
             AppError::invalid("time_zone", "Choose a time zone from the list.")
         }

@@ -206,7 +206,11 @@ fn form_urlencoded(s: &str) -> String {
 
 /// Provider events. 400 for anything not signed by the provider (nothing is written),
 /// 500 when it could not be stored (the provider sends it again), 200 otherwise.
-async fn payment_webhook(State(state): State<AppState>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+async fn payment_webhook(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     use crate::server::payments::webhooks::{ReceiveError, receive};
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match receive(&state, signature, &body).await {
@@ -231,7 +235,8 @@ async fn credits_csv(State(state): State<AppState>, user: Option<axum::Extension
     match crate::server::credits::history(&state, user.id, i64::MAX).await {
         Ok(moves) => {
             let name = format!("attachment; filename=\"attune-credits-{}.csv\"", user.code);
-            let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)];
+            let headers =
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)];
             (headers, crate::domain::ledger::history_csv(&moves)).into_response()
         }
         Err(e) => {
@@ -288,8 +293,13 @@ fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error:
 /// declared length over it is refused at once; a body that turns out longer is cut off
 /// with an error while it is read.
 async fn limit_body(req: Request, next: Next) -> Response {
-    let limit = if req.uri().path() == "/admin/leads/import" { crate::server::leads::MAX_BYTES + 64 * 1024 } else { BODY_LIMIT };
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let limit = match req.uri().path() {
+        "/admin/leads/import" => crate::server::leads::MAX_BYTES + 64 * 1024,
+        UPLOAD_PHOTO | UPLOAD_CERTIFICATE => crate::domain::uploads::CERTIFICATE_MAX_BYTES + 2 * 1024 * 1024,
+        _ => BODY_LIMIT,
+    };
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
     }
@@ -297,17 +307,125 @@ async fn limit_body(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)))).await
 }
 
+use crate::domain::uploads::{CERTIFICATE_PATH as UPLOAD_CERTIFICATE, PHOTO_PATH as UPLOAD_PHOTO};
+
+/// A practitioner uploads their photo (multipart `file`) or a certificate (`title`,
+/// `file`) from the wizard, as a plain form post: the answer is a redirect back to the
+/// step, with the refusal's reason when there is one, so the page shows the outcome
+/// whether the browser posted the form itself or the upload island did.
+async fn upload(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    uri: axum::http::Uri,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let step = crate::domain::wizard::step_of_upload(uri.path() == UPLOAD_PHOTO);
+    let user = match sessions::load_user(&state, &session).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Redirect::to(&format!("/login?next=/onboarding/{step}")).into_response(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
+    };
+    if user.role != Role::Practitioner {
+        return (StatusCode::FORBIDDEN, "Only practitioners upload onboarding files.").into_response();
+    }
+    let back = |error: Option<String>| match error {
+        None => Redirect::to(&format!("/onboarding/{step}?uploaded=1")).into_response(),
+        Some(m) => Redirect::to(&format!("/onboarding/{step}?upload_error={}", form_urlencoded(&m))).into_response(),
+    };
+    let (mut file, mut title) = (None, String::new());
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| format!("The upload could not be read: {}", e.body_text());
+    loop {
+        match multipart.next_field().await.map_err(unreadable) {
+            Ok(Some(field)) => match field.name() {
+                Some("file") => {
+                    let name = field.file_name().unwrap_or_default().to_owned();
+                    match field.bytes().await.map_err(unreadable) {
+                        Ok(bytes) => file = Some((name, bytes.to_vec())),
+                        Err(m) => return back(Some(m)),
+                    }
+                }
+                Some("title") => match field.text().await.map_err(unreadable) {
+                    Ok(t) => title = t,
+                    Err(m) => return back(Some(m)),
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(m) => return back(Some(m)),
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return back(Some("Choose a file to upload.".into()));
+    };
+    let saved = if uri.path() == UPLOAD_PHOTO {
+        crate::server::uploads::save_photo(&state, &user, &name, bytes).await
+    } else {
+        crate::server::uploads::save_certificate(&state, &user, &title, &name, bytes).await
+    };
+    back(saved.err().map(|e| e.answer().to_string()))
+}
+
+/// A stored upload: a photo (public once its profile is live) or a certificate (owner
+/// and admins only, always as a download). Never sniffed by the browser as anything else.
+async fn media(
+    State(state): State<AppState>,
+    user: Option<axum::Extension<PageUser>>,
+    axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
+) -> Response {
+    use crate::server::uploads::Variant;
+    let viewer = user.and_then(|u| u.0.0);
+    let variant = match file.as_str() {
+        "photo.jpg" | "certificate" => Variant::Original,
+        "thumb.jpg" => Variant::Thumbnail,
+        _ => return (StatusCode::NOT_FOUND, "No such file.").into_response(),
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return (StatusCode::NOT_FOUND, "No such file.").into_response();
+    };
+    match crate::server::uploads::read(&state, viewer.as_ref(), id, variant).await {
+        Ok(f) if f.private == (file == "certificate") => {
+            let ext = crate::domain::uploads::FileType::parse_content_type(f.content_type)
+                .map(|t| t.extension())
+                .unwrap_or("bin");
+            let (disposition, cache) = if f.private {
+                (format!("attachment; filename=\"certificate.{ext}\""), "private, no-store")
+            } else {
+                ("inline".to_owned(), "public, max-age=300")
+            };
+            let headers = [
+                (header::CONTENT_TYPE, f.content_type.to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+                (header::CACHE_CONTROL, cache.to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ];
+            (headers, f.bytes).into_response()
+        }
+        Ok(_) => (StatusCode::NOT_FOUND, "No such file.").into_response(),
+        Err(e) => match e.answer() {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "No such file.").into_response(),
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "The file is unavailable right now; try again shortly.")
+                .into_response(),
+        },
+    }
+}
+
 /// An admin uploads the call centre's lead list (multipart: `file`, and
 /// `default_country` for numbers written without a country code). Returns to the leads
 /// page showing the batch, or the reason the file could not be imported at all.
-async fn import_leads(State(state): State<AppState>, session: tower_sessions::Session, multipart: axum::extract::Multipart) -> Response {
+async fn import_leads(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    multipart: axum::extract::Multipart,
+) -> Response {
     let user = match sessions::load_user(&state, &session).await {
         Ok(Some(u)) if u.role == Role::Admin => u,
         Ok(Some(_)) => return (StatusCode::FORBIDDEN, "Only admins import leads.").into_response(),
         Ok(None) => return Redirect::to("/login?next=/admin/leads").into_response(),
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
     };
-    let refused = |message: String| Redirect::to(&format!("/admin/leads?error={}", form_urlencoded(&message))).into_response();
+    let refused =
+        |message: String| Redirect::to(&format!("/admin/leads?error={}", form_urlencoded(&message))).into_response();
     let (file_name, bytes, country) = match read_lead_upload(multipart).await {
         Ok(upload) => upload,
         Err(message) => return refused(message),
@@ -324,11 +442,18 @@ async fn import_leads(State(state): State<AppState>, session: tower_sessions::Se
 
 async fn read_lead_upload(mut multipart: axum::extract::Multipart) -> Result<(String, Vec<u8>, String), String> {
     let (mut file, mut country) = (None, String::new());
-    let unreadable = |e: axum::extract::multipart::MultipartError| format!("The upload could not be read: {}", e.body_text());
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| format!("The upload could not be read: {}", e.body_text());
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         match field.name() {
             Some("file") => {
-                let name = field.file_name().unwrap_or("leads.csv").rsplit(['/', '\\']).next().unwrap_or("leads.csv").to_owned();
+                let name = field
+                    .file_name()
+                    .unwrap_or("leads.csv")
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or("leads.csv")
+                    .to_owned();
                 file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
             }
             Some("default_country") => country = field.text().await.map_err(unreadable)?,
@@ -404,6 +529,11 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard/credits.csv", get(credits_csv))
         .route("/orders/{number}/receipt.pdf", get(receipt_pdf))
         .route("/admin/leads/import", axum::routing::post(import_leads))
+        // `limit_body` caps these bodies; the extractor's own 2 MB default would refuse a
+        // photo before its rules could say why.
+        .route(UPLOAD_PHOTO, axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(UPLOAD_CERTIFICATE, axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/media/{id}/{file}", get(media))
         .route("/orders/{number}/credit-notes/{file}", get(credit_note_pdf))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))

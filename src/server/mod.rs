@@ -17,17 +17,23 @@ pub mod jobs;
 pub mod leads;
 pub mod ledger;
 pub mod metrics;
+pub mod onboarding;
 pub mod orders;
 pub mod packages;
 pub mod passwords;
 pub mod payments;
+pub mod phone_sign_in;
 pub mod rate_limit;
 pub mod receipts;
 pub mod refunds;
 pub mod sessions;
+pub mod sms;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod tokens;
+pub mod uploads;
+pub mod wizard;
 pub mod worker;
 
 /// Runs the database migrations embedded in the binary.

@@ -7,7 +7,8 @@
 use crate::domain::ledger::LotSource;
 use crate::domain::orders::{OrderStatus, invoice_number, order_number, parse_order_number};
 use crate::domain::types::{
-    AdminOrderRow, OrderDetail, OrderTransitionRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow, SessionUser,
+    AdminOrderRow, OrderDetail, OrderTransitionRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow,
+    SessionUser,
 };
 use crate::domain::{AppError, Credits, Currency, Locale, Money, Role, UserCode};
 use crate::server::accounts::zone_of;
@@ -111,7 +112,12 @@ pub(super) async fn transition(
 ) -> Result<(), Failure> {
     let from = order.status()?;
     if !from.can_move_to(to) {
-        return Err(Failure::bug(format!("order {} cannot move from {} to {}", order.number, from.as_str(), to.as_str())));
+        return Err(Failure::bug(format!(
+            "order {} cannot move from {} to {}",
+            order.number,
+            from.as_str(),
+            to.as_str()
+        )));
     }
     sqlx::query!("UPDATE orders SET status = $2 WHERE id = $1", order.id, to.as_str()).execute(&mut *conn).await?;
     record(conn, order.id, Some(from), to, actor, reason, at).await
@@ -149,12 +155,18 @@ fn page_for(number: &str, paid: bool) -> String {
 /// Returns where to send the customer. `request_key` is the one the form was rendered
 /// with: submitting it again returns the same order's checkout.
 #[tracing::instrument(skip_all, fields(user = %user.code, %package_id))]
-pub async fn place(state: &AppState, user: &SessionUser, package_id: Uuid, request_key: Uuid) -> Result<String, Failure> {
+pub async fn place(
+    state: &AppState,
+    user: &SessionUser,
+    package_id: Uuid,
+    request_key: Uuid,
+) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
-    let earlier = sqlx::query_scalar!("SELECT number FROM orders WHERE user_id = $1 AND request_key = $2", user.id, request_key)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let earlier =
+        sqlx::query_scalar!("SELECT number FROM orders WHERE user_id = $1 AND request_key = $2", user.id, request_key)
+            .fetch_optional(&mut *tx)
+            .await?;
     if let Some(number) = earlier {
         tx.rollback().await?;
         return resume(state, user, &number).await;
@@ -206,7 +218,11 @@ pub async fn place(state: &AppState, user: &SessionUser, package_id: Uuid, reque
 /// it still awaits payment (a retry after a failure), else its result page.
 pub async fn resume(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
     let order = owned(state, user, number).await?;
-    if order.status()?.awaits_payment() { open_checkout(state, user, number).await } else { Ok(page_for(number, order.status()?.was_paid())) }
+    if order.status()?.awaits_payment() {
+        open_checkout(state, user, number).await
+    } else {
+        Ok(page_for(number, order.status()?.was_paid()))
+    }
 }
 
 /// Opens a new checkout session for an order awaiting payment, moving a failed order
@@ -266,7 +282,12 @@ pub enum Fulfilment {
 /// status with its history, the year's next invoice number, the credits (and bonus as
 /// promotional credit) and the confirmation email. A second call for the same order
 /// finds it paid and does nothing; the ledger's keys would refuse a second grant too.
-pub async fn fulfil(conn: &mut PgConnection, state: &AppState, paid: &Collected, via: &str) -> Result<Fulfilment, Failure> {
+pub async fn fulfil(
+    conn: &mut PgConnection,
+    state: &AppState,
+    paid: &Collected,
+    via: &str,
+) -> Result<Fulfilment, Failure> {
     let started = std::time::Instant::now();
     let done = fulfil_timed(conn, state, paid, via).await;
     if done.as_ref().is_ok_and(|d| *d == Fulfilment::Paid) {
@@ -275,9 +296,15 @@ pub async fn fulfil(conn: &mut PgConnection, state: &AppState, paid: &Collected,
     done
 }
 
-async fn fulfil_timed(conn: &mut PgConnection, state: &AppState, paid: &Collected, via: &str) -> Result<Fulfilment, Failure> {
+async fn fulfil_timed(
+    conn: &mut PgConnection,
+    state: &AppState,
+    paid: &Collected,
+    via: &str,
+) -> Result<Fulfilment, Failure> {
     let number = paid.order_number.as_deref().ok_or_else(|| Failure::bug("a payment without an order number"))?;
-    let order = lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
+    let order =
+        lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
     let status = order.status()?;
     if status.was_paid() {
         return Ok(Fulfilment::AlreadyPaid);
@@ -308,20 +335,35 @@ async fn fulfil_timed(conn: &mut PgConnection, state: &AppState, paid: &Collecte
     record(conn, order.id, Some(status), OrderStatus::Paid, None, &format!("Payment confirmed ({via})"), now).await?;
     let reference = format!("order:{number}");
     let expires_at = order.validity_days.map(|d| now + SignedDuration::from_hours(24 * i64::from(d)));
-    let grants = [(order.credits, LotSource::Paid, Kind::Purchase, "credits"), (order.bonus_credits, LotSource::Promotional, Kind::Bonus, "bonus")];
+    let grants = [
+        (order.credits, LotSource::Paid, Kind::Purchase, "credits"),
+        (order.bonus_credits, LotSource::Promotional, Kind::Bonus, "bonus"),
+    ];
     for (amount, source, kind, part) in grants {
         if amount == 0 {
             continue;
         }
         let key = format!("{reference}:{part}");
-        let m = Movement { kind, key: &key, actor: None, reference: Some(&reference), reason: Some(&order.package_name), at: now };
+        let m = Movement {
+            kind,
+            key: &key,
+            actor: None,
+            reference: Some(&reference),
+            reason: Some(&order.package_name),
+            at: now,
+        };
         let credits = Credits::new(amount).map_err(|e| Failure::bug(e.to_string()))?;
         ledger::grant(conn, order.user_id, credits, source, expires_at, &m).await?;
     }
-    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
+    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
+        .fetch_one(&mut *conn)
+        .await?;
     let facts = facts(state, &user.name, &order, currency);
-    let mail = templates::order_paid(&facts, order.credits, order.bonus_credits, &invoice, now, &zone_of(&user.time_zone));
-    email::enqueue(conn, Some(order.user_id), &user.email, &mail, now).await?;
+    let mail =
+        templates::order_paid(&facts, order.credits, order.bonus_credits, &invoice, now, &zone_of(&user.time_zone));
+    if let Some(to) = &user.email {
+        email::enqueue(conn, Some(order.user_id), to, &mail, now).await?;
+    }
     state.metrics.payments.with_label_values(&[state.config.payments.name(), "paid"]).inc();
     tracing::info!(%number, %invoice, via, "order paid");
     Ok(Fulfilment::Paid)
@@ -365,17 +407,23 @@ pub(super) fn facts<'a>(
 /// The provider reports the payment failed: the order waits for a retry until it
 /// expires. Nothing happens to an order that has moved on.
 pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<(), Failure> {
-    let Some(order) = lock(conn, number).await? else { return Err(Failure::bug(format!("a failed payment for unknown order {number}"))) };
+    let Some(order) = lock(conn, number).await? else {
+        return Err(Failure::bug(format!("a failed payment for unknown order {number}")));
+    };
     if order.status()? != OrderStatus::PendingPayment {
         return Ok(());
     }
     let now = state.clock.now();
     transition(conn, &order, OrderStatus::PaymentFailed, None, "The payment was declined", now).await?;
-    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
+    let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
+        .fetch_one(&mut *conn)
+        .await?;
     let mut facts = facts(state, &user.name, &order, order.currency()?);
     facts.url = format!("{}{}", state.config.public_url, page_for(number, false));
     let mail = templates::payment_failed(&facts, from_db(order.expires_at), &zone_of(&user.time_zone));
-    email::enqueue(conn, Some(order.user_id), &user.email, &mail, now).await?;
+    if let Some(to) = &user.email {
+        email::enqueue(conn, Some(order.user_id), to, &mail, now).await?;
+    }
     state.metrics.payments.with_label_values(&[state.config.payments.name(), "failed"]).inc();
     Ok(())
 }
@@ -579,12 +627,20 @@ pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Fai
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let codes: std::collections::HashMap<Uuid, i64> =
-        sqlx::query!("SELECT id, code FROM users WHERE id = ANY($1)", &ids).fetch_all(&state.pool).await?.into_iter().map(|u| (u.id, u.code)).collect();
+        sqlx::query!("SELECT id, code FROM users WHERE id = ANY($1)", &ids)
+            .fetch_all(&state.pool)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.code))
+            .collect();
     let orders = rows
         .iter()
         .map(|r| {
             let code = codes.get(&r.user_id).copied().and_then(UserCode::from_number);
-            Ok(AdminOrderRow { order: r.view()?, customer: code.ok_or_else(|| Failure::bug("an order's customer has no code"))? })
+            Ok(AdminOrderRow {
+                order: r.view()?,
+                customer: code.ok_or_else(|| Failure::bug("an order's customer has no code"))?,
+            })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
     let events = sqlx::query!(
@@ -602,10 +658,11 @@ pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Fai
         received_at: from_db(r.received_at),
     })
     .collect();
-    let last_reconciliation = sqlx::query!("SELECT ran_at, checked, repaired FROM reconciliations ORDER BY ran_at DESC, id DESC LIMIT 1")
-        .fetch_optional(&state.pool)
-        .await?
-        .map(|r| ReconciliationRow { ran_at: from_db(r.ran_at), checked: r.checked, repaired: r.repaired });
+    let last_reconciliation =
+        sqlx::query!("SELECT ran_at, checked, repaired FROM reconciliations ORDER BY ran_at DESC, id DESC LIMIT 1")
+            .fetch_optional(&state.pool)
+            .await?
+            .map(|r| ReconciliationRow { ran_at: from_db(r.ran_at), checked: r.checked, repaired: r.repaired });
     Ok(PaymentsOverview { orders, events, last_reconciliation })
 }
 
@@ -613,7 +670,8 @@ pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Fai
 pub async fn detail(state: &AppState, number: &str) -> Result<OrderDetail, Failure> {
     let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let order = find(state, &number).await?.ok_or(AppError::NotFound)?;
-    let customer = sqlx::query!("SELECT code, email FROM users WHERE id = $1", order.user_id).fetch_one(&state.pool).await?;
+    let customer =
+        sqlx::query!("SELECT code, email FROM users WHERE id = $1", order.user_id).fetch_one(&state.pool).await?;
     let transitions = sqlx::query!(
         r#"SELECT t.at, t.from_status, t.to_status, t.reason, u.code AS "actor?"
            FROM order_transitions t LEFT JOIN users u ON u.id = t.actor_id

@@ -19,7 +19,12 @@ fn hasher(cost: PasswordCost) -> Argon2<'static> {
 }
 
 pub async fn hash(cost: PasswordCost, password: &Password) -> Result<String, Failure> {
-    let plain = password.expose().to_owned();
+    hash_secret(cost, password.expose()).await
+}
+
+/// Hashes any short secret a person will type back (a one-time code) like a password.
+pub async fn hash_secret(cost: PasswordCost, secret: &str) -> Result<String, Failure> {
+    let plain = secret.to_owned();
     tokio::task::spawn_blocking(move || hash_blocking(cost, &plain)).await.map_err(Failure::from)
 }
 

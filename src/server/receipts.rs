@@ -110,7 +110,7 @@ struct Facts {
     provider: String,
     customer_name: String,
     customer_code: UserCode,
-    customer_email: String,
+    customer_email: Option<String>,
     zone: crate::domain::TimeZone,
 }
 
@@ -152,11 +152,10 @@ async fn paid_order(state: &AppState, user: &SessionUser, number: &str) -> Resul
 
 impl Facts {
     fn customer(&self) -> Vec<(String, String)> {
-        vec![
-            ("Customer".into(), self.customer_name.clone()),
-            ("Account".into(), self.customer_code.to_string()),
-            ("Email".into(), self.customer_email.clone()),
-        ]
+        let mut lines =
+            vec![("Customer".into(), self.customer_name.clone()), ("Account".into(), self.customer_code.to_string())];
+        lines.extend(self.customer_email.clone().map(|e| ("Email".into(), e)));
+        lines
     }
 
     fn item(&self) -> String {

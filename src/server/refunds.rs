@@ -325,7 +325,9 @@ pub async fn confirm(
     let invoice = order.invoice_number.as_deref().ok_or_else(|| Failure::bug("a paid order without an invoice"))?;
     let refund =
         templates::RefundFacts { amount, credits: r.credits, bonus: r.bonus_credits, credit_note: &note, invoice };
-    email::enqueue(conn, Some(order.user_id), &user.email, &templates::order_refunded(&facts, &refund), now).await?;
+    if let Some(to) = &user.email {
+        email::enqueue(conn, Some(order.user_id), to, &templates::order_refunded(&facts, &refund), now).await?;
+    }
     state.metrics.payments.with_label_values(&[state.config.payments.name(), "refunded"]).inc();
     tracing::info!(refund = %id, credit_note = %note, "refund confirmed");
     Ok(Some(true))

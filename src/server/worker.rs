@@ -71,6 +71,7 @@ impl Registry {
 pub fn registry() -> Registry {
     Registry::default()
         .register::<DeliverEmail>()
+        .register::<crate::server::sms::DeliverSms>()
         .every(Duration::from_secs(3600), || Housekeeping)
         .every(Duration::from_secs(3600), || crate::server::ledger::ExpireCredits)
         .every(Duration::from_secs(86_400), || crate::server::ledger::CheckLedger)

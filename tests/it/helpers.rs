@@ -141,6 +141,12 @@ impl Builder {
             leptos: LeptosOptions::builder().output_name("attune").site_addr(addr).site_root("target/site").build(),
             public_url: base.clone(),
             smtp_url: None,
+            storage: attune::server::storage::Storage::local(
+                &std::env::temp_dir().join(format!("attune-it-uploads/{database}")),
+            )
+            .unwrap(),
+            sms_url: None,
+            sms_token: None,
             mail_from: "Attune <no-reply@attune.invalid>".into(),
             proxy_hops: 0,
             password_cost: PasswordCost::MinimalForTests,
@@ -342,7 +348,8 @@ impl<'a> Browser<'a> {
 
     /// Posts a multipart form to a page route, as a browser's form upload does.
     pub async fn upload(&self, path: &str, form: reqwest::multipart::Form) -> Response {
-        let mut req = self.http.post(format!("{}{path}", self.app.base)).multipart(form).header("origin", self.app.base.as_str());
+        let mut req =
+            self.http.post(format!("{}{path}", self.app.base)).multipart(form).header("origin", self.app.base.as_str());
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
@@ -410,7 +417,7 @@ pub async fn create_user(app: &TestApp, email: &str, password: &str, role: Role)
     )
     .await
     .unwrap();
-    TestUser { id: created.user.id, email: created.user.email }
+    TestUser { id: created.user.id, email: created.user.email.expect("made with an email") }
 }
 
 /// A browser signed in as a new user with `role`.

@@ -331,11 +331,24 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database() {
     assert!(s["as_of"].as_str().unwrap().starts_with("20"));
 
     let app2 = TestApp::builder().sharing_database_of(&app).spawn().await;
-    create_user(&app2, "p@example.com", PASSWORD, Role::Practitioner).await;
+    let live = create_user(&app2, "p@example.com", PASSWORD, Role::Practitioner).await;
+    create_user(&app2, "q@example.com", PASSWORD, Role::Practitioner).await;
     create_user(&app2, "c@example.com", PASSWORD, Role::Customer).await;
+    sqlx::query("UPDATE practitioner_profiles SET step_reached = 6, slug = 'p', onboarding_state = 'submitted' WHERE user_id = $1")
+        .bind(live.id)
+        .execute(&app2.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE practitioner_profiles SET onboarding_state = 'approved', approved_at = now() WHERE user_id = $1",
+    )
+    .bind(live.id)
+    .execute(&app2.pool)
+    .await
+    .unwrap();
     let mut b2 = Browser::new(&app2);
     let stats: serde_json::Value = b2.call("catalog/stats", &[]).await.json().await.unwrap();
-    assert_eq!(stats["Available"]["practitioners"], 1);
+    assert_eq!(stats["Available"]["practitioners"], 1, "only approved practitioners are live; one is still onboarding");
     assert_eq!(stats["Available"]["customers"], 1);
 }
 

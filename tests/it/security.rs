@@ -142,7 +142,7 @@ async fn the_last_admin_cannot_be_demoted_by_any_path() {
     let actor = attune::domain::types::SessionUser {
         id: user.id,
         code: attune::domain::UserCode::from_number(100_000).unwrap(),
-        email: user.email.clone(),
+        email: Some(user.email.clone()),
         name: "A".into(),
         role: Role::Admin,
         time_zone: attune::domain::TimeZone::utc(),

@@ -110,7 +110,14 @@ struct OrderPaidView<'a> {
     paid_at: &'a str,
 }
 
-pub fn order_paid(o: &OrderFacts<'_>, credits: i64, bonus: i64, invoice: &str, paid_at: jiff::Timestamp, zone: &TimeZone) -> Email {
+pub fn order_paid(
+    o: &OrderFacts<'_>,
+    credits: i64,
+    bonus: i64,
+    invoice: &str,
+    paid_at: jiff::Timestamp,
+    zone: &TimeZone,
+) -> Email {
     let paid_at = datetime::show(paid_at, zone, Style::DateTime);
     let m = OrderPaidView {
         name: o.name,
@@ -156,7 +163,14 @@ struct PaymentFailedText<'a> {
 
 pub fn payment_failed(o: &OrderFacts<'_>, until: jiff::Timestamp, zone: &TimeZone) -> Email {
     let until = datetime::show(until, zone, Style::DateTime);
-    let m = PaymentFailedView { name: o.name, number: o.number, package: o.package, price: &o.price, url: &o.url, until: &until };
+    let m = PaymentFailedView {
+        name: o.name,
+        number: o.number,
+        package: o.package,
+        price: &o.price,
+        url: &o.url,
+        until: &until,
+    };
     Email {
         template: "payment_failed",
         subject: format!("Your payment for order {} did not go through", o.number),
@@ -225,4 +239,66 @@ pub fn order_refunded(o: &OrderFacts<'_>, r: &RefundFacts<'_>) -> Email {
 /// Rendering cannot fail for these templates: they only format strings and numbers.
 fn render(t: &impl Template) -> String {
     t.render().expect("email templates render")
+}
+
+/// How a practitioner's onboarding moved, for the one onboarding email.
+pub enum Outcome<'a> {
+    Submitted,
+    Approved,
+    Rejected(&'a str),
+    Suspended(&'a str),
+}
+
+struct Onboarding<'a> {
+    name: &'a str,
+    subject: &'a str,
+    outcome: Outcome<'a>,
+    action: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/onboarding.html")]
+struct OnboardingHtml<'a> {
+    m: &'a Onboarding<'a>,
+    action: Action<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/onboarding.txt")]
+struct OnboardingText<'a> {
+    m: &'a Onboarding<'a>,
+}
+
+fn onboarding(template: &'static str, name: &str, outcome: Outcome<'_>, url: &str) -> Email {
+    let (subject, action) = match outcome {
+        Outcome::Submitted => ("Your Attune profile is waiting for review", "See your onboarding"),
+        Outcome::Approved => ("Your Attune profile is live", "Open your practice"),
+        Outcome::Rejected(_) => ("Your Attune profile needs changes", "Make the changes"),
+        Outcome::Suspended(_) => ("Your Attune profile is suspended", "See your onboarding"),
+    };
+    let m = Onboarding { name, subject, outcome, action, url };
+    Email {
+        template,
+        subject: subject.to_owned(),
+        text: render(&OnboardingText { m: &m }),
+        html: render(&OnboardingHtml { m: &m, action: Some((action, url)) }),
+        secret: None,
+    }
+}
+
+pub fn onboarding_submitted(name: &str, base_url: &str) -> Email {
+    onboarding("onboarding_submitted", name, Outcome::Submitted, &format!("{base_url}/onboarding"))
+}
+
+pub fn onboarding_approved(name: &str, base_url: &str) -> Email {
+    onboarding("onboarding_approved", name, Outcome::Approved, &format!("{base_url}/practitioner"))
+}
+
+pub fn onboarding_rejected(name: &str, reason: &str, base_url: &str) -> Email {
+    onboarding("onboarding_rejected", name, Outcome::Rejected(reason), &format!("{base_url}/onboarding"))
+}
+
+pub fn onboarding_suspended(name: &str, reason: &str, base_url: &str) -> Email {
+    onboarding("onboarding_suspended", name, Outcome::Suspended(reason), &format!("{base_url}/onboarding"))
 }

@@ -20,7 +20,8 @@ pub struct NewCheckout {
     pub order_number: String,
     pub description: String,
     pub amount: Money,
-    pub customer_email: String,
+    /// Prefills the provider's form; an account made by phone may have none yet.
+    pub customer_email: Option<String>,
     /// Paths on this site the provider sends the customer back to.
     pub success_path: String,
     pub cancel_path: String,

@@ -108,11 +108,14 @@ impl Stripe {
         item.price_data = Some(price);
         item.quantity = Some(1);
         let metadata = HashMap::from([("order".to_owned(), new.order_number.clone())]);
-        let session = CreateCheckoutSession::new()
+        let mut session = CreateCheckoutSession::new()
             .mode(stripe_shared::CheckoutSessionMode::Payment)
             .line_items(vec![item])
-            .client_reference_id(new.order_number.clone())
-            .customer_email(new.customer_email.clone())
+            .client_reference_id(new.order_number.clone());
+        if let Some(email) = &new.customer_email {
+            session = session.customer_email(email.clone());
+        }
+        let session = session
             .metadata(metadata)
             .success_url(format!("{}{}", self.public_url, new.success_path))
             .cancel_url(format!("{}{}", self.public_url, new.cancel_path))
