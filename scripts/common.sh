@@ -127,15 +127,27 @@ build_site() {
   ensure_wasm_bindgen
   ensure_wasm_opt
   say "building the browser bundle"
-  cargo build -q --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
   mkdir -p "$SITE/pkg"
   local wasm=$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/attune.wasm
-  # wasm-bindgen and wasm-opt take ~30 s; skip them when the bundle is already current.
-  if [ ! -f "$SITE/pkg/attune.js" ] || [ "$wasm" -nt "$SITE/pkg/attune_bg.wasm" ]; then
-    quietly wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name attune "$wasm"
-    quietly wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      "$SITE/pkg/attune_bg.wasm" -o "$SITE/pkg/attune_bg.wasm"
-  fi
+  # Two bundles from the same crate: the small one every page loads, and the work areas'
+  # one (`workspace` feature) with their islands too. Each build leaves its own copy
+  # beside the one cargo overwrites, and wasm-bindgen and wasm-opt (~30 s each) are
+  # skipped for a bundle that is already current.
+  local name features
+  for name in attune attune_workspace; do
+    features=hydrate
+    [ "$name" = attune_workspace ] && features=workspace
+    cargo build -q --lib --target wasm32-unknown-unknown --no-default-features --features "$features" --profile wasm-release
+    local copy=${wasm%/*}/bundle-$name.wasm
+    if [ ! -f "$copy" ] || ! cmp -s "$wasm" "$copy"; then
+      cp "$wasm" "$copy"
+    fi
+    if [ ! -f "$SITE/pkg/$name.js" ] || [ "$copy" -nt "$SITE/pkg/${name}_bg.wasm" ]; then
+      quietly wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name "$name" "$copy"
+      quietly wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        "$SITE/pkg/${name}_bg.wasm" -o "$SITE/pkg/${name}_bg.wasm"
+    fi
+  done
   cp style/main.css "$SITE/pkg/attune.css"
   cp -R public/. "$SITE/"
   if [ ! -f scripts/site/node_modules/.package-lock.json ] || [ scripts/site/package-lock.json -nt scripts/site/node_modules/.package-lock.json ]; then

@@ -93,7 +93,7 @@ test('a lead signs in by phone code, completes the wizard by keyboard, is approv
   // the call centre's values and where they came from.
   await expect(page).toHaveURL(/\/onboarding(\/1)?$/);
   await expect(page.getByRole('heading', { name: 'Step 1: Basic info' })).toBeVisible();
-  await expect(page.getByLabel('First name')).toHaveValue('Meera');
+  await expect(page.getByLabel('First name', { exact: true })).toHaveValue('Meera');
   await expect(page.getByText(/From the call-centre import, /).first()).toBeVisible();
   await expectNoAxeViolations(page);
   await submitWith(page, 'Save and continue');
@@ -126,17 +126,17 @@ test('a lead signs in by phone code, completes the wizard by keyboard, is approv
   await expect(page.getByRole('heading', { name: 'Step 4: Bio' })).toBeVisible();
   await waitForHydration(page);
   await expectNoAxeViolations(page);
-  await page.getByLabel('Headline').fill('Vedic astrologer reading charts with care');
-  await page.getByLabel('Bio').fill('Too short.');
-  await page.getByLabel('Headline').focus();
+  await page.getByLabel('Headline', { exact: true }).fill('Vedic astrologer reading charts with care');
+  await page.getByLabel('Bio', { exact: true }).fill('Too short.');
+  await page.getByLabel('Headline', { exact: true }).focus();
   await expect(page.getByText('Write between 100 and 2000 characters for your bio (now 10).')).toBeVisible();
-  await page.getByLabel('Bio').fill('I have read charts for twelve years in Pune. '.repeat(4));
+  await page.getByLabel('Bio', { exact: true }).fill('I have read charts for twelve years in Pune. '.repeat(4));
   await submitWith(page, 'Save and continue');
 
   await expect(page.getByRole('heading', { name: 'Step 5: Experience and certifications' })).toBeVisible();
   await expectNoAxeViolations(page);
   await page.getByLabel('Role or qualification').fill('Jyotish Visharad');
-  await page.getByLabel('Where').fill('Bharatiya Vidya Bhavan');
+  await page.getByLabel('Where', { exact: true }).fill('Bharatiya Vidya Bhavan');
   await page.getByLabel('From (year)').fill('2012');
   await submitWith(page, 'Add entry');
   await expect(page.getByText('Jyotish Visharad')).toBeVisible();
@@ -173,10 +173,10 @@ test('a practitioner resumes the wizard from a second browser at the first incom
   const practitioner = createUser('practitioner', 'Ravi Kumar');
   await logIn(page, practitioner.email, practitioner.password);
   await expect(page).toHaveURL(/\/onboarding(\/1)?$/);
-  await page.getByLabel('First name').fill('Ravi');
-  await page.getByLabel('Last name').fill('Kumar');
+  await page.getByLabel('First name', { exact: true }).fill('Ravi');
+  await page.getByLabel('Last name', { exact: true }).fill('Kumar');
   await page.getByLabel('Mobile number').fill('+44 7700 900' + String(Date.now() % 1000).padStart(3, '0'));
-  await page.getByLabel('Location').fill('Leeds, United Kingdom');
+  await page.getByLabel('Location', { exact: true }).fill('Leeds, United Kingdom');
   await submitWith(page, 'Save and continue');
   await expect(page.getByRole('heading', { name: 'Step 2: Visual profile' })).toBeVisible();
 
@@ -186,6 +186,6 @@ test('a practitioner resumes the wizard from a second browser at the first incom
   await expect(second).toHaveURL(/\/onboarding(\/2)?$/);
   await expect(second.getByRole('heading', { name: 'Step 2: Visual profile' })).toBeVisible();
   await second.getByRole('link', { name: /1\. Basic info/ }).click();
-  await expect(second.getByLabel('Location')).toHaveValue('Leeds, United Kingdom');
+  await expect(second.getByLabel('Location', { exact: true })).toHaveValue('Leeds, United Kingdom');
   await other.close();
 });

@@ -21,8 +21,8 @@ for (const name of readdirSync(pkg)) {
   if (HASHED.test(name) || name.endsWith('.br') || name.endsWith('.gz')) unlinkSync(join(pkg, name));
 }
 
-const js = readFileSync(join(pkg, 'attune.js'), 'utf8');
-const minified = transformSync(js, { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' }).code;
+const minify = (file) =>
+  transformSync(readFileSync(join(pkg, file), 'utf8'), { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' }).code;
 
 const names = {};
 const place = (plain, contents) => {
@@ -32,8 +32,10 @@ const place = (plain, contents) => {
   writeFileSync(join(pkg, hashed), contents);
   names[plain] = hashed;
 };
-place('attune.js', minified);
-place('attune_bg.wasm', readFileSync(join(pkg, 'attune_bg.wasm')));
+for (const bundle of ['attune', 'attune_workspace']) {
+  place(`${bundle}.js`, minify(`${bundle}.js`));
+  place(`${bundle}_bg.wasm`, readFileSync(join(pkg, `${bundle}_bg.wasm`)));
+}
 place('attune.css', readFileSync(join(pkg, 'attune.css')));
 writeFileSync(join(pkg, 'assets.json'), JSON.stringify(names, null, 2) + '\n');
 

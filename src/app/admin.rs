@@ -160,7 +160,8 @@ fn LedgerCard() -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn AdjustCreditsForm(key: String, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -216,7 +217,8 @@ fn UserRow(row: AdminUserRow) -> impl IntoView {
 }
 
 /// Changes one person's role in place; the outcome is announced beside the form.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn RoleForm(user_id: String, name: String, role: Role) -> impl IntoView {
     let state = Submission::new(None);
     let error = state.error;
@@ -338,7 +340,8 @@ fn new_package_values() -> PackageForm {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn PackageEditor(id: String, values: PackageForm, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -744,6 +747,9 @@ fn LeadBatchCard(id: String) -> impl IntoView {
 #[component]
 pub fn PractitionersPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| admin_practitioners());
+    // Made here, not inside the role gate's render: a resource created there is run
+    // again after the response, without the request.
+    let funnel = Resource::new(|| (), |_| onboarding_funnel());
     let headers =
         &["Number", "Name", "Email", "Onboarding", "Steps done", "Call centre", "First login", "Submitted", "Approved"];
     let when = |at: Option<jiff::Timestamp>| {
@@ -755,7 +761,7 @@ pub fn PractitionersPage() -> impl IntoView {
             <p><a href="/admin">"← Admin"</a></p>
             <h1>"Practitioners"</h1>
             <RoleGate role=Role::Admin render=move |_| view! {
-                <FunnelCard/>
+                <FunnelCard funnel/>
                 <section class="card" aria-label="Practitioners">
                     <Suspense fallback=|| view! { <Skeleton lines=5/> }>
                         {move || Suspend::new(async move {
@@ -849,7 +855,8 @@ fn PractitionerReview(w: crate::domain::types::WizardView, error: Option<AppErro
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn ReviewForms(code: String, error: Option<AppError>) -> impl IntoView {
     let approve = Submission::new(None);
     let reject = Submission::new(error);
@@ -881,9 +888,8 @@ fn ReviewForms(code: String, error: Option<AppError>) -> impl IntoView {
 /// The onboarding funnel as a bar chart (SVG: attributes, not inline styles, so the CSP
 /// holds) with the same figures in a table beneath, overall and per lead batch.
 #[component]
-fn FunnelCard() -> impl IntoView {
+fn FunnelCard(funnel: Resource<Result<Vec<crate::domain::types::FunnelRow>, AppError>>) -> impl IntoView {
     use crate::domain::onboarding::{FUNNEL, conversion};
-    let funnel = Resource::new(|| (), |_| onboarding_funnel());
     let pct = |p: Option<u8>| p.map(|p| format!("{p} %")).unwrap_or_else(|| "—".to_owned());
     view! {
         <section class="card" aria-labelledby="funnel-heading">
@@ -936,7 +942,8 @@ fn FunnelCard() -> impl IntoView {
 }
 
 /// Suspends a live practitioner (with a reason they are sent) or reinstates one.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn StandingForm(code: String, suspended: bool, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;

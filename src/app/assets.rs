@@ -11,6 +11,10 @@ use leptos::prelude::*;
 pub enum Asset {
     Js,
     Wasm,
+    /// The bundle of the work areas (`/admin`, `/onboarding`): every island, built with
+    /// the `workspace` feature.
+    WorkspaceJs,
+    WorkspaceWasm,
     Css,
 }
 
@@ -20,6 +24,8 @@ impl Asset {
         match self {
             Asset::Js => "attune.js",
             Asset::Wasm => "attune_bg.wasm",
+            Asset::WorkspaceJs => "attune_workspace.js",
+            Asset::WorkspaceWasm => "attune_workspace_bg.wasm",
             Asset::Css => "attune.css",
         }
     }
@@ -68,11 +74,17 @@ pub fn asset_path(asset: Asset) -> String {
 
 /// Loads the JS glue and WASM, then hydrates every `<leptos-island>` on the page, and
 /// marks `<body data-hydrated>` when done (browser tests wait for it). A page without
-/// islands downloads neither file. The text avoids `<` and `&`, which must not appear
+/// islands downloads neither file. Pages of the work areas (`/admin…`, `/onboarding…`)
+/// load the workspace bundle, which holds their islands as well as everyone's; every
+/// other page loads the small one. The text avoids `<` and `&`, which must not appear
 /// raw inside a script element.
-const BOOT: &str = r#"(async (js, wasm) => {
+const BOOT: &str = r#"(async (js, wasm, workspaceJs, workspaceWasm) => {
   const islands = document.querySelectorAll("leptos-island");
   if (islands.length === 0) return;
+  if (/^[/](admin|onboarding)([/]|$)/.test(location.pathname)) {
+    js = workspaceJs;
+    wasm = workspaceWasm;
+  }
   const mod = await import(js);
   await mod.default({ module_or_path: wasm });
   mod.hydrate();
@@ -92,6 +104,12 @@ pub fn IslandScripts() -> impl IntoView {
         shared.set_is_hydrating(false);
     }
     let nonce = leptos::nonce::use_nonce();
-    let call = format!("{BOOT}({:?}, {:?});", asset_path(Asset::Js), asset_path(Asset::Wasm));
+    let call = format!(
+        "{BOOT}({:?}, {:?}, {:?}, {:?});",
+        asset_path(Asset::Js),
+        asset_path(Asset::Wasm),
+        asset_path(Asset::WorkspaceJs),
+        asset_path(Asset::WorkspaceWasm)
+    );
     view! { <script type="module" nonce=nonce>{call}</script> }
 }

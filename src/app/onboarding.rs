@@ -272,7 +272,8 @@ fn BasicStep(w: WizardView, notes: Vec<PrefillNote>) -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn BasicFormIsland(
     values: BasicForm,
     notes: Vec<PrefillNote>,
@@ -328,7 +329,8 @@ fn PhotoStep(w: WizardView, upload_error: Option<String>, uploaded: bool) -> imp
 /// A file upload that shows its progress once the page is interactive. Without the WASM
 /// it is a plain multipart form post; with it, the same post goes by XMLHttpRequest so
 /// the bar can follow the bytes, and the page then shows where the server sent it.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn UploadIsland(
     action: String,
     label: String,
@@ -349,8 +351,8 @@ fn UploadIsland(
         <form method="post" action=action enctype="multipart/form-data" class="stack upload-form" on:submit=on_submit>
             {with_title.then(|| view! {
                 <div class="field">
-                    <label for="title">"Certificate name"</label>
-                    <input id="title" name="title" type="text" maxlength="100" required=true/>
+                    <label for="certificate_title">"Certificate name"</label>
+                    <input id="certificate_title" name="title" type="text" maxlength="100" required=true/>
                 </div>
             })}
             <div class="field">
@@ -418,7 +420,8 @@ fn upload_with_progress(
 }
 
 /// Completes a step whose content was saved piece by piece (the photo, the experience).
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn ContinueIsland(step: i16, label: String, enabled: bool, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -444,7 +447,8 @@ fn ProfessionalStep(w: WizardView, notes: Vec<PrefillNote>) -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn ProfessionalFormIsland(values: ProfessionalForm, notes: Vec<PrefillNote>, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -471,7 +475,8 @@ fn BioStep(w: WizardView) -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn BioFormIsland(values: BioForm, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -532,7 +537,8 @@ fn ExperienceStep(w: WizardView, upload_error: Option<String>, uploaded: bool) -
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn ExperienceFormIsland(year: i16, error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
@@ -550,7 +556,8 @@ fn ExperienceFormIsland(year: i16, error: Option<AppError>) -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn RemoveIsland(certificate: bool, id: String, what: String) -> impl IntoView {
     let state = Submission::new(None);
     let action = if certificate { endpoint::<RemoveCertificate>() } else { endpoint::<RemoveExperience>() };
@@ -602,7 +609,8 @@ fn ReviewStep(w: WizardView) -> impl IntoView {
     }
 }
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn SubmitIsland(error: Option<AppError>) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
