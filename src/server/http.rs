@@ -479,6 +479,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    // The check runs in whichever process took the job (a worker, say): the drift comes
+    // from the newest stored result, so every instance exports the same figure, and a
+    // restarted one does not report 0 until the next check.
+    match crate::server::ledger::last_check(&state.pool).await {
+        Ok(Some((_, report))) => state.metrics.ledger_drift.set(report.problems()),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %crate::server::error::chain(&e), "metrics: the newest ledger check could not be read")
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 

@@ -443,7 +443,12 @@ pub struct LedgerCheck {
 
 impl LedgerCheck {
     pub fn is_clean(&self) -> bool {
-        self.unbalanced == 0 && self.empty == 0 && self.wallet_drift == 0 && self.lot_drift == 0 && self.total == 0
+        self.problems() == 0 && self.total == 0
+    }
+
+    /// How many things are wrong (the drift gauge's value; 0 expected).
+    pub fn problems(&self) -> i64 {
+        self.unbalanced + self.empty + self.wallet_drift + self.lot_drift
     }
 }
 
@@ -562,7 +567,7 @@ impl crate::server::jobs::Job for CheckLedger {
         )
         .execute(&mut *conn)
         .await?;
-        state.metrics.ledger_drift.set(report.unbalanced + report.empty + report.wallet_drift + report.lot_drift);
+        state.metrics.ledger_drift.set(report.problems());
         if report.is_clean() {
             tracing::info!(transactions = report.transactions, "ledger balances");
         } else {

@@ -591,6 +591,12 @@ async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest()
     assert_eq!(count(&app.pool, "ledger_checks").await, 2);
     let metrics = Browser::new(&app).get("/metrics").await.text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "the drift is exported for alerting");
+    // Another instance, which never ran the check (a web server beside a worker, or one
+    // just restarted), exports the same drift from the stored result.
+    let other = TestApp::builder().sharing_database_of(&app).spawn().await;
+    assert_eq!(other.state.metrics.ledger_drift.get(), 0, "nothing set in this process yet");
+    let metrics = Browser::new(&other).get("/metrics").await.text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "{metrics}");
 }
 
 #[tokio::test]

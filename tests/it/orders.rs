@@ -350,13 +350,17 @@ async fn every_event_delivered_five_times_at_once_in_shuffled_order_with_the_suc
     }
     let mut deliveries = Vec::new();
     for (i, (_, _, number, session)) in buyers.iter().enumerate() {
-        for (j, kind) in
-            ["checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_failed"]
-                .iter()
-                .enumerate()
+        for (j, kind) in [
+            "checkout.session.completed",
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.expired",
+            "checkout.session.async_payment_failed",
+        ]
+        .iter()
+        .enumerate()
         {
-            let body =
-                event(&format!("evt_{i}_{j}"), kind, session, number, 4900, *kind == "checkout.session.completed");
+            let paid = matches!(*kind, "checkout.session.completed" | "checkout.session.async_payment_succeeded");
+            let body = event(&format!("evt_{i}_{j}"), kind, session, number, 4900, paid);
             for _ in 0..5 {
                 deliveries.push(body.clone());
             }
@@ -380,7 +384,7 @@ async fn every_event_delivered_five_times_at_once_in_shuffled_order_with_the_suc
         assert_eq!(balance(&app, user.id).await, 12, "{number}");
         assert_eq!(status(&app, number).await, "paid");
     }
-    assert_eq!(count(&app.pool, "payment_events").await, 9, "each event stored once");
+    assert_eq!(count(&app.pool, "payment_events").await, 12, "each event stored once");
     let invoices: Vec<String> = sqlx::query_scalar("SELECT invoice_number FROM orders ORDER BY invoice_number")
         .fetch_all(&app.pool)
         .await
