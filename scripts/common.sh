@@ -87,34 +87,33 @@ ensure_java() {
   command -v java >/dev/null 2>&1 || apt_install default-jre-headless
 }
 
-# localstripe (PyPI) in a virtualenv of its own: the offline stand-in for Stripe that
-# the Stripe provider's tests run against (tests/stripe). Exports LOCALSTRIPE_PYTHON.
-LOCALSTRIPE_VERSION=1.15.10
-ensure_localstripe() {
-  local venv=$TOOLS/localstripe-$LOCALSTRIPE_VERSION
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import localstripe' 2>/dev/null; then
-    say "installing localstripe $LOCALSTRIPE_VERSION (PyPI, once)"
+# A PyPI tool in a virtualenv of its own under $TOOLS, installed once:
+# pip_tool <dir name> <pip requirement> <file that proves it is installed> [check command]
+pip_tool() {
+  local venv=$TOOLS/$1 requirement=$2 proof=$3 check=${4:-true}
+  if [ ! -x "$venv/$proof" ] || ! (cd "$venv" && eval "$check") >/dev/null 2>&1; then
+    say "installing $requirement (PyPI, once)"
     python3 -c 'import venv' 2>/dev/null || apt_install python3-venv
     rm -rf "$venv"
     quietly python3 -m venv "$venv"
-    quietly "$venv/bin/pip" install --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+    quietly "$venv/bin/pip" install --disable-pip-version-check "$requirement"
   fi
-  export LOCALSTRIPE_PYTHON=$venv/bin/python
 }
 
-# moto (PyPI) in server mode: a real S3 API on loopback, for the tests of the S3 storage
-# path. Exports MOTO_SERVER.
+# localstripe: the offline stand-in for Stripe that the Stripe provider's tests run
+# against (tests/stripe). Exports LOCALSTRIPE_PYTHON.
+LOCALSTRIPE_VERSION=1.15.10
+ensure_localstripe() {
+  pip_tool "localstripe-$LOCALSTRIPE_VERSION" "localstripe==$LOCALSTRIPE_VERSION" bin/python "bin/python -c 'import localstripe'"
+  export LOCALSTRIPE_PYTHON=$TOOLS/localstripe-$LOCALSTRIPE_VERSION/bin/python
+}
+
+# moto in server mode: a real S3 API on loopback, for the tests of the S3 storage path.
+# Exports MOTO_SERVER.
 MOTO_VERSION=5.2.5
 ensure_moto() {
-  local venv=$TOOLS/moto-$MOTO_VERSION
-  if [ ! -x "$venv/bin/moto_server" ]; then
-    say "installing moto $MOTO_VERSION (PyPI, once)"
-    python3 -c 'import venv' 2>/dev/null || apt_install python3-venv
-    rm -rf "$venv"
-    quietly python3 -m venv "$venv"
-    quietly "$venv/bin/pip" install --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-  fi
-  export MOTO_SERVER=$venv/bin/moto_server
+  pip_tool "moto-$MOTO_VERSION" "moto[server]==$MOTO_VERSION" bin/moto_server
+  export MOTO_SERVER=$TOOLS/moto-$MOTO_VERSION/bin/moto_server
 }
 
 ensure_chromium() {
