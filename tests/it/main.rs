@@ -6,6 +6,7 @@ mod errors;
 mod helpers;
 mod leads;
 mod ledger;
+mod money_gaps;
 mod onboarding;
 mod orders;
 mod phone;
