@@ -47,3 +47,46 @@ export async function logIn(page: Page, email: string, password: string) {
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
 }
+
+/**
+ * Approves the practitioner `email` as a reviewed, complete profile would be, straight
+ * in the database (the wizard and the review have a test of their own). Returns the
+ * profile's address.
+ */
+export function approvePractitioner(email: string, profile: { headline: string; languages: string[] }): string {
+  const slug = `e2e-${Date.now() % 1e9}-${Math.floor(Math.random() * 1e6)}`;
+  const sql = `
+    UPDATE practitioner_profiles p SET step_reached = 6, slug = :'slug', first_name = 'Test', last_name = 'Person',
+           headline = :'headline', bio = 'Calm, practical sessions for the questions you bring, online or in person, with written notes to keep afterwards.', practice_type = 'Astrology',
+           location = 'Lisbon, Portugal', languages = :'languages'::text[], specialties = '{Birth charts}', years_experience = 7
+      FROM users u WHERE u.id = p.user_id AND u.email = :'email';
+    UPDATE practitioner_profiles p SET onboarding_state = 'submitted', submitted_at = now() FROM users u WHERE u.id = p.user_id AND u.email = :'email';
+    UPDATE practitioner_profiles p SET onboarding_state = 'approved', approved_at = now() FROM users u WHERE u.id = p.user_id AND u.email = :'email';
+    INSERT INTO onboarding_transitions (user_id, from_state, to_state, reason, at)
+      SELECT u.id, f, t, 'Approved for a browser test', now() FROM users u, (VALUES ('draft', 'submitted'), ('submitted', 'approved')) m(f, t)
+       WHERE u.email = :'email';`;
+  psql(sql, { email, slug, headline: profile.headline, languages: `{${profile.languages.join(',')}}` });
+  return slug;
+}
+
+/** Runs `sql` against the app's database with psql variables (`:'name'`) set to `vars`. */
+export function psql(sql: string, vars: Record<string, string>) {
+  const args = ['-q', '-v', 'ON_ERROR_STOP=1'];
+  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
+  execFileSync('psql', [...args, process.env.DATABASE_URL!], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** A published written service of the approved practitioner `email`, of a type of its own; returns its address. */
+export function publishService(email: string, title: string): string {
+  const slug = `svc-${Date.now() % 1e9}-${Math.floor(Math.random() * 1e6)}`;
+  psql(
+    `INSERT INTO service_types (slug, name) VALUES (:'slug', :'slug');
+     INSERT INTO services (practitioner_id, type_id, slug, title, description, delivery, price_credits, price_minor, currency,
+                           status, created_at, updated_at)
+       SELECT u.id, t.id, :'slug', :'title', 'A written reading of your chart, sent within five days.', 'written', 8, 3900, 'EUR',
+              'active', now(), now()
+         FROM users u, service_types t WHERE u.email = :'email' AND t.slug = :'slug';`,
+    { email, slug, title },
+  );
+  return slug;
+}

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createUser, logIn, type Role } from './helpers';
+import { approvePractitioner, createUser, logIn, publishService, type Role } from './helpers';
 
 // The Nu HTML Checker over the HTML the server sends (not `page.content()`, the DOM
 // after hydration): every page each kind of visitor can reach, the 404 and 403 pages,
@@ -97,6 +97,16 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/login/phone', 200, 'anonymous: phone sign-in'));
     docs.push(await fetchDoc(page, '/login/phone?phone=%2B447700900123&sent=1', 200, 'anonymous: phone sign-in, code sent'));
     docs.push(await fetchDoc(page, '/p/nobody-here', 404, 'anonymous: unknown practitioner'));
+    docs.push(await fetchDoc(page, '/practitioners', 200, 'anonymous: directory'));
+    docs.push(await fetchDoc(page, '/practitioners?q=yoga&delivery=video&sort=price_low', 200, 'anonymous: directory, filtered'));
+    docs.push(await fetchDoc(page, '/practitioners?min_credits=oops', 200, 'anonymous: directory, bad filter'));
+    docs.push(await fetchDoc(page, '/s/no-such-service', 404, 'anonymous: unknown service'));
+    const live = createUser('practitioner', 'Valid Live Practitioner');
+    const profile = approvePractitioner(live.email, { headline: 'Readings <with> & "quotes"', languages: ['English'] });
+    const service = publishService(live.email, 'Chart <b>reading</b> & notes');
+    docs.push(await fetchDoc(page, `/p/${profile}`, 200, 'anonymous: practitioner profile'));
+    docs.push(await fetchDoc(page, `/s/${service}`, 200, 'anonymous: service'));
+    docs.push(await fetchDoc(page, '/practitioners?q=valid+live', 200, 'anonymous: directory with a result'));
 
     // The no-JS errors, as accounts.spec.ts reaches them.
     await logIn(page, createUser('customer').email, 'not the password at all');
@@ -147,6 +157,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/practitioner', 200, 'practitioner: practice, sent to the wizard'));
     docs.push(await fetchDoc(page, '/onboarding/1', 200, 'practitioner: wizard, basic info'));
     docs.push(await fetchDoc(page, '/onboarding/3', 200, 'practitioner: wizard, a step not yet open'));
+    docs.push(await fetchDoc(page, '/practitioner/services', 200, 'practitioner: services, sent to the wizard'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'practitioner: account'));
     docs.push(await fetchDoc(page, '/admin', 403, 'practitioner: admin, forbidden'));
     await page.context().close();
@@ -160,6 +171,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/admin/payments', 200, 'admin: payments'));
     docs.push(await fetchDoc(page, '/admin/leads', 200, 'admin: leads'));
     docs.push(await fetchDoc(page, '/admin/practitioners', 200, 'admin: practitioners'));
+    docs.push(await fetchDoc(page, '/admin/service-types', 200, 'admin: service types'));
     docs.push(await fetchDoc(page, '/admin/leads?error=The%20file%20is%20empty.', 200, 'admin: leads, refused file'));
     docs.push(await fetchDoc(page, '/admin/orders/ATN-0000-0000', 404, 'admin: unknown order'));
     docs.push(await fetchDoc(page, '/admin?q=nobody-matches-this', 200, 'admin: admin panel, empty search'));

@@ -8,6 +8,16 @@ use crate::{
     server::{accounts, admin, context, error::answer},
 };
 
+/// The id of the thing a form edits: empty for a new one; anything else that is not an
+/// id is a thing that does not exist.
+#[cfg(feature = "ssr")]
+fn optional_id(raw: &str) -> Result<Option<uuid::Uuid>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => uuid::Uuid::parse_str(raw).map(Some).map_err(|_| AppError::NotFound),
+    }
+}
+
 #[server(endpoint = "admin/users")]
 pub async fn list_users(query: String, page: i64) -> Result<UserPage, AppError> {
     answer(async move {
@@ -106,13 +116,37 @@ pub async fn save_package(
 ) -> Result<(), AppError> {
     answer(async move {
         let actor = context::require_role(Role::Admin).await?;
-        let id = match id.trim() {
-            "" => None,
-            raw => Some(uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?),
-        };
+        let id = optional_id(&id)?;
         let draft = form.parse()?;
         crate::server::packages::save(&context::state()?, &actor, id, &draft).await?;
         leptos_axum::redirect("/admin/packages?saved=1");
+        Ok(())
+    })
+    .await
+}
+
+/// Every service type, active or not.
+#[server(endpoint = "admin/service-types")]
+pub async fn admin_service_types() -> Result<Vec<crate::domain::types::ServiceTypeAdmin>, AppError> {
+    answer(async move {
+        context::require_role(Role::Admin).await?;
+        crate::server::catalog::all_types(&context::state()?).await
+    })
+    .await
+}
+
+/// Creates a service type (empty `id`) or saves changes to one.
+#[server(endpoint = "admin/service-types/save")]
+pub async fn save_service_type(
+    id: String,
+    #[server(flatten)] form: crate::domain::catalog::ServiceTypeForm,
+) -> Result<(), AppError> {
+    answer(async move {
+        let actor = context::require_role(Role::Admin).await?;
+        let id = optional_id(&id)?;
+        let draft = form.parse()?;
+        crate::server::catalog::save_type(&context::state()?, &actor, id, &draft).await?;
+        leptos_axum::redirect("/admin/service-types?saved=1");
         Ok(())
     })
     .await

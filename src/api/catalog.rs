@@ -33,3 +33,22 @@ pub async fn public_profile(slug: String) -> Result<crate::domain::types::Public
     })
     .await
 }
+
+/// A page of the practitioner directory. A filter that cannot be understood is refused
+/// by name rather than quietly ignored.
+#[server(endpoint = "catalog/directory")]
+pub async fn directory(
+    #[server(flatten)] query: crate::domain::catalog::DirectoryQuery,
+) -> Result<crate::domain::types::DirectoryPage, AppError> {
+    answer(async move {
+        let search = query.parse()?;
+        crate::server::catalog::directory(&crate::server::context::state()?, search).await
+    })
+    .await
+}
+
+/// A published service's public page; anything else is not found.
+#[server(endpoint = "catalog/service")]
+pub async fn service_page(slug: String) -> Result<crate::domain::types::ServicePage, AppError> {
+    answer(async move { crate::server::services::page(&crate::server::context::state()?, slug.trim()).await }).await
+}

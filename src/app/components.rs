@@ -10,14 +10,43 @@ use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-/// Sets the page's `<title>` and description.
+/// Sets the page's `<title>`, description, Open Graph tags and canonical address (the
+/// public address of this path, without its query).
 #[component]
-pub fn PageMeta(title: &'static str, description: &'static str) -> impl IntoView {
+pub fn PageMeta(
+    #[prop(into)] title: String,
+    #[prop(into)] description: String,
+    #[prop(optional)] og_type: Option<&'static str>,
+) -> impl IntoView {
+    let canonical = format!("{}{}", public_url(), leptos_router::hooks::use_location().pathname.get_untracked());
     view! {
-        <Title text=title/>
-        <Meta name="description" content=description/>
+        <Title text=title.clone()/>
+        <Meta name="description" content=description.clone()/>
         <Meta property="og:title" content=title/>
         <Meta property="og:description" content=description/>
+        <Meta property="og:type" content=og_type.unwrap_or("website")/>
+        <Meta property="og:url" content=canonical.clone()/>
+        <leptos_meta::Link rel="canonical" href=canonical/>
+    }
+}
+
+/// `text` with `&`, `<` and `>` written as entities, for markup written out raw.
+pub fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The address the platform is served at (`PUBLIC_URL`), without a trailing slash. Pages
+/// outside islands render only on the server, which is the only place it is known.
+pub fn public_url() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::state::AppState>()
+            .map(|s| s.config.public_url.trim_end_matches('/').to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
     }
 }
 
@@ -229,6 +258,20 @@ pub fn Notice(#[prop(into)] show: Signal<bool>, message: &'static str) -> impl I
     view! {
         <div role="status" class="alert-slot">
             {move || show.get().then(|| view! { <p class="alert alert-success">{message}</p> })}
+        </div>
+    }
+}
+
+/// The currency picker of a price field, named `currency`.
+#[component]
+pub fn CurrencySelect(selected: String, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="currency">"Currency"</label>
+            <select id="currency" name="currency" aria-describedby="currency-error">
+                {crate::domain::Currency::ALL.into_iter().map(|c| view! { <option value=c.code() selected=c.code() == selected>{c.code()}</option> }).collect_view()}
+            </select>
+            <FieldError name="currency" error/>
         </div>
     }
 }

@@ -17,8 +17,8 @@ pub fn HomePage() -> impl IntoView {
                 <h1>"Sessions with practitioners you can trust"</h1>
                 <p class="lead">"Find astrologers, yoga teachers, coaches and consultants. Book a real time slot, pay by card or credits, and keep every order in one place."</p>
                 <p class="hero-actions">
-                    <a class="btn btn-primary btn-lg" href="/signup">"Create your account"</a>
-                    <a class="btn btn-secondary btn-lg" href="/login">"Log in"</a>
+                    <a class="btn btn-primary btn-lg" href="/practitioners">"Find a practitioner"</a>
+                    <a class="btn btn-secondary btn-lg" href="/signup">"Create your account"</a>
                 </p>
             </div>
         </section>
@@ -51,7 +51,7 @@ pub fn HomePage() -> impl IntoView {
                             <ul class="cards" role="list">
                                 {list.into_iter().map(|t| view! {
                                     <li class="card service-type">
-                                        <h3>{t.name}</h3>
+                                        <h3><a href=format!("/practitioners?service_type={}", t.slug)>{t.name}</a></h3>
                                         <p class="muted">{t.description}</p>
                                     </li>
                                 }).collect_view()}

@@ -24,6 +24,7 @@ pub fn SiteHeader() -> impl IntoView {
                         };
                         view! {
                             <div class="nav-links">
+                                <a href="/practitioners">"Practitioners"</a>
                                 <a href="/credits">"Buy credits"</a>
                                 <a href=home>{area}</a>
                                 {(u.role != Role::Customer).then(|| view! { <a href="/dashboard">"Account"</a> })}
@@ -37,6 +38,7 @@ pub fn SiteHeader() -> impl IntoView {
                     }
                     None => view! {
                         <div class="nav-links">
+                            <a href="/practitioners">"Practitioners"</a>
                             <a href="/credits">"Credits"</a>
                             <a href="/login">"Log in"</a>
                             <a class="btn btn-primary" href="/signup">"Sign up"</a>

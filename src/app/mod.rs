@@ -5,12 +5,14 @@
 mod admin;
 mod assets;
 mod auth;
+mod catalog;
 mod components;
 mod dashboard;
 mod home;
 mod layout;
 mod onboarding;
 mod practitioner;
+mod services;
 mod shop;
 
 use leptos::prelude::*;
@@ -66,7 +68,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href=asset_path(Asset::Css)/>
-        <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{text} · Attune") }/>
+        // leptos_meta writes the title into the head as it is, so it is escaped here:
+        // practitioners' own words (a service's title) reach it.
+        <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{} · Attune", components::escape_text(&text)) }/>
         <Router>
             <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <layout::SiteHeader/>
@@ -89,6 +93,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/onboarding") view=onboarding::WizardPage ssr=SsrMode::Async/>
                     <Route path=path!("/onboarding/:step") view=onboarding::WizardPage ssr=SsrMode::Async/>
                     <Route path=path!("/p/:slug") view=practitioner::PublicProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioners") view=catalog::DirectoryPageView ssr=SsrMode::Async/>
+                    <Route path=path!("/s/:slug") view=catalog::ServicePageView ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioner/services") view=services::ServicesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioner/services/:id") view=services::ServiceEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/service-types") view=admin::ServiceTypesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/orders/:number") view=admin::OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/credits") view=shop::CreditsPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/success") view=shop::OrderResultPage ssr=SsrMode::Async/>

@@ -1,6 +1,7 @@
 use crate::api::catalog::public_profile;
 use crate::api::practitioner::practice_overview;
-use crate::app::components::{ErrorPanel, PageMeta, Skeleton};
+use crate::app::catalog::{ServiceList, json_ld};
+use crate::app::components::{ErrorPanel, PageMeta, Skeleton, public_url};
 use crate::domain::types::PublicProfile;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -24,8 +25,7 @@ pub fn PractitionerPage() -> impl IntoView {
                                 <section class="card">
                                     <h2>{format!("Welcome, {}", w.basic.first_name)}</h2>
                                     <p>"Account number "<strong>{w.code.to_string()}</strong></p>
-                                    <p><a href=public>"See your public profile"</a></p>
-                                    <p class="muted">"Your services, availability and upcoming sessions will be listed here."</p>
+                                    <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a></p>
                                 </section>
                             }.into_any()
                         }
@@ -61,11 +61,26 @@ pub fn PublicProfilePage() -> impl IntoView {
 fn ProfileView(p: PublicProfile) -> impl IntoView {
     let title = format!("{} — {}", p.name, p.practice_type);
     let description: String = p.headline.clone();
+    let base = public_url();
+    let ld = json_ld(&serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": p.name,
+        "jobTitle": p.practice_type,
+        "description": p.headline,
+        "url": format!("{base}/p/{}", p.slug),
+        "knowsLanguage": p.languages,
+        "knowsAbout": p.specialties,
+        "image": p.photo.map(|id| format!("{base}/media/{id}/photo.jpg")),
+        "makesOffer": p.services.iter().map(|s| serde_json::json!({
+            "@type": "Offer",
+            "itemOffered": { "@type": "Service", "name": s.title, "url": format!("{base}/s/{}", s.slug) },
+        })).collect::<Vec<_>>(),
+    }));
+    let services = p.services.clone();
     view! {
-        <leptos_meta::Title text=title.clone()/>
-        <leptos_meta::Meta name="description" content=description.clone()/>
-        <leptos_meta::Meta property="og:title" content=title/>
-        <leptos_meta::Meta property="og:description" content=description/>
+        <PageMeta title description og_type="profile"/>
+        <script type="application/ld+json" inner_html=ld></script>
         <article class="container section profile">
             <header class="profile-head">
                 {p.photo.map(|id| view! { <img class="profile-photo" src=format!("/media/{id}/photo.jpg") alt=format!("Photo of {}", p.name) width="192"/> })}
@@ -75,6 +90,14 @@ fn ProfileView(p: PublicProfile) -> impl IntoView {
                     <p class="muted">{format!("{} · {} · {} years of practice", p.practice_type, p.location, p.years_experience)}</p>
                 </div>
             </header>
+            <section aria-labelledby="services-heading">
+                <h2 id="services-heading">"Services"</h2>
+                {if services.is_empty() {
+                    view! { <p class="muted">"No services are published yet."</p> }.into_any()
+                } else {
+                    view! { <ServiceList services/> }.into_any()
+                }}
+            </section>
             <section aria-labelledby="about-heading">
                 <h2 id="about-heading">"About"</h2>
                 {p.bio.split("\n\n").map(|para| view! { <p>{para.to_owned()}</p> }).collect_view()}

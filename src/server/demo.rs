@@ -63,7 +63,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     }
     for (i, (slug, name, description)) in SERVICE_TYPES.iter().enumerate() {
         sqlx::query!(
-            "INSERT INTO service_types (slug, name, description, sort_order) VALUES ($1, $2, $3, $4)
+            "INSERT INTO service_types (slug, name, description, position) VALUES ($1, $2, $3, $4)
              ON CONFLICT (slug) DO NOTHING",
             slug,
             name,
@@ -97,6 +97,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     }
     for profile in PROFILES {
         live_profile(state, profile).await?;
+        demo_services(state, profile).await?;
     }
     tracing::info!(admin = ADMIN_EMAIL, customer = CUSTOMER_EMAIL, "demo data loaded");
     Ok(())
@@ -114,7 +115,11 @@ struct DemoProfile {
     headline: &'static str,
     bio: &'static str,
     experience: (&'static str, &'static str, i16),
+    /// (type, title, description, delivery, minutes, credits, card price in cents)
+    services: &'static [DemoService],
 }
+
+type DemoService = (&'static str, &'static str, &'static str, &'static str, Option<i32>, Option<i64>, Option<i64>);
 
 const PROFILES: &[DemoProfile] = &[
     DemoProfile {
@@ -127,6 +132,26 @@ const PROFILES: &[DemoProfile] = &[
         headline: "Vedic astrologer helping you read your chart with clarity",
         bio: "I have read birth charts for fourteen years, first alongside my teacher in Pune and now for clients around the world.\n\nSessions are calm and practical: we look at what your chart says about the questions you bring, and what you can do with it.",
         experience: ("Jyotish Visharad", "Bharatiya Vidya Bhavan", 2010),
+        services: &[
+            (
+                "astrology-reading",
+                "Birth chart reading",
+                "A full reading of your birth chart over video: your strengths, the themes of the years ahead and the questions you bring. Recorded for you to keep.",
+                "video",
+                Some(60),
+                Some(12),
+                Some(4900),
+            ),
+            (
+                "astrology-reading",
+                "Compatibility report",
+                "A written comparison of two birth charts: where you meet, where you differ and how to work with it. Delivered as a PDF within five days.",
+                "written",
+                None,
+                Some(8),
+                None,
+            ),
+        ],
     },
     DemoProfile {
         email: "marco@attune.test",
@@ -138,6 +163,26 @@ const PROFILES: &[DemoProfile] = &[
         headline: "Hatha yoga for strong, comfortable backs, online or in Rome",
         bio: "I teach hatha yoga with a focus on posture and breathing, for beginners and for people coming back from back pain.\n\nClasses are small or one to one, so every pose can be adapted to your body.",
         experience: ("RYT 500 teacher training", "Yoga Alliance registered school, Rishikesh", 2015),
+        services: &[
+            (
+                "yoga-class",
+                "Private hatha yoga class",
+                "A one-to-one hatha class over video, adapted to your body and your goals, with a short sequence to practise at home afterwards.",
+                "video",
+                Some(60),
+                Some(6),
+                Some(2500),
+            ),
+            (
+                "yoga-class",
+                "Personal practice plan",
+                "A written four-week home practice built around your back, your schedule and what you can already do, with photos of every pose.",
+                "written",
+                None,
+                Some(10),
+                Some(3900),
+            ),
+        ],
     },
 ];
 
@@ -194,6 +239,46 @@ async fn live_profile(state: &AppState, p: &DemoProfile) -> anyhow::Result<()> {
         crate::server::onboarding::transition(&mut tx, row.id, to, None, why, now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Publishes a live demo practitioner's services, once.
+async fn demo_services(state: &AppState, p: &DemoProfile) -> anyhow::Result<()> {
+    let mut tx = state.pool.begin().await?;
+    let Some(row) = sqlx::query!(
+        r#"SELECT pp.user_id, pp.slug AS "slug!" FROM users u JOIN practitioner_profiles pp ON pp.user_id = u.id
+           WHERE u.email = $1 AND pp.onboarding_state = 'approved' AND pp.slug IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM services s WHERE s.practitioner_id = pp.user_id)
+           FOR UPDATE OF pp"#,
+        p.email
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    let now = state.clock.now_db();
+    for (kind, title, description, delivery, minutes, credits, card) in p.services {
+        sqlx::query!(
+            "INSERT INTO services (practitioner_id, type_id, slug, title, description, delivery, duration_minutes,
+                                   price_credits, price_minor, currency, status, created_at, updated_at)
+             SELECT $1, t.id, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $9::bigint IS NULL THEN NULL ELSE 'EUR' END, 'active', $10, $10
+             FROM service_types t WHERE t.slug = $2",
+            row.user_id,
+            kind,
+            crate::domain::catalog::service_slug(&row.slug, title),
+            title,
+            description,
+            delivery,
+            *minutes,
+            *credits,
+            *card,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())

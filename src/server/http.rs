@@ -492,6 +492,21 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
+async fn sitemap_xml(State(state): State<AppState>) -> Response {
+    match catalog::sitemap(&state).await {
+        Ok(xml) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response(),
+        Err(e) => {
+            let _ = e.answer();
+            (StatusCode::SERVICE_UNAVAILABLE, "The sitemap is unavailable right now; try again shortly.")
+                .into_response()
+        }
+    }
+}
+
+async fn robots_txt(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], catalog::robots(&state)).into_response()
+}
+
 async fn service_types_json(State(state): State<AppState>) -> Response {
     match catalog::service_types(&state).await {
         Ok(types) => axum::Json(types).into_response(),
@@ -535,6 +550,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/services/types", get(service_types_json))
+        .route("/sitemap.xml", get(sitemap_xml))
+        .route("/robots.txt", get(robots_txt))
         .route("/webhooks/payments", axum::routing::post(payment_webhook))
         .route("/dashboard/credits.csv", get(credits_csv))
         .route("/orders/{number}/receipt.pdf", get(receipt_pdf))

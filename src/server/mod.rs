@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod phone_sign_in;
 pub mod rate_limit;
 pub mod receipts;
 pub mod refunds;
+pub mod services;
 pub mod sessions;
 pub mod sms;
 pub mod state;

@@ -311,6 +311,7 @@ pub async fn public_profile(state: &AppState, slug: &str) -> Result<crate::domai
     .into_iter()
     .map(|e| crate::domain::wizard::Experience { title: e.title, organisation: e.organisation, start_year: e.start_year, end_year: e.end_year })
     .collect();
+    let services = crate::server::services::published(state, p.user_id).await?;
     Ok(crate::domain::types::PublicProfile {
         slug: p.slug,
         name: p.name,
@@ -323,6 +324,7 @@ pub async fn public_profile(state: &AppState, slug: &str) -> Result<crate::domai
         years_experience: p.years_experience,
         experience,
         photo: p.photo,
+        services,
     })
 }
 

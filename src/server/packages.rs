@@ -115,15 +115,7 @@ pub async fn save(state: &AppState, actor: &SessionUser, id: Option<Uuid>, d: &P
     .await?;
     let saved = saved.ok_or(AppError::NotFound)?;
     let action = if id.is_some() { "package.updated" } else { "package.created" };
-    sqlx::query!(
-        "INSERT INTO audit_log (actor_id, action, subject_id, details) VALUES ($1, $2, $3, $4)",
-        actor.id,
-        action,
-        saved,
-        serde_json::to_value(d).map_err(|e| Failure::bug(e.to_string()))?
-    )
-    .execute(&mut *tx)
-    .await?;
+    crate::server::audit::record(&mut tx, actor.id, action, saved, d).await?;
     tx.commit().await?;
     tracing::info!(%saved, "package saved");
     Ok(saved)

@@ -487,3 +487,29 @@ pub async fn spawn_smtp_replying(
 }
 
 pub const PASSWORD: &str = "a long enough passphrase";
+
+/// A practitioner whose onboarding is approved, with the profile address `live-<id>`.
+pub async fn approved_practitioner(app: &TestApp) -> TestUser {
+    use attune::domain::onboarding::OnboardingState;
+    use attune::server::onboarding::transition;
+    let user = app.user(Role::Practitioner).await;
+    // Everything the wizard makes an approved profile hold.
+    sqlx::query(
+        "UPDATE practitioner_profiles SET step_reached = 6, slug = $2, first_name = 'Test', last_name = 'Person',
+                location = 'Lisbon, Portugal', practice_type = 'Astrology', specialties = '{Birth charts}',
+                languages = '{English}', years_experience = 5, headline = 'Practical readings for real questions',
+                bio = 'I read birth charts with care: calm, practical sessions about the questions you bring, with notes to keep.'
+         WHERE user_id = $1",
+    )
+        .bind(user.id)
+        .bind(format!("live-{}", user.id.simple()))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let now = app.state.clock.now();
+    let mut tx = app.pool.begin().await.unwrap();
+    transition(&mut tx, user.id, OnboardingState::Submitted, Some(user.id), "Submitted for review", now).await.unwrap();
+    transition(&mut tx, user.id, OnboardingState::Approved, None, "Approved", now).await.unwrap();
+    tx.commit().await.unwrap();
+    user
+}

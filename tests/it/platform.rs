@@ -369,7 +369,7 @@ async fn when_the_database_is_down_the_home_page_says_statistics_are_unavailable
 #[tokio::test]
 async fn service_types_are_listed_as_json() {
     let app = spawn_app().await;
-    sqlx::query("INSERT INTO service_types (slug, name, sort_order) VALUES ('yoga-class', 'Yoga class', 2), ('astrology-reading', 'Astrology reading', 1)")
+    sqlx::query("INSERT INTO service_types (slug, name, position) VALUES ('yoga-class', 'Yoga class', 2), ('astrology-reading', 'Astrology reading', 1)")
         .execute(&app.pool)
         .await
         .unwrap();

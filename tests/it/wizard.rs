@@ -6,7 +6,6 @@
 
 use crate::helpers::*;
 use attune::domain::Role;
-use attune::domain::onboarding::OnboardingState;
 use attune::domain::uploads::{CERTIFICATE_PATH, PHOTO_PATH};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
@@ -620,23 +619,6 @@ async fn a_complete_profile_is_rejected_with_a_reason_fixed_resubmitted_and_appr
 }
 
 /// A practitioner made live straight through the service layer.
-async fn approved_practitioner(app: &TestApp) -> TestUser {
-    use attune::server::onboarding::transition;
-    let user = app.user(Role::Practitioner).await;
-    sqlx::query("UPDATE practitioner_profiles SET step_reached = 6, slug = $2 WHERE user_id = $1")
-        .bind(user.id)
-        .bind(format!("live-{}", user.id.simple()))
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let now = app.state.clock.now();
-    let mut tx = app.pool.begin().await.unwrap();
-    transition(&mut tx, user.id, OnboardingState::Submitted, Some(user.id), "Submitted for review", now).await.unwrap();
-    transition(&mut tx, user.id, OnboardingState::Approved, None, "Approved", now).await.unwrap();
-    tx.commit().await.unwrap();
-    user
-}
-
 async fn hit(b: &mut Browser<'_>, path: &str, method: &str) -> Response {
     if method == "GET" { b.get(path).await } else { b.call(path.strip_prefix("/api/").unwrap(), &[]).await }
 }
