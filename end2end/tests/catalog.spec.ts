@@ -80,7 +80,7 @@ test('a practitioner publishes a service and a visitor finds it by search, on th
   await expect(visitor.getByRole('heading', { level: 1, name: title })).toBeVisible();
   await expect(visitor.getByTestId('service-price')).toHaveText('9 credits · €35.00');
   await expect(visitor.getByText('Video call · 45 minutes')).toBeVisible();
-  await expect(visitor).toHaveTitle(`${title} with Selene Vale${unique}`);
+  await expect(visitor).toHaveTitle(`${title} with Selene Vale${unique} · Attune`);
   await expectNoAxeViolations(visitor);
 
   // Filters narrow the search: another language finds nobody.

@@ -146,13 +146,13 @@ fn SearchForm(query: DirectoryQuery, page: Option<DirectoryPage>, error: Option<
                 </div>
                 <div class="field">
                     <label for="min_credits">"From (credits)"</label>
-                    <input id="min_credits" name="min_credits" type="number" min="0" inputmode="numeric" value=query.min_credits.clone()
+                    <input id="min_credits" name="min_credits" type="text" inputmode="numeric" maxlength="6" value=query.min_credits.clone()
                         aria-invalid=invalid(&min_error) aria-describedby="min_credits-error"/>
                     <p class="field-error" id="min_credits-error">{min_error.clone()}</p>
                 </div>
                 <div class="field">
                     <label for="max_credits">"To (credits)"</label>
-                    <input id="max_credits" name="max_credits" type="number" min="0" inputmode="numeric" value=query.max_credits.clone()
+                    <input id="max_credits" name="max_credits" type="text" inputmode="numeric" maxlength="6" value=query.max_credits.clone()
                         aria-invalid=invalid(&max_error) aria-describedby="max_credits-error"/>
                     <p class="field-error" id="max_credits-error">{max_error.clone()}</p>
                 </div>
