@@ -601,6 +601,11 @@ impl DirectorySearch {
         (!words.is_empty()).then(|| words.join(" & "))
     }
 
+    /// The directory as most visitors first see it: no words, no filters, page one.
+    pub fn is_unfiltered_first_page(&self) -> bool {
+        *self == DirectoryQuery::default().parse().expect("the empty search is valid")
+    }
+
     /// Whether a published service satisfies the service filters (type, delivery, credit
     /// range); the directory's query applies the same rule in SQL to choose practitioners.
     pub fn admits(&self, service_type: &str, delivery: Delivery, price: &Price) -> bool {

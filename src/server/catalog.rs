@@ -30,9 +30,11 @@ pub async fn service_types(state: &AppState) -> Result<Vec<ServiceType>, sqlx::E
         .await
 }
 
-/// Call after changing service types, so this instance shows the change at once.
+/// Call after changing service types, services or who is live, so this instance shows
+/// the change at once (others within `CATALOG_TTL`).
 pub async fn catalog_changed(state: &AppState) {
     state.service_types_cache.invalidate().await;
+    state.directory_cache.invalidate().await;
 }
 
 async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
@@ -154,34 +156,44 @@ struct CardRow {
 /// practitioner's search document (GIN-indexed); a practitioner matches the service
 /// filters when one published service meets all of them.
 pub async fn directory(state: &AppState, search: DirectorySearch) -> Result<DirectoryPage, Failure> {
+    if search.is_unfiltered_first_page() {
+        return state.directory_cache.get_or_load(&state.clock, || search_directory(state, search)).await;
+    }
+    search_directory(state, search).await
+}
+
+async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<DirectoryPage, Failure> {
     let order = match search.sort {
-        DirectorySort::Relevance if search.prefix_query().is_some() => "rank DESC, p.years_experience DESC",
+        DirectorySort::Relevance if search.prefix_query().is_some() => {
+            "ts_rank(p.search, q.query) DESC, p.years_experience DESC"
+        }
         DirectorySort::Relevance | DirectorySort::Experience => "p.years_experience DESC, p.approved_at",
-        DirectorySort::PriceLow => "low ASC NULLS LAST, p.years_experience DESC",
-        DirectorySort::PriceHigh => "low DESC NULLS LAST, p.years_experience DESC",
+        DirectorySort::PriceLow => "o.low ASC NULLS LAST, p.years_experience DESC",
+        DirectorySort::PriceHigh => "o.low DESC NULLS LAST, p.years_experience DESC",
         DirectorySort::Newest => "p.approved_at DESC",
     };
     let service_filter = search.service_type.is_some()
         || search.delivery.is_some()
         || search.min_credits.is_some()
         || search.max_credits.is_some();
+    // One lateral look at each practitioner's published services (through their index)
+    // gives both the service filters' verdict and the lowest credit price to sort by.
     let sql = format!(
-        "WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE to_tsquery('english', $1) END AS query),
-              offered AS (
-                SELECT s.practitioner_id, s.price_credits FROM services s JOIN service_types t ON t.id = s.type_id
-                WHERE s.status = 'active' AND t.active
-                  AND ($2::text IS NULL OR t.slug = $2) AND ($3::text IS NULL OR s.delivery = $3)
-                  AND ($4::bigint IS NULL OR s.price_credits >= $4) AND ($5::bigint IS NULL OR s.price_credits <= $5))
+        "WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE to_tsquery('english', $1) END AS query)
          SELECT p.user_id, p.slug, u.name, p.headline, p.practice_type, p.location, p.languages, p.years_experience,
                 (SELECT id FROM practitioner_uploads f WHERE f.user_id = p.user_id AND f.kind = 'photo') AS photo,
-                count(*) OVER () AS total,
-                ts_rank(p.search, q.query) AS rank,
-                (SELECT min(o.price_credits) FROM offered o WHERE o.practitioner_id = p.user_id) AS low
+                count(*) OVER () AS total
          FROM practitioner_profiles p JOIN users u ON u.id = p.user_id CROSS JOIN q
+         LEFT JOIN LATERAL (
+             SELECT count(*) AS offered, min(s.price_credits) AS low
+             FROM services s JOIN service_types t ON t.id = s.type_id
+             WHERE s.practitioner_id = p.user_id AND s.status = 'active' AND t.active
+               AND ($2::text IS NULL OR t.slug = $2) AND ($3::text IS NULL OR s.delivery = $3)
+               AND ($4::bigint IS NULL OR s.price_credits >= $4) AND ($5::bigint IS NULL OR s.price_credits <= $5)) o ON true
          WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL
            AND (q.query IS NULL OR p.search @@ q.query)
            AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM unnest(p.languages) l WHERE lower(l) = lower($6)))
-           AND (NOT $7 OR EXISTS (SELECT 1 FROM offered o WHERE o.practitioner_id = p.user_id))
+           AND (NOT $7 OR o.offered > 0)
          ORDER BY {order}, p.user_id
          LIMIT $8 OFFSET $9"
     );

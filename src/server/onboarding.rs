@@ -273,6 +273,7 @@ pub async fn review(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    crate::server::catalog::catalog_changed(state).await;
     Ok(())
 }
 

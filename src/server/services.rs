@@ -165,6 +165,7 @@ pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publ
     .await?;
     audit::record(&mut tx, user.id, "service.created", id, d).await?;
     tx.commit().await?;
+    crate::server::catalog::catalog_changed(state).await;
     tracing::info!(%id, %slug, "service created");
     Ok(id)
 }
@@ -196,6 +197,7 @@ pub async fn update(state: &AppState, user: &SessionUser, id: Uuid, d: &ServiceD
     .await?;
     audit::record(&mut tx, user.id, "service.updated", id, d).await?;
     tx.commit().await?;
+    crate::server::catalog::catalog_changed(state).await;
     Ok(())
 }
 
@@ -227,6 +229,7 @@ pub async fn set_status(state: &AppState, user: &SessionUser, id: Uuid, to: Serv
     )
     .await?;
     tx.commit().await?;
+    crate::server::catalog::catalog_changed(state).await;
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use crate::domain::types::{HomeStats, ServiceType};
+use crate::domain::types::{DirectoryPage, HomeStats, ServiceType};
 use crate::server::cache::Cached;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
@@ -15,9 +15,13 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub clock: Clock,
-    pub metrics: Metrics,
+    /// Behind one `Arc`: the state is cloned into every request's context, and each of the
+    /// metrics is a handle of its own.
+    pub metrics: Arc<Metrics>,
     pub stats_cache: Cached<HomeStats>,
     pub service_types_cache: Cached<Vec<ServiceType>>,
+    /// The directory's first page with no search, the page most visitors land on.
+    pub directory_cache: Cached<DirectoryPage>,
 }
 
 impl AppState {
@@ -30,9 +34,10 @@ impl AppState {
             pool,
             config: Arc::new(config),
             clock,
-            metrics: Metrics::new(),
+            metrics: Arc::new(Metrics::new()),
             stats_cache: Cached::new(crate::server::catalog::STATS_TTL),
             service_types_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
+            directory_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
         }
     }
 }

@@ -646,3 +646,28 @@ async fn admins_manage_service_types_and_the_public_list_keeps_its_shape() {
     let res = b.call("practitioner/services/save", &service_fields(&[])).await;
     assert_eq!(field_error(res).await.1, "service_type", "no new services of an unlisted type");
 }
+
+#[tokio::test]
+async fn the_first_directory_page_is_cached_briefly_and_a_change_here_shows_at_once() {
+    let app = spawn_app().await;
+    let other = TestApp::builder().sharing_database_of(&app).spawn().await;
+    add_type(&app, "astrology-reading", "Astrology reading").await;
+    let (mut b, user) = live(&app).await;
+    let first = search(&app, &[]).await;
+    assert_eq!(first["cards"][0]["prices"], json!([]));
+    assert_eq!(search(&other, &[]).await, first, "the second instance caches the same page");
+
+    // Published here: this instance shows it at once, the other within the cache's life.
+    save(&mut b, &[]).await;
+    let here = search(&app, &[]).await;
+    assert_eq!(here["cards"][0]["prices"].as_array().unwrap().len(), 1, "{here}");
+    assert_eq!(search(&other, &[]).await, first);
+    assert_eq!(
+        search(&other, &[("language", "english")]).await["cards"][0]["prices"].as_array().unwrap().len(),
+        1,
+        "searches are never cached"
+    );
+    other.advance(attune::server::catalog::CATALOG_TTL + std::time::Duration::from_secs(1));
+    assert_eq!(search(&other, &[]).await, here);
+    assert_eq!(here["cards"][0]["slug"], json!(format!("live-{}", user.id.simple())));
+}
