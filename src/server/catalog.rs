@@ -35,6 +35,7 @@ pub async fn service_types(state: &AppState) -> Result<Vec<ServiceType>, sqlx::E
 pub async fn catalog_changed(state: &AppState) {
     state.service_types_cache.invalidate().await;
     state.directory_cache.invalidate().await;
+    state.languages_cache.invalidate().await;
 }
 
 async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
@@ -177,25 +178,34 @@ async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<D
         || search.min_credits.is_some()
         || search.max_credits.is_some();
     // One lateral look at each practitioner's published services (through their index)
-    // gives both the service filters' verdict and the lowest credit price to sort by.
+    // gives both the service filters' verdict and the lowest credit price to sort by;
+    // without service filters or a price order it is skipped ($10), and the cards' own
+    // services are read below for the 24 shown only.
     let sql = format!(
-        "WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE to_tsquery('english', $1) END AS query)
+        "WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE to_tsquery('english', $1) END AS query),
+         -- The page's practitioners in order, with the count of all that match; what the
+         -- cards show is read for these alone.
+         chosen AS (
+           SELECT p.user_id, count(*) OVER () AS total
+           FROM practitioner_profiles p JOIN users u ON u.id = p.user_id CROSS JOIN q
+           LEFT JOIN LATERAL (
+               SELECT count(*) AS offered, min(s.price_credits) AS low
+               FROM services s JOIN service_types t ON t.id = s.type_id
+               WHERE $10 AND s.practitioner_id = p.user_id AND s.status = 'active' AND t.active
+                 AND ($2::text IS NULL OR t.slug = $2) AND ($3::text IS NULL OR s.delivery = $3)
+                 AND ($4::bigint IS NULL OR s.price_credits >= $4) AND ($5::bigint IS NULL OR s.price_credits <= $5)) o ON true
+           WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL
+             AND (q.query IS NULL OR p.search @@ q.query)
+             AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM unnest(p.languages) l WHERE lower(l) = lower($6)))
+             AND (NOT $7 OR o.offered > 0)
+           ORDER BY {order}, p.user_id
+           LIMIT $8 OFFSET $9),
+         numbered AS (SELECT user_id, total, row_number() OVER () AS n FROM chosen)
          SELECT p.user_id, p.slug, u.name, p.headline, p.practice_type, p.location, p.languages, p.years_experience,
                 (SELECT id FROM practitioner_uploads f WHERE f.user_id = p.user_id AND f.kind = 'photo') AS photo,
-                count(*) OVER () AS total
-         FROM practitioner_profiles p JOIN users u ON u.id = p.user_id CROSS JOIN q
-         LEFT JOIN LATERAL (
-             SELECT count(*) AS offered, min(s.price_credits) AS low
-             FROM services s JOIN service_types t ON t.id = s.type_id
-             WHERE s.practitioner_id = p.user_id AND s.status = 'active' AND t.active
-               AND ($2::text IS NULL OR t.slug = $2) AND ($3::text IS NULL OR s.delivery = $3)
-               AND ($4::bigint IS NULL OR s.price_credits >= $4) AND ($5::bigint IS NULL OR s.price_credits <= $5)) o ON true
-         WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL
-           AND (q.query IS NULL OR p.search @@ q.query)
-           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM unnest(p.languages) l WHERE lower(l) = lower($6)))
-           AND (NOT $7 OR o.offered > 0)
-         ORDER BY {order}, p.user_id
-         LIMIT $8 OFFSET $9"
+                c.total
+         FROM numbered c JOIN practitioner_profiles p ON p.user_id = c.user_id JOIN users u ON u.id = p.user_id
+         ORDER BY c.n"
     );
     let mut conn = state.pool.acquire().await?;
     let rows = sqlx::query_as::<_, CardRow>(&sql)
@@ -208,6 +218,7 @@ async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<D
         .bind(service_filter)
         .bind(DIRECTORY_PAGE)
         .bind((search.page - 1) * DIRECTORY_PAGE)
+        .bind(service_filter || matches!(search.sort, DirectorySort::PriceLow | DirectorySort::PriceHigh))
         .fetch_all(&mut *conn)
         .await?;
     let total = rows.first().map(|r| r.total).unwrap_or(0);
@@ -240,15 +251,25 @@ async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<D
             }
         })
         .collect();
-    let languages = sqlx::query_scalar!(
-        r#"SELECT DISTINCT initcap(l) AS "language!" FROM practitioner_profiles p, unnest(p.languages) l
-           WHERE p.onboarding_state = 'approved' ORDER BY 1"#
-    )
-    .fetch_all(&mut *conn)
-    .await?;
     drop(conn);
     let types = service_types(state).await?;
+    let languages = languages(state).await?;
     Ok(DirectoryPage { search, cards, total, types, languages })
+}
+
+/// The languages live practitioners speak, for the directory's filter, from a cache of
+/// at most `CATALOG_TTL`.
+async fn languages(state: &AppState) -> Result<Vec<String>, sqlx::Error> {
+    state
+        .languages_cache
+        .get_or_load(&state.clock, || {
+            sqlx::query_scalar!(
+                r#"SELECT DISTINCT initcap(l) AS "language!" FROM practitioner_profiles p, unnest(p.languages) l
+                   WHERE p.onboarding_state = 'approved' ORDER BY 1"#
+            )
+            .fetch_all(&state.pool)
+        })
+        .await
 }
 
 /// `sitemap.xml`: the public pages, every live practitioner's profile and every

@@ -22,6 +22,8 @@ pub struct AppState {
     pub service_types_cache: Cached<Vec<ServiceType>>,
     /// The directory's first page with no search, the page most visitors land on.
     pub directory_cache: Cached<DirectoryPage>,
+    /// The languages the directory can be filtered by.
+    pub languages_cache: Cached<Vec<String>>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             stats_cache: Cached::new(crate::server::catalog::STATS_TTL),
             service_types_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
             directory_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
+            languages_cache: Cached::new(crate::server::catalog::CATALOG_TTL),
         }
     }
 }
