@@ -991,7 +991,7 @@ fn FunnelCard(funnel: Resource<Result<Vec<crate::domain::types::FunnelRow>, AppE
     view! {
         <section class="card" aria-labelledby="funnel-heading">
             <h2 id="funnel-heading">"Onboarding funnel"</h2>
-            <p class="muted">"From the call centre's lists to approved profiles. Going live (an active service) is counted once practitioners can publish services."</p>
+            <p class="muted">"From the call centre's lists to live practitioners: approved, with at least one published service."</p>
             <Suspense fallback=|| view! { <Skeleton lines=6/> }>
                 {move || Suspend::new(async move {
                     match funnel.await {
@@ -1008,7 +1008,7 @@ fn FunnelCard(funnel: Resource<Result<Vec<crate::domain::types::FunnelRow>, AppE
                             view! {
                                 <figure class="funnel" data-testid="funnel">
                                     <figcaption id=id.clone()><strong>{title}</strong></figcaption>
-                                    <svg viewBox="0 0 600 180" width="100%" role="img" aria-labelledby=id.clone() aria-describedby=format!("{id}-summary")>
+                                    <svg viewBox=format!("0 0 600 {}", FUNNEL.len() * 30) width="100%" role="img" aria-labelledby=id.clone() aria-describedby=format!("{id}-summary")>
                                         {FUNNEL.iter().zip(&row.counts).enumerate().map(|(k, (stage, n))| {
                                             let y = (k * 30) as i64;
                                             let w = (n * 400) / max;

@@ -95,9 +95,9 @@ mod tests {
     }
 }
 
-/// The onboarding funnel's stages, in order. "Live" (an active service) is counted once
-/// services exist.
-pub const FUNNEL: [&str; 6] = ["Imported", "Contacted", "First login", "Started", "Completed", "Approved"];
+/// The onboarding funnel's stages, in order. "Live" is an approved practitioner with at
+/// least one published service of a listed type: someone customers can buy from.
+pub const FUNNEL: [&str; 7] = ["Imported", "Contacted", "First login", "Started", "Completed", "Approved", "Live"];
 
 /// Each stage's count as a share of the first stage and of the stage before, in whole
 /// per cent (rounded down, so a stage never shows 100 % unless every lead reached it).

@@ -42,7 +42,9 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
     let r = sqlx::query!(
         r#"SELECT
              (SELECT count(*) FROM practitioner_profiles p JOIN users u ON u.id = p.user_id
-               WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL) AS "practitioners!",
+               WHERE p.onboarding_state = 'approved' AND u.disabled_at IS NULL
+                 AND EXISTS (SELECT 1 FROM services s JOIN service_types t ON t.id = s.type_id
+                             WHERE s.practitioner_id = p.user_id AND s.status = 'active' AND t.active)) AS "practitioners!",
              (SELECT count(*) FROM users WHERE role = 'customer' AND disabled_at IS NULL) AS "customers!",
              (SELECT count(*) FROM service_types WHERE active) AS "service_types!",
              now() AS "as_of!""#

@@ -340,7 +340,10 @@ pub async fn funnel(state: &AppState) -> Result<Vec<crate::domain::types::Funnel
                   count(p.user_id) FILTER (WHERE p.first_login_at IS NOT NULL) AS "first_login!",
                   count(p.user_id) FILTER (WHERE p.step_reached > 1) AS "started!",
                   count(p.user_id) FILTER (WHERE p.step_reached = 6) AS "completed!",
-                  count(p.user_id) FILTER (WHERE p.approved_at IS NOT NULL) AS "approved!"
+                  count(p.user_id) FILTER (WHERE p.approved_at IS NOT NULL) AS "approved!",
+                  count(p.user_id) FILTER (WHERE p.onboarding_state = 'approved' AND EXISTS (
+                      SELECT 1 FROM services s JOIN service_types t ON t.id = s.type_id
+                      WHERE s.practitioner_id = p.user_id AND s.status = 'active' AND t.active)) AS "live!"
            FROM leads l
            JOIN lead_batches b ON b.id = l.first_batch_id
            LEFT JOIN practitioner_profiles p ON p.lead_id = l.id
@@ -355,7 +358,7 @@ pub async fn funnel(state: &AppState) -> Result<Vec<crate::domain::types::Funnel
             batch: r.batch,
             label: r.file_name.unwrap_or_else(|| "All leads".to_owned()),
             imported_at: r.created_at.map(from_db),
-            counts: vec![r.imported, r.contacted, r.first_login, r.started, r.completed, r.approved],
+            counts: vec![r.imported, r.contacted, r.first_login, r.started, r.completed, r.approved, r.live],
         })
         .collect();
     if out.is_empty() {
@@ -363,7 +366,7 @@ pub async fn funnel(state: &AppState) -> Result<Vec<crate::domain::types::Funnel
             batch: None,
             label: "All leads".to_owned(),
             imported_at: None,
-            counts: vec![0; 6],
+            counts: vec![0; crate::domain::onboarding::FUNNEL.len()],
         });
     }
     Ok(out)

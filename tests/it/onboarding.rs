@@ -183,11 +183,33 @@ async fn the_funnel_counts_each_batchs_leads_through_every_stage_and_overall() {
             .unwrap_or_else(|| panic!("{label} in {rows}"));
         row["counts"].as_array().unwrap().iter().map(|c| c.as_i64().unwrap()).collect()
     };
-    // Imported, contacted, first login, started, completed, approved.
-    assert_eq!(counts("All leads"), [4, 3, 2, 2, 1, 1]);
-    assert_eq!(counts("march.csv"), [3, 2, 2, 2, 1, 1], "Ann stays with the batch that first brought her");
-    assert_eq!(counts("april.csv"), [1, 1, 0, 0, 0, 0]);
+    // Imported, contacted, first login, started, completed, approved, live.
+    assert_eq!(counts("All leads"), [4, 3, 2, 2, 1, 1, 0], "approved, but nothing published yet");
+    assert_eq!(counts("march.csv"), [3, 2, 2, 2, 1, 1, 0], "Ann stays with the batch that first brought her");
+    assert_eq!(counts("april.csv"), [1, 1, 0, 0, 0, 0, 0]);
     assert_eq!(rows[0]["label"], "All leads", "the overall funnel comes first");
+    // Bob publishes a service and goes live; a paused one would not count.
+    sqlx::query("INSERT INTO service_types (slug, name) VALUES ('coaching', 'Coaching')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for (slug, status) in [("bob-paused", "paused"), ("bob-live", "active")] {
+        sqlx::query(
+            "INSERT INTO services (practitioner_id, type_id, slug, title, description, delivery, price_credits, status,
+                                   created_at, updated_at)
+             SELECT p.user_id, t.id, $1, 'Coaching notes', 'Written notes on your goals and the steps towards them.',
+                    'written', 5, $2, now(), now()
+             FROM practitioner_profiles p, service_types t WHERE p.slug = 'bob-two' AND t.slug = 'coaching'",
+        )
+        .bind(slug)
+        .bind(status)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        let rows: Value = admin.call("admin/practitioners/funnel", &[]).await.json().await.unwrap();
+        let live = rows[0]["counts"][6].as_i64().unwrap();
+        assert_eq!(live, if status == "active" { 1 } else { 0 }, "after a {status} service");
+    }
     let page = admin.get("/admin/practitioners").await.text().await.unwrap();
     assert!(
         page.contains("Onboarding funnel") && page.contains("march.csv") && page.contains("<svg"),

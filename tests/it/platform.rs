@@ -332,7 +332,7 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database() {
 
     let app2 = TestApp::builder().sharing_database_of(&app).spawn().await;
     let live = create_user(&app2, "p@example.com", PASSWORD, Role::Practitioner).await;
-    create_user(&app2, "q@example.com", PASSWORD, Role::Practitioner).await;
+    let other = create_user(&app2, "q@example.com", PASSWORD, Role::Practitioner).await;
     create_user(&app2, "c@example.com", PASSWORD, Role::Customer).await;
     sqlx::query("UPDATE practitioner_profiles SET step_reached = 6, slug = 'p', onboarding_state = 'submitted' WHERE user_id = $1")
         .bind(live.id)
@@ -346,6 +346,23 @@ async fn home_statistics_are_real_counts_and_zero_on_an_empty_database() {
     .execute(&app2.pool)
     .await
     .unwrap();
+    // Live means approved with a published service of a listed type.
+    sqlx::query("INSERT INTO service_types (slug, name) VALUES ('coaching', 'Coaching')")
+        .execute(&app2.pool)
+        .await
+        .unwrap();
+    for practitioner in [live.id, other.id] {
+        sqlx::query(
+            "INSERT INTO services (practitioner_id, type_id, slug, title, description, delivery, price_credits, status,
+                                   created_at, updated_at)
+             SELECT $1, id, 'notes-' || $1, 'Coaching notes', 'Written notes on your goals and the steps towards them.',
+                    'written', 5, 'active', now(), now() FROM service_types WHERE slug = 'coaching'",
+        )
+        .bind(practitioner)
+        .execute(&app2.pool)
+        .await
+        .unwrap();
+    }
     let mut b2 = Browser::new(&app2);
     let stats: serde_json::Value = b2.call("catalog/stats", &[]).await.json().await.unwrap();
     assert_eq!(stats["Available"]["practitioners"], 1, "only approved practitioners are live; one is still onboarding");
