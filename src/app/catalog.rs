@@ -113,9 +113,6 @@ fn query_of(s: &DirectorySearch) -> DirectoryQuery {
 #[component]
 fn SearchForm(query: DirectoryQuery, page: Option<DirectoryPage>, error: Option<AppError>) -> impl IntoView {
     let (types, languages) = page.map(|p| (p.types, p.languages)).unwrap_or_default();
-    let message = |name: &str| error.as_ref().filter(|e| e.field() == Some(name)).map(|e| e.to_string());
-    let (min_error, max_error) = (message("min_credits"), message("max_credits"));
-    let invalid = |m: &Option<String>| if m.is_some() { "true" } else { "false" };
     view! {
         <form class="card directory-search" method="get" action="/practitioners" role="search" aria-label="Search practitioners">
             <div class="field">
@@ -144,18 +141,8 @@ fn SearchForm(query: DirectoryQuery, page: Option<DirectoryPage>, error: Option<
                         {languages.into_iter().map(|l| { let selected = l.eq_ignore_ascii_case(&query.language); let value = l.clone(); view! { <option value=value selected=selected>{l}</option> } }).collect_view()}
                     </select>
                 </div>
-                <div class="field">
-                    <label for="min_credits">"From (credits)"</label>
-                    <input id="min_credits" name="min_credits" type="text" inputmode="numeric" maxlength="6" value=query.min_credits.clone()
-                        aria-invalid=invalid(&min_error) aria-describedby="min_credits-error"/>
-                    <p class="field-error" id="min_credits-error">{min_error.clone()}</p>
-                </div>
-                <div class="field">
-                    <label for="max_credits">"To (credits)"</label>
-                    <input id="max_credits" name="max_credits" type="text" inputmode="numeric" maxlength="6" value=query.max_credits.clone()
-                        aria-invalid=invalid(&max_error) aria-describedby="max_credits-error"/>
-                    <p class="field-error" id="max_credits-error">{max_error.clone()}</p>
-                </div>
+                <CreditBound name="min_credits" label="From (credits)" value=query.min_credits.clone() error=error.clone()/>
+                <CreditBound name="max_credits" label="To (credits)" value=query.max_credits.clone() error=error.clone()/>
                 <div class="field">
                     <label for="sort">"Order"</label>
                     <select id="sort" name="sort">
@@ -165,6 +152,21 @@ fn SearchForm(query: DirectoryQuery, page: Option<DirectoryPage>, error: Option<
             </div>
             <button type="submit" class="btn btn-primary">"Search"</button>
         </form>
+    }
+}
+
+/// One end of the credit range, with the error a search came back with for it.
+#[component]
+fn CreditBound(name: &'static str, label: &'static str, value: String, error: Option<AppError>) -> impl IntoView {
+    let message = error.filter(|e| e.field() == Some(name)).map(|e| e.to_string());
+    let invalid = if message.is_some() { "true" } else { "false" };
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <input id=name name=name type="text" inputmode="numeric" maxlength="6" value=value
+                aria-invalid=invalid aria-describedby=format!("{name}-error")/>
+            <p class="field-error" id=format!("{name}-error")>{message}</p>
+        </div>
     }
 }
 

@@ -691,7 +691,7 @@ mod tests {
             (ServiceForm { card_price: "-1.00".into(), ..form() }, "card_price"),
             (ServiceForm { card_price: "100000.01".into(), ..form() }, "card_price"),
             (ServiceForm { card_price: "12.345".into(), ..form() }, "card_price"),
-            (ServiceForm { currency: "XYZ".into(), ..form() }, "currency"),
+            (ServiceForm { currency: "BTC".into(), ..form() }, "currency"),
         ];
         for (f, field) in cases {
             assert_eq!(f.parse().unwrap_err().field, field, "{f:?}");

@@ -118,6 +118,11 @@ async fn active_type(conn: &mut PgConnection, slug: &str) -> Result<Uuid, Failur
         .ok_or_else(|| AppError::invalid("service_type", "Choose one of the listed service types.").into())
 }
 
+/// A price as its three columns: credits, card price in minor units, currency.
+fn price_columns(p: &Price) -> (Option<i64>, Option<i64>, Option<&'static str>) {
+    (p.credits.map(|c| c.get()), p.card.map(|m| m.minor()), p.card.map(|m| m.currency().code()))
+}
+
 /// Publishes a new service (or keeps it paused) and returns its id.
 #[tracing::instrument(skip_all, fields(practitioner = %user.code))]
 pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publish: bool) -> Result<Uuid, Failure> {
@@ -144,6 +149,7 @@ pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publ
         .find(|s| !taken.contains(s))
         .expect("an unused number");
     let status = if publish { ServiceStatus::Active } else { ServiceStatus::Paused };
+    let (credits, card_minor, currency) = price_columns(&d.price);
     let id = sqlx::query_scalar!(
         "INSERT INTO services (practitioner_id, type_id, slug, title, description, delivery, duration_minutes,
                                price_credits, price_minor, currency, status, created_at, updated_at)
@@ -155,9 +161,9 @@ pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publ
         d.description,
         d.delivery.as_str(),
         d.duration_minutes,
-        d.price.credits.map(|c| c.get()),
-        d.price.card.map(|m| m.minor()),
-        d.price.card.map(|m| m.currency().code()),
+        credits,
+        card_minor,
+        currency,
         status.as_str(),
         now
     )
@@ -178,6 +184,7 @@ pub async fn update(state: &AppState, user: &SessionUser, id: Uuid, d: &ServiceD
     let mut tx = state.pool.begin().await?;
     own_row(&mut tx, user.id, id, true).await?;
     let type_id = active_type(&mut tx, &d.type_slug).await?;
+    let (credits, card_minor, currency) = price_columns(&d.price);
     sqlx::query!(
         "UPDATE services SET type_id = $2, title = $3, description = $4, delivery = $5, duration_minutes = $6,
                 price_credits = $7, price_minor = $8, currency = $9, updated_at = $10
@@ -188,9 +195,9 @@ pub async fn update(state: &AppState, user: &SessionUser, id: Uuid, d: &ServiceD
         d.description,
         d.delivery.as_str(),
         d.duration_minutes,
-        d.price.credits.map(|c| c.get()),
-        d.price.card.map(|m| m.minor()),
-        d.price.card.map(|m| m.currency().code()),
+        credits,
+        card_minor,
+        currency,
         now
     )
     .execute(&mut *tx)

@@ -212,7 +212,7 @@ async fn bad_service_input_is_refused_by_field_and_writes_nothing() {
         (vec![("card_price", "-4.00")], "card_price"),
         (vec![("card_price", "1.005")], "card_price"),
         (vec![("card_price", "99999999999999999999")], "card_price"),
-        (vec![("currency", "XXX")], "currency"),
+        (vec![("currency", "BTC")], "currency"),
     ];
     for (extra, field) in cases {
         let res = b.call("practitioner/services/save", &service_fields(&extra)).await;
