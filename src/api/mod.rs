@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod checkout;
 pub mod credits;
 pub mod onboarding;
 pub mod orders;

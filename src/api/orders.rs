@@ -21,16 +21,22 @@ pub async fn credit_packages() -> Result<Vec<CreditPackage>, AppError> {
 }
 
 /// Places an order for `package_id` and sends the customer to pay for it. `key` is the
-/// one the form was rendered with, so a double submission makes one order.
+/// one the form was rendered with, so a double submission makes one order. `for_order`
+/// is the service order the credits are bought for, which the result page returns to.
 #[server(endpoint = "credits/buy")]
-pub async fn buy_credits(package_id: String, key: String) -> Result<(), AppError> {
+pub async fn buy_credits(
+    package_id: String,
+    key: String,
+    #[server(default)] for_order: String,
+) -> Result<(), AppError> {
     answer(async move {
         let user = context::require_user().await?;
         let package_id = uuid::Uuid::parse_str(package_id.trim()).map_err(|_| {
             AppError::invalid("package_id", "That credit pack does not exist. Choose one from the list.")
         })?;
         let key = form_key(&key)?;
-        let url = crate::server::orders::place(&context::state()?, &user, package_id, key).await?;
+        let for_order = Some(for_order.trim()).filter(|n| !n.is_empty());
+        let url = crate::server::orders::place(&context::state()?, &user, package_id, key, for_order).await?;
         leptos_axum::redirect(&url);
         Ok(())
     })

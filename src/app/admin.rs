@@ -523,8 +523,8 @@ fn PaymentsPanel() -> impl IntoView {
                                 <td><LocalTime at=r.order.created_at/></td>
                                 <td><a href=format!("/admin/orders/{}", r.order.number)><code>{r.order.number.clone()}</code></a></td>
                                 <td><code>{r.customer.to_string()}</code></td>
-                                <td>{r.order.package_name.clone()}</td>
-                                <td>{r.order.price().format(crate::domain::Locale::default())}</td>
+                                <td>{r.order.item_name.clone()}</td>
+                                <td>{r.order.price_label(crate::domain::Locale::default())}</td>
                                 <td><span class=format!("badge badge-{}", r.order.status.as_str())>{r.order.status.label()}</span></td>
                                 <td>{r.order.invoice_number.clone().unwrap_or_default()}</td>
                             </tr>
@@ -589,11 +589,15 @@ fn OrderPanel(number: String) -> impl IntoView {
                     <section class="card" aria-label="Order summary">
                         <dl class="facts">
                             <dt>"Customer"</dt><dd><code>{d.customer.to_string()}</code>" "{d.customer_email.unwrap_or_default()}</dd>
-                            <dt>"Pack"</dt><dd>{format!("{} ({} credits + {} bonus)", o.package_name, o.credits, o.bonus_credits)}</dd>
-                            <dt>"Price"</dt><dd>{o.price().format(crate::domain::Locale::default())}</dd>
+                            {if o.kind == crate::domain::orders::OrderKind::Service {
+                                view! { <dt>"Service"</dt><dd>{o.item_name.clone()}</dd> }.into_any()
+                            } else {
+                                view! { <dt>"Pack"</dt><dd>{format!("{} ({} credits + {} bonus)", o.item_name, o.credits, o.bonus_credits)}</dd> }.into_any()
+                            }}
+                            <dt>"Price"</dt><dd>{o.price_label(crate::domain::Locale::default())}</dd>
                             <dt>"Status"</dt><dd><span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span></dd>
                             <dt>"Invoice"</dt><dd>{o.invoice_number.clone().unwrap_or_else(|| "None yet".into())}</dd>
-                            <dt>"Refunded"</dt><dd>{o.refunded().format(crate::domain::Locale::default())}</dd>
+                            <dt>"Refunded"</dt><dd>{o.refunded().map(|m| m.format(crate::domain::Locale::default())).unwrap_or_else(|| "Nothing".into())}</dd>
                             <dt>"Placed"</dt><dd><LocalTime at=o.created_at/></dd>
                             <dt>"Checkout sessions"</dt><dd>{d.sessions.into_iter().map(|s| view! { <code>{s}</code>" " }).collect_view()}</dd>
                         </dl>

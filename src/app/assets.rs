@@ -74,14 +74,14 @@ pub fn asset_path(asset: Asset) -> String {
 
 /// Loads the JS glue and WASM, then hydrates every `<leptos-island>` on the page, and
 /// marks `<body data-hydrated>` when done (browser tests wait for it). A page without
-/// islands downloads neither file. Pages of the work areas (`/admin…`, `/onboarding…`, `/practitioner…`)
-/// load the workspace bundle, which holds their islands as well as everyone's; every
+/// islands downloads neither file. Pages of the work areas (`/admin…`, `/onboarding…`,
+/// `/practitioner…`) and of checkout and orders (`/checkout…`, `/orders…`) load the workspace bundle, which holds their islands as well as everyone's; every
 /// other page loads the small one. The text avoids `<` and `&`, which must not appear
 /// raw inside a script element.
 const BOOT: &str = r#"(async (js, wasm, workspaceJs, workspaceWasm) => {
   const islands = document.querySelectorAll("leptos-island");
   if (islands.length === 0) return;
-  if (/^[/](admin|onboarding|practitioner)([/]|$)/.test(location.pathname)) {
+  if (/^[/](admin|onboarding|practitioner|checkout|orders)([/]|$)/.test(location.pathname)) {
     js = workspaceJs;
     wasm = workspaceWasm;
   }

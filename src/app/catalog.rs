@@ -216,6 +216,7 @@ fn ServiceDetail(p: ServicePage) -> impl IntoView {
     let s = p.service.clone();
     let who = p.practitioner.clone();
     let price = s.price.label(Locale::default());
+    let shown_price = price.clone();
     let title = format!("{} with {}", s.title, who.name);
     let description: String = s.description.chars().take(155).collect();
     let base = public_url();
@@ -244,10 +245,13 @@ fn ServiceDetail(p: ServicePage) -> impl IntoView {
             <h1>{s.title.clone()}</h1>
             <p class="lead">"With "<a href=format!("/p/{}", who.slug)>{who.name.clone()}</a>", "{who.practice_type.clone()}</p>
             <dl class="facts">
-                <dt>"Price"</dt><dd data-testid="service-price">{price}</dd>
+                <dt>"Price"</dt><dd data-testid="service-price">{shown_price}</dd>
                 <dt>"Delivery"</dt><dd>{delivery_line(&s)}</dd>
                 <dt>"Questions before you start"</dt><dd>{match s.questions.len() { 0 => "None".to_owned(), 1 => "1 question".to_owned(), n => format!("{n} questions") }}</dd>
             </dl>
+            {(!s.delivery.is_scheduled()).then(|| view! {
+                <p class="actions"><a class="btn btn-primary" href=format!("/checkout/new/{}", s.slug) data-testid="purchase">{format!("Purchase · {price}")}</a></p>
+            })}
             <section aria-labelledby="about-service">
                 <h2 id="about-service">"About this service"</h2>
                 {s.description.split("\n\n").map(|para| view! { <p class="bio">{para.to_owned()}</p> }).collect_view()}

@@ -76,6 +76,14 @@ impl Submission {
     }
 }
 
+/// A key per rendering of a form, so submitting it twice acts once.
+pub fn form_key() -> String {
+    #[cfg(feature = "ssr")]
+    return uuid::Uuid::new_v4().to_string();
+    #[cfg(not(feature = "ssr"))]
+    String::new()
+}
+
 /// The URL of server function `F`, so a form's target cannot drift from its handler.
 pub fn endpoint<F: leptos::server_fn::ServerFn>() -> &'static str {
     F::PATH

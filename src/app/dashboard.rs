@@ -254,11 +254,11 @@ fn OrdersSection() -> impl IntoView {
                                             <tr>
                                                 <td><LocalTime at=o.created_at/></td>
                                                 <td><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
-                                                <td>{o.package_name.clone()}</td>
-                                                <td>{o.price().format(crate::domain::Locale::default())}</td>
+                                                <td>{o.item_name.clone()}</td>
+                                                <td>{o.price_label(crate::domain::Locale::default())}</td>
                                                 <td>
                                                     <span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span>
-                                                    {(o.refunded_minor > 0).then(|| format!(" {} refunded", o.refunded().format(crate::domain::Locale::default())))}
+                                                    {o.refunded().filter(|m| m.minor() > 0).map(|m| format!(" {} refunded", m.format(crate::domain::Locale::default())))}
                                                 </td>
                                                 <td><OrderDocuments order=o.clone()/></td>
                                             </tr>

@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod auth;
 mod catalog;
+mod checkout;
 mod components;
 mod dashboard;
 mod home;
@@ -102,6 +103,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/credits") view=shop::CreditsPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/success") view=shop::OrderResultPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/failed") view=shop::OrderResultPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/new/:slug") view=checkout::NewCheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/:number") view=checkout::CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:number") view=checkout::OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioner/orders") view=checkout::PractitionerOrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/sandbox/checkout/:id") view=shop::SandboxCheckoutPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

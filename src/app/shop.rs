@@ -4,21 +4,13 @@
 //! a payment being confirmed.
 
 use crate::api::orders::{BuyCredits, PayOrder, SettleSandbox, credit_packages, order_result, sandbox_checkout};
-use crate::app::components::{ErrorPanel, FormAlert, PageMeta, Skeleton, endpoint, posted_error};
+use crate::app::components::{ErrorPanel, FormAlert, PageMeta, Skeleton, endpoint, form_key, posted_error};
 use crate::app::layout::page_user;
 use crate::domain::Locale;
 use crate::domain::orders::OrderStatus;
 use crate::domain::types::{CreditPackage, OrderView, PaymentState, SandboxSession};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// A key per rendering of a form, so submitting it twice acts once.
-fn form_key() -> String {
-    #[cfg(feature = "ssr")]
-    return uuid::Uuid::new_v4().to_string();
-    #[cfg(not(feature = "ssr"))]
-    String::new()
-}
 
 #[component]
 pub fn CreditsPage() -> impl IntoView {
@@ -108,10 +100,11 @@ pub fn OrderResultPage() -> impl IntoView {
 #[component]
 fn OrderResult(order: OrderView) -> impl IntoView {
     let heading = match order.status {
-        OrderStatus::Paid | OrderStatus::Refunded | OrderStatus::PartiallyRefunded => "Thank you: your order is paid",
-        OrderStatus::PendingPayment => "Your payment is not complete yet",
+        s if s.was_paid() => "Thank you: your order is paid",
+        OrderStatus::Draft | OrderStatus::PendingPayment => "Your payment is not complete yet",
+        OrderStatus::Cancelled => "This order was cancelled",
         OrderStatus::PaymentFailed => "Your payment did not go through",
-        OrderStatus::Expired => "This order has expired",
+        _ => "This order has expired",
     };
     let retry = order.status.awaits_payment().then(|| {
         view! {
@@ -138,9 +131,9 @@ fn OrderResult(order: OrderView) -> impl IntoView {
         <section class="card" aria-label="Order summary" data-testid="order-result" data-status=order.status.as_str()>
             <dl class="facts">
                 <dt>"Order"</dt><dd><strong data-testid="order-number">{order.number.clone()}</strong></dd>
-                <dt>"Pack"</dt><dd>{order.package_name.clone()}</dd>
+                <dt>"Pack"</dt><dd>{order.item_name.clone()}</dd>
                 <dt>"Credits"</dt><dd>{order.credits}{(order.bonus_credits > 0).then(|| format!(" + {} bonus", order.bonus_credits))}</dd>
-                <dt>"Price"</dt><dd>{order.price().format(Locale::default())}</dd>
+                <dt>"Price"</dt><dd>{order.price_label(Locale::default())}</dd>
                 <dt>"Status"</dt><dd><span class=format!("badge badge-{}", order.status.as_str())>{order.status.label()}</span></dd>
                 {order.invoice_number.clone().map(|n| view! {
                     <dt>"Invoice"</dt>
@@ -151,7 +144,9 @@ fn OrderResult(order: OrderView) -> impl IntoView {
             {(order.status == OrderStatus::PendingPayment).then(|| view! { <PaymentWatcher number=order.number.clone()/> })}
             <div class="actions">
                 {retry}
-                {if order.status.was_paid() {
+                {if let (true, Some(n)) = (order.status.was_paid(), order.for_order.clone()) {
+                    view! { <a class="btn btn-primary" href=format!("/checkout/{n}?step=3") data-testid="back-to-order">{format!("Back to your order {n}")}</a> }.into_any()
+                } else if order.status.was_paid() {
                     view! { <a class="btn btn-secondary" href="/dashboard#credits">"See your credits"</a> }.into_any()
                 } else {
                     view! { <a class="btn btn-ghost" href="/credits">"Choose another pack"</a> }.into_any()

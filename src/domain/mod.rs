@@ -21,6 +21,7 @@ macro_rules! string_newtype_serde {
 pub(crate) use string_newtype_serde;
 
 pub mod catalog;
+pub mod checkout;
 pub mod datetime;
 pub mod email;
 pub mod error;

@@ -1,7 +1,8 @@
-//! Orders for credit packs: the packages an admin defines, the status an order moves
-//! through, and the numbers people read (confirmation and invoice numbers).
+//! Orders for credit packs and services: the packages an admin defines, the status an
+//! order moves through, and the numbers people read (confirmation and invoice numbers).
 
 use crate::domain::FieldError;
+use crate::domain::catalog::Price;
 use crate::domain::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
@@ -10,26 +11,42 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// A service order the customer is still filling in at checkout.
+    Draft,
     PendingPayment,
     Paid,
     PaymentFailed,
     Expired,
+    /// Given up before it was paid.
+    Cancelled,
+    /// A paid service order the practitioner has accepted and is working on.
+    InProgress,
+    /// Delivered.
+    Completed,
     Refunded,
     PartiallyRefunded,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 6] = [
+    pub const ALL: [OrderStatus; 10] = [
+        OrderStatus::Draft,
         OrderStatus::PendingPayment,
         OrderStatus::Paid,
         OrderStatus::PaymentFailed,
         OrderStatus::Expired,
+        OrderStatus::Cancelled,
+        OrderStatus::InProgress,
+        OrderStatus::Completed,
         OrderStatus::Refunded,
         OrderStatus::PartiallyRefunded,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Draft => "draft",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::InProgress => "in_progress",
+            OrderStatus::Completed => "completed",
             OrderStatus::PendingPayment => "pending_payment",
             OrderStatus::Paid => "paid",
             OrderStatus::PaymentFailed => "payment_failed",
@@ -45,6 +62,10 @@ impl OrderStatus {
 
     pub fn label(self) -> &'static str {
         match self {
+            OrderStatus::Draft => "Not yet placed",
+            OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::InProgress => "In progress",
+            OrderStatus::Completed => "Completed",
             OrderStatus::PendingPayment => "Awaiting payment",
             OrderStatus::Paid => "Paid",
             OrderStatus::PaymentFailed => "Payment failed",
@@ -61,9 +82,12 @@ impl OrderStatus {
         use OrderStatus::*;
         matches!(
             (self, next),
-            (PendingPayment, Paid | PaymentFailed | Expired)
-                | (PaymentFailed, PendingPayment | Paid | Expired)
-                | (Expired, Paid)
+            (Draft, PendingPayment | Paid | Expired | Cancelled)
+                | (PendingPayment, Paid | PaymentFailed | Expired | Cancelled)
+                | (PaymentFailed, PendingPayment | Paid | Expired | Cancelled)
+                | (Expired | Cancelled, Paid)
+                | (Paid, InProgress)
+                | (InProgress, Completed)
                 | (Paid, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded)
         )
@@ -71,12 +95,68 @@ impl OrderStatus {
 
     /// Whether the customer can still pay for it.
     pub fn awaits_payment(self) -> bool {
-        matches!(self, OrderStatus::PendingPayment | OrderStatus::PaymentFailed)
+        matches!(self, OrderStatus::Draft | OrderStatus::PendingPayment | OrderStatus::PaymentFailed)
     }
 
-    /// Whether it was paid (refunds included): it has an invoice and granted credits.
+    /// Whether it was paid (refunds included): it has a payment, and a pack's credits
+    /// were granted.
     pub fn was_paid(self) -> bool {
-        matches!(self, OrderStatus::Paid | OrderStatus::Refunded | OrderStatus::PartiallyRefunded)
+        matches!(
+            self,
+            OrderStatus::Paid
+                | OrderStatus::InProgress
+                | OrderStatus::Completed
+                | OrderStatus::Refunded
+                | OrderStatus::PartiallyRefunded
+        )
+    }
+}
+
+/// What an order is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    CreditPack,
+    Service,
+}
+
+/// How a paid order was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaidWith {
+    Card,
+    Credits,
+}
+
+impl PaidWith {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaidWith::Card => "card",
+            PaidWith::Credits => "credits",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PaidWith> {
+        [PaidWith::Card, PaidWith::Credits].into_iter().find(|p| p.as_str() == raw)
+    }
+
+    /// A payment method as a form names it; anything else is a clear error.
+    pub fn from_form(raw: &str) -> Result<PaidWith, FieldError> {
+        match raw.trim() {
+            "card" => Ok(PaidWith::Card),
+            "credits" => Ok(PaidWith::Credits),
+            _ => Err(FieldError::new("method", "Choose to pay with credits or by card.")),
+        }
+    }
+}
+
+/// The part of `price` that was charged: the credits or the card amount once paid,
+/// the whole price (either way) before.
+pub fn charged(price: &Price, paid_with: Option<PaidWith>) -> Price {
+    match paid_with {
+        Some(PaidWith::Credits) => Price { credits: price.credits, card: None },
+        Some(PaidWith::Card) => Price { credits: None, card: price.card },
+        None => *price,
     }
 }
 
@@ -279,7 +359,7 @@ mod tests {
     fn paid_money_is_never_stranded_and_refunds_only_follow_payment() {
         use OrderStatus::*;
         for from in OrderStatus::ALL {
-            assert!(!from.can_move_to(PendingPayment) || from == PaymentFailed);
+            assert!(!from.can_move_to(PendingPayment) || matches!(from, PaymentFailed | Draft));
             assert_eq!(from.can_move_to(Refunded), from == Paid || from == PartiallyRefunded);
             if !from.was_paid() {
                 assert!(from.can_move_to(Paid), "{from:?} must accept a late payment");

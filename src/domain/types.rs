@@ -152,11 +152,15 @@ impl CreditPackage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     pub number: String,
-    pub package_name: String,
+    pub kind: crate::domain::orders::OrderKind,
+    /// The pack's or the service's name when it was ordered.
+    pub item_name: String,
+    /// A pack's credits (none for a service).
     pub credits: i64,
     pub bonus_credits: i64,
-    pub price_minor: i64,
-    pub currency: crate::domain::Currency,
+    /// What it was placed at: a pack's card price; a service's credits, card price or both.
+    pub price: crate::domain::catalog::Price,
+    pub paid_with: Option<crate::domain::orders::PaidWith>,
     pub status: crate::domain::orders::OrderStatus,
     pub invoice_number: Option<String>,
     pub created_at: Timestamp,
@@ -166,15 +170,18 @@ pub struct OrderView {
     pub refunded_minor: i64,
     /// The credit notes of its refunds, oldest first.
     pub credit_notes: Vec<String>,
+    /// For a credit pack bought to pay a service order: that order's number.
+    pub for_order: Option<String>,
 }
 
 impl OrderView {
-    pub fn price(&self) -> crate::domain::Money {
-        crate::domain::Money::from_minor(self.price_minor, self.currency)
+    /// What was paid once it is paid, else what it costs.
+    pub fn price_label(&self, locale: crate::domain::Locale) -> String {
+        crate::domain::orders::charged(&self.price, self.paid_with).label(locale)
     }
 
-    pub fn refunded(&self) -> crate::domain::Money {
-        crate::domain::Money::from_minor(self.refunded_minor, self.currency)
+    pub fn refunded(&self) -> Option<crate::domain::Money> {
+        self.price.card.map(|m| crate::domain::Money::from_minor(self.refunded_minor, m.currency()))
     }
 }
 
@@ -481,4 +488,94 @@ pub struct DirectoryPage {
     pub total: i64,
     pub types: Vec<ServiceType>,
     pub languages: Vec<String>,
+}
+
+/// A service as the checkout shows it before an order exists (step 1 of a new order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutStart {
+    pub service: ServiceView,
+    pub practitioner: PractitionerSummary,
+    /// Prefilled from the signed-in account; empty for a guest.
+    pub name: String,
+    pub email: String,
+    pub signed_in: bool,
+}
+
+/// A service order's checkout: what was agreed when it was started, how far the
+/// customer got, and what paying needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    pub number: String,
+    pub status: crate::domain::orders::OrderStatus,
+    pub title: String,
+    pub service_slug: String,
+    pub delivery: crate::domain::catalog::Delivery,
+    pub practitioner: PractitionerSummary,
+    /// The price when the order was started: what it will be charged.
+    pub price: crate::domain::catalog::Price,
+    pub questions: Vec<crate::domain::catalog::Question>,
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub name: String,
+    pub email: String,
+    /// The furthest step completed (0 for none).
+    pub completed: i16,
+    pub expires_at: Timestamp,
+    /// The customer's spendable credits, when they are signed in.
+    pub balance: Option<i64>,
+    pub signed_in: bool,
+    /// The pack offered when the balance does not cover the credit price.
+    pub offer: Option<CreditPackage>,
+}
+
+impl CheckoutView {
+    /// Credits still needed to pay in credits, when the wallet is short.
+    pub fn shortfall(&self) -> Option<i64> {
+        let needed = self.price.credits?.get();
+        let have = self.balance.unwrap_or(0);
+        (have < needed).then_some(needed - have)
+    }
+}
+
+/// One step of an order's history as its customer and practitioner see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: Timestamp,
+    pub status: crate::domain::orders::OrderStatus,
+    pub note: String,
+    /// Who moved it, by name; `None` for the platform.
+    pub by: Option<String>,
+}
+
+/// Who is looking at an order, which decides what they may do with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderRole {
+    Customer,
+    Practitioner,
+    Admin,
+}
+
+/// A service order's page, for its customer, its practitioner and admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceOrderView {
+    pub order: OrderView,
+    pub viewer: OrderRole,
+    pub service_slug: String,
+    pub practitioner: PractitionerSummary,
+    pub customer_name: String,
+    pub questions: Vec<crate::domain::catalog::Question>,
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// A line of a practitioner's or customer's order list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceOrderRow {
+    pub number: String,
+    pub title: String,
+    /// The other side: the customer for a practitioner, the practitioner for a customer.
+    pub with: String,
+    pub status: crate::domain::orders::OrderStatus,
+    pub price: String,
+    pub placed_at: Timestamp,
 }

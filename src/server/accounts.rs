@@ -206,34 +206,46 @@ pub async fn request_password_reset(state: &AppState, email: &Email) -> Result<(
     else {
         return Ok(());
     };
-    let token = tokens::new_token();
-    let url = format!("{}/reset-password?token={token}", state.config.public_url);
     let mut tx = state.pool.begin().await?;
-    // One live link per account: a new request retires the older ones.
-    sqlx::query!("DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL", user.id)
-        .execute(&mut *tx)
-        .await?;
     let now = state.clock.now();
-    let expires = now + jiff::SignedDuration::from_mins(RESET_LINK_MINUTES);
-    sqlx::query!(
-        "INSERT INTO password_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        tokens::digest(&token),
-        user.id,
-        to_db(now),
-        to_db(expires),
-    )
-    .execute(&mut *tx)
-    .await?;
+    let link = password_link(&mut tx, state, user.id, jiff::SignedDuration::from_mins(RESET_LINK_MINUTES)).await?;
     email::enqueue(
         &mut tx,
         Some(user.id),
         email.as_str(),
-        &email::password_reset(&user.name, email::Secret::new(url, expires), &zone_of(&user.time_zone)),
+        &email::password_reset(&user.name, link, &zone_of(&user.time_zone)),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A new one-use link to choose a password, valid for `valid`, in the caller's
+/// transaction. One live link per account: a new one retires the older ones.
+pub(crate) async fn password_link(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    valid: jiff::SignedDuration,
+) -> Result<email::Secret, Failure> {
+    let token = tokens::new_token();
+    let url = format!("{}/reset-password?token={token}", state.config.public_url);
+    sqlx::query!("DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL", user_id)
+        .execute(&mut *conn)
+        .await?;
+    let now = state.clock.now();
+    let expires = now + valid;
+    sqlx::query!(
+        "INSERT INTO password_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        tokens::digest(&token),
+        user_id,
+        to_db(now),
+        to_db(expires),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(email::Secret::new(url, expires))
 }
 
 /// Uses a reset token once: sets the new password and ends every session of the

@@ -112,3 +112,16 @@ pub async fn history(state: &AppState, user_id: uuid::Uuid, limit: i64) -> Resul
     .map(|r| CreditMove { at: from_db(r.created_at), kind: r.kind, reason: r.reason, change: r.change, balance_after: r.balance_after })
     .collect())
 }
+
+/// Credits the user can spend now: what is left of their lots that have not expired.
+pub async fn spendable(pool: &sqlx::PgPool, user_id: uuid::Uuid, now: jiff::Timestamp) -> Result<i64, Failure> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT COALESCE(sum(l.remaining), 0)::bigint AS "n!"
+           FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
+           WHERE a.user_id = $1 AND a.kind = 'wallet' AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > $2)"#,
+        user_id,
+        to_db(now)
+    )
+    .fetch_one(pool)
+    .await?)
+}

@@ -142,7 +142,7 @@ fn required_role(path: &str) -> Option<Option<Role>> {
         Some(Some(Role::Admin))
     } else if under("/practitioner") {
         Some(Some(Role::Practitioner))
-    } else if under("/dashboard") || under("/checkout") {
+    } else if under("/dashboard") || under("/checkout/success") || under("/checkout/failed") {
         Some(None)
     } else {
         None
@@ -690,6 +690,8 @@ mod tests {
         assert_eq!(required_role("/dashboard/security"), Some(None));
         assert_eq!(required_role("/practitioner"), Some(Some(Role::Practitioner)));
         assert_eq!(required_role("/"), None);
+        assert_eq!(required_role("/checkout/success"), Some(None), "a pack's result is its buyer's");
+        assert_eq!(required_role("/checkout/ATN-0000-0000"), None, "a guest may check out");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod cache;
 pub mod catalog;
+pub mod checkout;
 pub mod clock;
 pub mod config;
 pub mod context;

@@ -4,8 +4,9 @@
 //! and the reconciler alike; it locks the order row, so any number of concurrent calls
 //! for one order grant its credits once.
 
+use crate::domain::catalog::Price;
 use crate::domain::ledger::LotSource;
-use crate::domain::orders::{OrderStatus, invoice_number, order_number, parse_order_number};
+use crate::domain::orders::{OrderKind, OrderStatus, PaidWith, invoice_number, order_number, parse_order_number};
 use crate::domain::types::{
     AdminOrderRow, OrderDetail, OrderTransitionRow, OrderView, PaymentEventRow, PaymentsOverview, ReconciliationRow,
     SessionUser,
@@ -31,18 +32,22 @@ pub(super) struct Row {
     pub(super) id: Uuid,
     pub(super) number: String,
     pub(super) user_id: Uuid,
-    pub(super) package_name: String,
+    pub(super) kind: String,
+    pub(super) item_name: String,
     pub(super) credits: i64,
     pub(super) bonus_credits: i64,
     validity_days: Option<i32>,
-    pub(super) price_minor: i64,
-    currency: String,
+    pub(super) price_minor: Option<i64>,
+    currency: Option<String>,
+    pub(super) price_credits: Option<i64>,
+    paid_with: Option<String>,
     status: String,
     pub(super) invoice_number: Option<String>,
     created_at: time::OffsetDateTime,
     expires_at: time::OffsetDateTime,
     paid_at: Option<time::OffsetDateTime>,
     pub(super) refunded_minor: i64,
+    for_order: Option<String>,
 }
 
 impl Row {
@@ -50,18 +55,38 @@ impl Row {
         OrderStatus::parse(&self.status).ok_or_else(|| Failure::bug("an order in an unknown status"))
     }
 
+    pub(super) fn is_service(&self) -> bool {
+        self.kind == "service"
+    }
+
+    /// The price it was placed at, in the one form every page writes out.
+    pub(super) fn price(&self) -> Result<Price, Failure> {
+        crate::server::services::stored_price(self.price_credits, self.price_minor, self.currency.as_deref())
+    }
+
+    /// What the order costs by card (every pack order has one; a service order when the
+    /// service had a card price).
+    pub(super) fn card_price(&self) -> Result<Money, Failure> {
+        self.price()?.card.ok_or_else(|| Failure::bug(format!("order {} has no card price", self.number)))
+    }
+
     pub(super) fn currency(&self) -> Result<Currency, Failure> {
-        Currency::parse(&self.currency).map_err(|_| Failure::bug("an order in an unknown currency"))
+        Ok(self.card_price()?.currency())
     }
 
     pub(super) fn view(&self) -> Result<OrderView, Failure> {
         Ok(OrderView {
             number: self.number.clone(),
-            package_name: self.package_name.clone(),
+            kind: if self.is_service() { OrderKind::Service } else { OrderKind::CreditPack },
+            item_name: self.item_name.clone(),
             credits: self.credits,
             bonus_credits: self.bonus_credits,
-            price_minor: self.price_minor,
-            currency: self.currency()?,
+            price: self.price()?,
+            paid_with: self
+                .paid_with
+                .as_deref()
+                .map(|p| PaidWith::parse(p).ok_or_else(|| Failure::bug("an order paid in an unknown way")))
+                .transpose()?,
             status: self.status()?,
             invoice_number: self.invoice_number.clone(),
             created_at: from_db(self.created_at),
@@ -69,6 +94,7 @@ impl Row {
             paid_at: self.paid_at.map(from_db),
             refunded_minor: self.refunded_minor,
             credit_notes: Vec::new(),
+            for_order: self.for_order.clone(),
         })
     }
 }
@@ -76,8 +102,9 @@ impl Row {
 pub(super) async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at, refunded_minor
+        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
+                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
          FROM orders WHERE number = $1 FOR UPDATE",
         number
     )
@@ -85,15 +112,16 @@ pub(super) async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option
     .await?)
 }
 
-async fn find(state: &AppState, number: &str) -> Result<Option<Row>, Failure> {
+pub(super) async fn find(state: &AppState, number: &str) -> Result<Option<Row>, Failure> {
     find_in(&mut *state.pool.acquire().await?, number).await
 }
 
 pub(super) async fn find_in(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at, refunded_minor
+        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
+                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
          FROM orders WHERE number = $1",
         number
     )
@@ -123,7 +151,7 @@ pub(super) async fn transition(
     record(conn, order.id, Some(from), to, actor, reason, at).await
 }
 
-async fn record(
+pub(super) async fn record(
     conn: &mut PgConnection,
     order_id: Uuid,
     from: Option<OrderStatus>,
@@ -146,9 +174,14 @@ async fn record(
     Ok(())
 }
 
-fn page_for(number: &str, paid: bool) -> String {
+/// Where the provider sends the customer back to: a pack's result page, or a service
+/// order's own page (which shows its payment state the same way).
+fn page_for(order: &Row, paid: bool) -> String {
+    if order.is_service() {
+        return format!("/orders/{}", order.number);
+    }
     let page = if paid { "success" } else { "failed" };
-    format!("/checkout/{page}?order={number}")
+    format!("/checkout/{page}?order={}", order.number)
 }
 
 /// Places an order for a package at its current price and opens a checkout for it.
@@ -160,9 +193,24 @@ pub async fn place(
     user: &SessionUser,
     package_id: Uuid,
     request_key: Uuid,
+    for_order: Option<&str>,
 ) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
+    // Only one of the customer's own service orders; anything else is quietly dropped,
+    // since it changes nothing about what is bought.
+    let for_order_id = match for_order.and_then(parse_order_number) {
+        Some(n) => {
+            sqlx::query_scalar!(
+                "SELECT id FROM orders WHERE number = $1 AND user_id = $2 AND kind = 'service'",
+                n,
+                user.id
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
     let earlier =
         sqlx::query_scalar!("SELECT number FROM orders WHERE user_id = $1 AND request_key = $2", user.id, request_key)
             .fetch_optional(&mut *tx)
@@ -177,21 +225,12 @@ pub async fn place(
     if !package.draft.active {
         return Err(AppError::invalid("package_id", "That credit pack is no longer on sale. Choose another.").into());
     }
-    let number = loop {
-        let bytes = Uuid::new_v4().into_bytes();
-        let number = order_number([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]]);
-        let taken = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM orders WHERE number = $1) AS \"taken!\"", number)
-            .fetch_one(&mut *tx)
-            .await?;
-        if !taken {
-            break number;
-        }
-    };
+    let number = unused_number(&mut tx).await?;
     let d = &package.draft;
     let id = sqlx::query_scalar!(
-        "INSERT INTO orders (number, user_id, request_key, package_id, package_name, credits, bonus_credits, validity_days,
-                             price_minor, currency, status, provider, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11, $12, $13) RETURNING id",
+        "INSERT INTO orders (number, user_id, request_key, package_id, item_name, credits, bonus_credits, validity_days,
+                             price_minor, currency, status, provider, created_at, expires_at, updated_at, for_order_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11, $12, $13, $12, $14) RETURNING id",
         number,
         user.id,
         request_key,
@@ -205,13 +244,28 @@ pub async fn place(
         state.config.payments.name(),
         to_db(now),
         to_db(now + PAYMENT_WINDOW),
+        for_order_id,
     )
     .fetch_one(&mut *tx)
     .await?;
     record(&mut tx, id, None, OrderStatus::PendingPayment, Some(user.id), "Order placed", now).await?;
     tx.commit().await?;
     tracing::info!(%number, price = d.price_minor, "order placed");
-    open_checkout(state, user, &number).await
+    open_checkout(state, user.id, user.email.clone(), &number).await
+}
+
+/// A confirmation number no order has yet.
+pub(super) async fn unused_number(conn: &mut PgConnection) -> Result<String, Failure> {
+    loop {
+        let bytes = Uuid::new_v4().into_bytes();
+        let number = order_number([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let taken = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM orders WHERE number = $1) AS \"taken!\"", number)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !taken {
+            return Ok(number);
+        }
+    }
 }
 
 /// Where a customer goes to pay for an order they already placed: a new checkout when
@@ -219,39 +273,54 @@ pub async fn place(
 pub async fn resume(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
     let order = owned(state, user, number).await?;
     if order.status()?.awaits_payment() {
-        open_checkout(state, user, number).await
+        open_checkout(state, user.id, user.email.clone(), number).await
     } else {
-        Ok(page_for(number, order.status()?.was_paid()))
+        Ok(page_for(&order, order.status()?.was_paid()))
     }
 }
 
 /// Opens a new checkout session for an order awaiting payment, moving a failed order
 /// back to pending. The provider is called outside any transaction; the session is
 /// recorded after it answers.
-async fn open_checkout(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
+pub(super) async fn open_checkout(
+    state: &AppState,
+    actor: Uuid,
+    email: Option<String>,
+    number: &str,
+) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let order = lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     let status = order.status()?;
     if !status.awaits_payment() || from_db(order.expires_at) <= now {
         tx.rollback().await?;
-        return Ok(page_for(number, status.was_paid()));
+        return Ok(page_for(&order, status.was_paid()));
     }
-    if status == OrderStatus::PaymentFailed {
-        transition(&mut tx, &order, OrderStatus::PendingPayment, Some(user.id), "Payment retried", now).await?;
+    match status {
+        OrderStatus::PaymentFailed => {
+            transition(&mut tx, &order, OrderStatus::PendingPayment, Some(actor), "Payment retried", now).await?
+        }
+        OrderStatus::Draft => {
+            transition(&mut tx, &order, OrderStatus::PendingPayment, Some(actor), "Paying by card", now).await?
+        }
+        _ => {}
     }
     let attempt = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM checkout_sessions WHERE order_id = $1", order.id)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    let currency = order.currency()?;
+    let description = if order.is_service() {
+        order.item_name.clone()
+    } else {
+        format!("{} ({} credits)", order.item_name, order.credits + order.bonus_credits)
+    };
     let new = NewCheckout {
         order_number: order.number.clone(),
-        description: format!("{} ({} credits)", order.package_name, order.credits + order.bonus_credits),
-        amount: Money::from_minor(order.price_minor, currency),
-        customer_email: user.email.clone(),
-        success_path: page_for(number, true),
-        cancel_path: page_for(number, false),
+        description,
+        amount: order.card_price()?,
+        customer_email: email,
+        success_path: page_for(&order, true),
+        cancel_path: page_for(&order, false),
         expires_at: from_db(order.expires_at),
         idempotency_key: format!("order:{number}:checkout:{}", attempt + 1),
     };
@@ -312,18 +381,24 @@ async fn fulfil_timed(
     if !paid.paid {
         return Err(Failure::bug(format!("order {number}: fulfil called for an unpaid session")));
     }
-    let currency = order.currency()?;
-    if paid.amount_total != order.price_minor || !paid.currency.eq_ignore_ascii_case(currency.code()) {
+    let price = order.card_price()?;
+    let currency = price.currency();
+    if paid.amount_total != price.minor() || !paid.currency.eq_ignore_ascii_case(currency.code()) {
         return Err(Failure::bug(format!(
             "order {number}: collected {} {} but the order costs {} {}",
-            paid.amount_total, paid.currency, order.price_minor, order.currency
+            paid.amount_total,
+            paid.currency,
+            price.minor(),
+            currency.code()
         )));
     }
     let now = state.clock.now();
     let (year, n) = next_document_number(conn, "invoice", now).await?;
     let invoice = invoice_number(year, n);
     sqlx::query!(
-        "UPDATE orders SET invoice_number = $2, paid_at = $3, status = 'paid', paid_session_id = $4, payment_intent = $5 WHERE id = $1",
+        "UPDATE orders SET invoice_number = $2, paid_at = $3, status = 'paid', paid_with = 'card', paid_session_id = $4,
+                           payment_intent = $5, updated_at = $3
+         WHERE id = $1",
         order.id,
         invoice,
         to_db(now),
@@ -333,6 +408,12 @@ async fn fulfil_timed(
     .execute(&mut *conn)
     .await?;
     record(conn, order.id, Some(status), OrderStatus::Paid, None, &format!("Payment confirmed ({via})"), now).await?;
+    if order.is_service() {
+        crate::server::checkout::paid(conn, state, order.id, now).await?;
+        state.metrics.payments.with_label_values(&[state.config.payments.name(), "paid"]).inc();
+        tracing::info!(%number, %invoice, via, "service order paid by card");
+        return Ok(Fulfilment::Paid);
+    }
     let reference = format!("order:{number}");
     let expires_at = order.validity_days.map(|d| now + SignedDuration::from_hours(24 * i64::from(d)));
     let grants = [
@@ -349,7 +430,7 @@ async fn fulfil_timed(
             key: &key,
             actor: None,
             reference: Some(&reference),
-            reason: Some(&order.package_name),
+            reason: Some(&order.item_name),
             at: now,
         };
         let credits = Credits::new(amount).map_err(|e| Failure::bug(e.to_string()))?;
@@ -358,7 +439,7 @@ async fn fulfil_timed(
     let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
         .fetch_one(&mut *conn)
         .await?;
-    let facts = facts(state, &user.name, &order, currency);
+    let facts = facts(state, &user.name, &order)?;
     let mail =
         templates::order_paid(&facts, order.credits, order.bonus_credits, &invoice, now, &zone_of(&user.time_zone));
     if let Some(to) = &user.email {
@@ -389,19 +470,15 @@ pub(super) async fn next_document_number(
     Ok((year, n))
 }
 
-pub(super) fn facts<'a>(
-    state: &AppState,
-    name: &'a str,
-    order: &'a Row,
-    currency: Currency,
-) -> templates::OrderFacts<'a> {
-    templates::OrderFacts {
+/// What the emails about a card payment say of the order.
+pub(super) fn facts<'a>(state: &AppState, name: &'a str, order: &'a Row) -> Result<templates::OrderFacts<'a>, Failure> {
+    Ok(templates::OrderFacts {
         name,
         number: &order.number,
-        package: &order.package_name,
-        price: Money::from_minor(order.price_minor, currency).format(Locale::default()),
+        package: &order.item_name,
+        price: order.card_price()?.format(Locale::default()),
         url: format!("{}/dashboard#orders", state.config.public_url),
-    }
+    })
 }
 
 /// The provider reports the payment failed: the order waits for a retry until it
@@ -418,8 +495,8 @@ pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &
     let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
         .fetch_one(&mut *conn)
         .await?;
-    let mut facts = facts(state, &user.name, &order, order.currency()?);
-    facts.url = format!("{}{}", state.config.public_url, page_for(number, false));
+    let mut facts = facts(state, &user.name, &order)?;
+    facts.url = format!("{}{}", state.config.public_url, page_for(&order, false));
     let mail = templates::payment_failed(&facts, from_db(order.expires_at), &zone_of(&user.time_zone));
     if let Some(to) = &user.email {
         email::enqueue(conn, Some(order.user_id), to, &mail, now).await?;
@@ -443,7 +520,7 @@ pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &s
 /// checkouts at the provider. Returns how many expired.
 pub async fn expire_due(state: &AppState) -> Result<usize, Failure> {
     let due = sqlx::query_scalar!(
-        "SELECT number FROM orders WHERE status IN ('pending_payment', 'payment_failed') AND expires_at <= $1 LIMIT 500",
+        "SELECT number FROM orders WHERE status IN ('draft', 'pending_payment', 'payment_failed') AND expires_at <= $1 LIMIT 500",
         state.clock.now_db()
     )
     .fetch_all(&state.pool)
@@ -526,13 +603,14 @@ pub async fn result(state: &AppState, user: &SessionUser, number: &str) -> Resul
     order.view()
 }
 
-/// The customer's orders, newest first, with the credit notes of their refunds.
+/// The customer's credit-pack orders, newest first, with the credit notes of their refunds.
 pub async fn list_for(state: &AppState, user_id: Uuid) -> Result<Vec<OrderView>, Failure> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at, refunded_minor
-         FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50",
+        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
+                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
+         FROM orders WHERE user_id = $1 AND kind = 'credit_pack' ORDER BY created_at DESC LIMIT 50",
         user_id
     )
     .fetch_all(&state.pool)
@@ -619,8 +697,9 @@ impl Job for ReconcilePayments {
 pub async fn payments_overview(state: &AppState) -> Result<PaymentsOverview, Failure> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, package_name, credits, bonus_credits, validity_days, price_minor, currency, status,
-                invoice_number, created_at, expires_at, paid_at, refunded_minor
+        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
+                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
          FROM orders ORDER BY created_at DESC, number LIMIT 100"
     )
     .fetch_all(&state.pool)

@@ -101,7 +101,7 @@ pub fn render(sheet: &Sheet) -> Result<Vec<u8>, Failure> {
 
 struct Facts {
     number: String,
-    package_name: String,
+    item_name: String,
     credits: i64,
     bonus_credits: i64,
     price: Money,
@@ -118,9 +118,10 @@ struct Facts {
 async fn paid_order(state: &AppState, user: &SessionUser, number: &str) -> Result<(uuid::Uuid, Facts), Failure> {
     let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let r = sqlx::query!(
-        "SELECT o.id, o.number, o.user_id, o.package_name, o.credits, o.bonus_credits, o.price_minor, o.currency, o.invoice_number,
+        r#"SELECT o.id, o.number, o.user_id, o.item_name, o.credits, o.bonus_credits, o.price_minor AS "price_minor!",
+                o.currency AS "currency!", o.invoice_number,
                 o.paid_at, o.provider, u.name, u.code, u.email, u.time_zone
-         FROM orders o JOIN users u ON u.id = o.user_id WHERE o.number = $1",
+         FROM orders o JOIN users u ON u.id = o.user_id WHERE o.number = $1 AND o.invoice_number IS NOT NULL"#,
         number
     )
     .fetch_optional(&state.pool)
@@ -135,7 +136,7 @@ async fn paid_order(state: &AppState, user: &SessionUser, number: &str) -> Resul
         r.id,
         Facts {
             number: r.number,
-            package_name: r.package_name,
+            item_name: r.item_name,
             credits: r.credits,
             bonus_credits: r.bonus_credits,
             price: Money::from_minor(r.price_minor, currency),
@@ -159,10 +160,12 @@ impl Facts {
     }
 
     fn item(&self) -> String {
-        if self.bonus_credits > 0 {
-            format!("{}: {} credits + {} bonus", self.package_name, self.credits, self.bonus_credits)
+        if self.credits == 0 {
+            self.item_name.clone()
+        } else if self.bonus_credits > 0 {
+            format!("{}: {} credits + {} bonus", self.item_name, self.credits, self.bonus_credits)
         } else {
-            format!("{}: {} credits", self.package_name, self.credits)
+            format!("{}: {} credits", self.item_name, self.credits)
         }
     }
 
@@ -235,9 +238,9 @@ pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, not
     ];
     facts.extend(f.customer());
     let taken = if r.bonus_credits > 0 {
-        format!("Refund of {}: {} credits + {} bonus returned", f.package_name, r.credits, r.bonus_credits)
+        format!("Refund of {}: {} credits + {} bonus returned", f.item_name, r.credits, r.bonus_credits)
     } else {
-        format!("Refund of {}: {} credits returned", f.package_name, r.credits)
+        format!("Refund of {}: {} credits returned", f.item_name, r.credits)
     };
     let sheet = Sheet {
         title: "Credit note",

@@ -57,7 +57,7 @@ async fn position(conn: &mut PgConnection, order: &Row, now: Timestamp) -> Resul
     .await?;
     let left = |source: LotSource| lots.iter().filter(|l| l.source == source).map(|l| l.spendable).sum::<i64>();
     let refundable = Refundable {
-        price_minor: order.price_minor,
+        price_minor: order.card_price()?.minor(),
         credits: order.credits,
         bonus_credits: order.bonus_credits,
         refunded_credits: done.credits,
@@ -85,6 +85,13 @@ fn lots_for(plan: &RefundPlan, lots: &[LotLeft]) -> Vec<(i64, i64)> {
 }
 
 fn refundable_status(order: &Row) -> Result<(), Failure> {
+    if order.is_service() {
+        return Err(AppError::invalid(
+            "credits",
+            "This is a service order: refunds here return a credit pack's unspent credits and its money.",
+        )
+        .into());
+    }
     let status = order.status()?;
     if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyRefunded) {
         return Err(AppError::invalid(
@@ -245,7 +252,8 @@ pub async fn complete(state: &AppState, id: Uuid) -> Result<RefundStatus, Failur
     if status != RefundStatus::Pending {
         return Ok(status);
     }
-    let currency = Currency::parse(&r.currency).map_err(|_| Failure::bug("an order in an unknown currency"))?;
+    let currency = Currency::parse(r.currency.as_deref().unwrap_or_default())
+        .map_err(|_| Failure::bug("a refund of an order without a card price"))?;
     let request = RefundRequest {
         refund_id: id,
         session_id: r.paid_session_id.ok_or_else(|| Failure::bug("a paid order without its checkout session"))?,
@@ -316,12 +324,15 @@ pub async fn confirm(
     .await?;
     let currency = order.currency()?;
     let amount = Money::from_minor(r.amount_minor, currency).format(Locale::default());
-    let to =
-        if order.refunded_minor >= order.price_minor { OrderStatus::Refunded } else { OrderStatus::PartiallyRefunded };
+    let to = if order.refunded_minor >= order.card_price()?.minor() {
+        OrderStatus::Refunded
+    } else {
+        OrderStatus::PartiallyRefunded
+    };
     let why = format!("Refunded {amount} ({note}): {}", r.reason);
     orders::transition(conn, &order, to, Some(r.actor_id), &why, now).await?;
     let user = sqlx::query!("SELECT name, email FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
-    let facts = orders::facts(state, &user.name, &order, currency);
+    let facts = orders::facts(state, &user.name, &order)?;
     let invoice = order.invoice_number.as_deref().ok_or_else(|| Failure::bug("a paid order without an invoice"))?;
     let refund =
         templates::RefundFacts { amount, credits: r.credits, bonus: r.bonus_credits, credit_note: &note, invoice };
@@ -377,6 +388,9 @@ async fn fail(conn: &mut PgConnection, state: &AppState, id: Uuid, reason: &str)
 /// The refunds of an order for its admin page, and how many paid credits could be
 /// refunded now.
 pub(super) async fn of_order(state: &AppState, order: &Row) -> Result<(Vec<RefundRow>, i64), Failure> {
+    if order.is_service() {
+        return Ok((Vec::new(), 0));
+    }
     let currency = order.currency()?;
     let rows = sqlx::query!(
         r#"SELECT r.created_at, r.amount_minor, r.credits, r.bonus_credits, r.status, r.credit_note_number, r.reason,

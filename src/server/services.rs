@@ -35,17 +35,23 @@ pub(crate) struct Row {
     pub(crate) practitioner_id: Uuid,
 }
 
+/// A price as services and orders store it (credits; card amount and currency), read
+/// into the one `Price` every page writes out. Every stored price is read here.
+pub(crate) fn stored_price(credits: Option<i64>, minor: Option<i64>, currency: Option<&str>) -> Result<Price, Failure> {
+    let card = match (minor, currency) {
+        (Some(minor), Some(code)) => Some(Money::from_minor(
+            minor,
+            Currency::parse(code).map_err(|_| Failure::bug("a price in an unknown currency"))?,
+        )),
+        (None, None) => None,
+        _ => return Err(Failure::bug("a card price without its currency")),
+    };
+    Price::new(credits, card).map_err(|e| Failure::bug(format!("a stored price: {}", e.message)))
+}
+
 impl Row {
     pub(crate) fn into_view(self) -> Result<ServiceView, Failure> {
-        let card = match (self.price_minor, self.currency.as_deref()) {
-            (Some(minor), Some(code)) => Some(Money::from_minor(
-                minor,
-                Currency::parse(code).map_err(|_| Failure::bug("a service in an unknown currency"))?,
-            )),
-            _ => None,
-        };
-        let price =
-            Price::new(self.price_credits, card).map_err(|e| Failure::bug(format!("a stored price: {}", e.message)))?;
+        let price = stored_price(self.price_credits, self.price_minor, self.currency.as_deref())?;
         Ok(ServiceView {
             id: self.id,
             slug: self.slug,
@@ -308,6 +314,17 @@ pub async fn move_question(
 /// (paused, archived, a suspended practitioner, an inactive type) is not found.
 pub async fn page(state: &AppState, slug: &str) -> Result<ServicePage, Failure> {
     let mut conn = state.pool.acquire().await?;
+    let (service, owner, practitioner) = on_sale(&mut conn, slug).await?;
+    let more = views(published_of(&mut conn, &[owner]).await?)?.into_iter().filter(|s| s.id != service.id).collect();
+    Ok(ServicePage { service, practitioner, more })
+}
+
+/// A published service of a listed type whose practitioner is live, with its owner's id
+/// and how its page names them; anything else is not found.
+pub(crate) async fn on_sale(
+    conn: &mut PgConnection,
+    slug: &str,
+) -> Result<(ServiceView, Uuid, PractitionerSummary), Failure> {
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM services s JOIN service_types t ON t.id = s.type_id
          WHERE s.slug = $1 AND s.status = 'active' AND t.active"
@@ -316,30 +333,32 @@ pub async fn page(state: &AppState, slug: &str) -> Result<ServicePage, Failure> 
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    let p = sqlx::query!(
+    let owner = row.practitioner_id;
+    let practitioner = live_summary(conn, owner).await?.ok_or(AppError::NotFound)?;
+    Ok((row.into_view()?, owner, practitioner))
+}
+
+/// How pages name a practitioner, while they are approved and their account active.
+pub(crate) async fn live_summary(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Option<PractitionerSummary>, Failure> {
+    Ok(sqlx::query!(
         r#"SELECT p.slug AS "slug!", u.name, p.headline AS "headline!", p.practice_type AS "practice_type!",
                   (SELECT id FROM practitioner_uploads f WHERE f.user_id = p.user_id AND f.kind = 'photo') AS photo
            FROM practitioner_profiles p JOIN users u ON u.id = p.user_id
            WHERE p.user_id = $1 AND p.onboarding_state = 'approved' AND u.disabled_at IS NULL"#,
-        row.practitioner_id
+        user_id
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?
-    .ok_or(AppError::NotFound)?;
-    let owner = row.practitioner_id;
-    let service = row.into_view()?;
-    let more = views(published_of(&mut conn, &[owner]).await?)?.into_iter().filter(|s| s.id != service.id).collect();
-    Ok(ServicePage {
-        service,
-        practitioner: PractitionerSummary {
-            slug: p.slug,
-            name: p.name,
-            headline: p.headline,
-            practice_type: p.practice_type,
-            photo: p.photo,
-        },
-        more,
-    })
+    .map(|p| PractitionerSummary {
+        slug: p.slug,
+        name: p.name,
+        headline: p.headline,
+        practice_type: p.practice_type,
+        photo: p.photo,
+    }))
 }
 
 /// Published services of one live practitioner, for their profile.

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod catalog;
+mod checkout;
 mod cli;
 mod errors;
 mod helpers;

@@ -649,7 +649,7 @@ async fn an_edited_package_sells_on_its_new_terms_and_orders_already_placed_keep
     let placed =
         mine.as_array().unwrap().iter().find(|o| o["number"] == old.as_str()).expect("the order placed before");
     assert_eq!(
-        (placed["package_name"].clone(), placed["price_minor"].clone(), placed["credits"].clone()),
+        (placed["item_name"].clone(), placed["price"]["card"]["minor"].clone(), placed["credits"].clone()),
         (json!("Starter"), json!(4900), json!(10))
     );
     let checkout = b.get(&format!("/sandbox/checkout/{old_session}")).await.text().await.unwrap();

@@ -302,3 +302,107 @@ pub fn onboarding_rejected(name: &str, reason: &str, base_url: &str) -> Email {
 pub fn onboarding_suspended(name: &str, reason: &str, base_url: &str) -> Email {
     onboarding("onboarding_suspended", name, Outcome::Suspended(reason), &format!("{base_url}/onboarding"))
 }
+
+/// A plain notice: a greeting, a few paragraphs and one button. The order and checkout
+/// emails are all of this shape.
+struct Notice<'a> {
+    name: &'a str,
+    subject: &'a str,
+    paragraphs: &'a [String],
+    action: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.html")]
+struct NoticeHtml<'a> {
+    m: &'a Notice<'a>,
+    action: Action<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.txt")]
+struct NoticeText<'a> {
+    m: &'a Notice<'a>,
+}
+
+fn notice(template: &'static str, subject: String, name: &str, paragraphs: &[String], action: (&str, &str)) -> Email {
+    let m = Notice { name, subject: &subject, paragraphs, action: action.0, url: action.1 };
+    Email {
+        template,
+        text: render(&NoticeText { m: &m }),
+        html: render(&NoticeHtml { m: &m, action: Some(action) }),
+        subject,
+        secret: None,
+    }
+}
+
+/// To a customer whose account was made at checkout: how to give it a password.
+pub fn set_password(name: &str, link: Secret, zone: &TimeZone) -> Email {
+    let until = datetime::show(link.expires, zone, Style::DateTime);
+    let paragraphs = [
+        "We made an Attune account for you with this email address when you started your order, so you can \
+         follow it, read the practitioner's messages and download what they deliver."
+            .to_owned(),
+        format!(
+            "Choose a password to sign in. The link works once, until {until}; after that, use \"Forgot password\"."
+        ),
+    ];
+    let email = notice(
+        "set_password",
+        "Choose your Attune password".into(),
+        name,
+        &paragraphs,
+        ("Choose a password", &link.marker),
+    );
+    Email { secret: Some(link), ..email }
+}
+
+/// What the emails about a service order say of it.
+pub struct ServiceOrderFacts<'a> {
+    pub name: &'a str,
+    pub number: &'a str,
+    pub service: &'a str,
+    /// What was paid: `30 credits` or `€45.00`.
+    pub paid: String,
+    pub url: String,
+}
+
+/// To the customer: the service order is paid.
+pub fn service_order_paid(o: &ServiceOrderFacts<'_>, practitioner: &str) -> Email {
+    let paragraphs = [
+        format!("Thank you: your order {} for \"{}\" is paid ({}).", o.number, o.service, o.paid),
+        format!(
+            "{practitioner} has been told and will accept it shortly. You can follow it and write to them from the order's page."
+        ),
+    ];
+    notice("service_order_paid", format!("Order {} is paid", o.number), o.name, &paragraphs, ("See your order", &o.url))
+}
+
+/// To the practitioner: a new paid order to accept.
+pub fn service_order_received(o: &ServiceOrderFacts<'_>, customer: &str) -> Email {
+    let paragraphs = [
+        format!("{customer} ordered \"{}\" and paid ({}). The order is {}.", o.service, o.paid, o.number),
+        "Open it to read their answers, then accept it to start.".to_owned(),
+    ];
+    notice(
+        "service_order_received",
+        format!("New order: {}", o.service),
+        o.name,
+        &paragraphs,
+        ("Open the order", &o.url),
+    )
+}
+
+/// To the customer: the practitioner moved the order on (accepted it, or completed it).
+pub fn service_order_moved(o: &ServiceOrderFacts<'_>, practitioner: &str, completed: bool) -> Email {
+    let (subject, line) = if completed {
+        (format!("Order {} is complete", o.number), format!("{practitioner} has completed \"{}\".", o.service))
+    } else {
+        (
+            format!("Order {} is in progress", o.number),
+            format!("{practitioner} has accepted \"{}\" and is working on it.", o.service),
+        )
+    };
+    notice("service_order_moved", subject, o.name, &[line], ("See your order", &o.url))
+}

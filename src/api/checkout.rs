@@ -1,0 +1,191 @@
+//! The checkout for a service and the orders it makes. Who may see or change an order,
+//! what it costs and whether it can be paid are decided on the server only; a guest's
+//! drafts are the ones their session started.
+
+use crate::domain::AppError;
+use crate::domain::types::{CheckoutStart, CheckoutView, ServiceOrderRow, ServiceOrderView};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(feature = "ssr")]
+use crate::server::{checkout, context, error::Failure, error::answer};
+
+/// What opening the checkout for a service found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckoutOpening {
+    /// The visitor's draft for this service, to carry on with.
+    Resume(String),
+    New(Box<CheckoutStart>),
+}
+
+/// The guest drafts kept in this session, newest last.
+#[cfg(feature = "ssr")]
+const GUEST_ORDERS_KEPT: usize = 20;
+
+#[cfg(feature = "ssr")]
+async fn visitor() -> Result<checkout::Visitor, Failure> {
+    let user = context::current_user().await?;
+    if use_context::<http::request::Parts>().is_none() {
+        return Ok(checkout::Visitor { user, guest_orders: Vec::new() });
+    }
+    let session = context::session().await?;
+    let guest_orders = session
+        .get::<Vec<String>>(checkout::GUEST_ORDERS)
+        .await
+        .map_err(|e| Failure::bug(format!("reading the session: {e}")))?
+        .unwrap_or_default();
+    Ok(checkout::Visitor { user, guest_orders })
+}
+
+#[cfg(feature = "ssr")]
+async fn keep_guest_order(number: &str) -> Result<(), Failure> {
+    let session = context::session().await?;
+    let mut kept = session
+        .get::<Vec<String>>(checkout::GUEST_ORDERS)
+        .await
+        .map_err(|e| Failure::bug(format!("reading the session: {e}")))?
+        .unwrap_or_default();
+    if !kept.iter().any(|n| n == number) {
+        kept.push(number.to_owned());
+    }
+    let from = kept.len().saturating_sub(GUEST_ORDERS_KEPT);
+    session
+        .insert(checkout::GUEST_ORDERS, kept[from..].to_vec())
+        .await
+        .map_err(|e| Failure::bug(format!("writing the session: {e}")))
+}
+
+#[cfg(feature = "ssr")]
+fn form_key(raw: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map_err(|_| AppError::invalid("key", "This form is out of date; reload the page and try again."))
+}
+
+/// Step 1 for a service, or the visitor's open draft for it.
+#[server(endpoint = "checkout/open")]
+pub async fn open_checkout(#[server(default)] service: String) -> Result<CheckoutOpening, AppError> {
+    answer(async move {
+        let state = context::state()?;
+        Ok(match checkout::start(&state, &visitor().await?, &service).await? {
+            checkout::Started::Resume(number) => CheckoutOpening::Resume(number),
+            checkout::Started::New(start) => CheckoutOpening::New(start),
+        })
+    })
+    .await
+}
+
+/// Saves step 1 (starting the order when `order` is empty) and goes on to the next step.
+#[server(endpoint = "checkout/details")]
+pub async fn save_checkout_details(
+    #[server(default)] order: String,
+    #[server(default)] service: String,
+    #[server(default)] key: String,
+    #[server(flatten)] form: crate::domain::checkout::DetailsForm,
+) -> Result<(), AppError> {
+    answer(async move {
+        let state = context::state()?;
+        let visitor = visitor().await?;
+        let target = match order.trim() {
+            "" => checkout::Target::New { slug: service.trim(), key: form_key(&key)? },
+            number => checkout::Target::Existing(number),
+        };
+        let saved = checkout::save_details(&state, &visitor, target, &form).await?;
+        if saved.by_guest {
+            keep_guest_order(&saved.number).await?;
+        }
+        leptos_axum::redirect(&format!("/checkout/{}", saved.number));
+        Ok(())
+    })
+    .await
+}
+
+/// Saves step 2, the answers (`answers[<question id>]`), and goes on to review.
+#[server(endpoint = "checkout/answers")]
+pub async fn save_checkout_answers(
+    #[server(default)] order: String,
+    #[server(default)] answers: BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    answer(async move {
+        let number = checkout::save_answers(&context::state()?, &visitor().await?, &order, &answers).await?;
+        leptos_axum::redirect(&format!("/checkout/{number}?step=3"));
+        Ok(())
+    })
+    .await
+}
+
+/// Pays for the order, in credits (`method=credits`) or by card (`method=card`).
+#[server(endpoint = "checkout/pay")]
+pub async fn pay_checkout(#[server(default)] order: String, #[server(default)] method: String) -> Result<(), AppError> {
+    answer(async move {
+        let method = crate::domain::orders::PaidWith::from_form(&method)?;
+        let url = checkout::pay(&context::state()?, &visitor().await?, &order, method).await?;
+        leptos_axum::redirect(&url);
+        Ok(())
+    })
+    .await
+}
+
+/// One of the visitor's service orders at checkout.
+#[server(endpoint = "checkout/view")]
+pub async fn checkout_state(#[server(default)] order: String) -> Result<CheckoutView, AppError> {
+    answer(async move { checkout::view(&context::state()?, &visitor().await?, &order).await }).await
+}
+
+/// A service order's page, for its customer, its practitioner or an admin.
+#[server(endpoint = "orders/service")]
+pub async fn service_order(#[server(default)] order: String) -> Result<ServiceOrderView, AppError> {
+    answer(async move { checkout::order_page(&context::state()?, &visitor().await?, &order).await }).await
+}
+
+/// The signed-in customer's service orders, newest first.
+#[server(endpoint = "orders/services")]
+pub async fn my_service_orders() -> Result<Vec<ServiceOrderRow>, AppError> {
+    answer(async move {
+        let user = context::require_user().await?;
+        checkout::list(&context::state()?, &user, false).await
+    })
+    .await
+}
+
+/// The paid orders a practitioner is to deliver, newest first.
+#[server(endpoint = "practitioner/orders")]
+pub async fn orders_to_deliver() -> Result<Vec<ServiceOrderRow>, AppError> {
+    answer(async move {
+        let user = context::require_live_practitioner().await?;
+        checkout::list(&context::state()?, &user, true).await
+    })
+    .await
+}
+
+/// The assigned practitioner accepts (`step=accept`) or completes (`step=complete`) an order.
+#[server(endpoint = "practitioner/orders/work")]
+pub async fn work_on_order(#[server(default)] order: String, #[server(default)] step: String) -> Result<(), AppError> {
+    answer(async move {
+        let user = context::require_live_practitioner().await?;
+        let step = match step.trim() {
+            "accept" => checkout::Work::Accept,
+            "complete" => checkout::Work::Complete,
+            _ => return Err(AppError::invalid("step", "Choose to accept or to complete the order.").into()),
+        };
+        checkout::work(&context::state()?, &user, &order, step).await?;
+        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        Ok(())
+    })
+    .await
+}
+
+/// An admin gives a service order to another approved practitioner, by account code.
+#[server(endpoint = "admin/orders/reassign")]
+pub async fn reassign_order(
+    #[server(default)] order: String,
+    #[server(default)] practitioner: String,
+) -> Result<(), AppError> {
+    answer(async move {
+        let admin = context::require_role(crate::domain::Role::Admin).await?;
+        checkout::reassign(&context::state()?, &admin, &order, &practitioner).await?;
+        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        Ok(())
+    })
+    .await
+}
