@@ -107,6 +107,8 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, `/p/${profile}`, 200, 'anonymous: practitioner profile'));
     docs.push(await fetchDoc(page, `/s/${service}`, 200, 'anonymous: service'));
     docs.push(await fetchDoc(page, '/practitioners?q=valid+live', 200, 'anonymous: directory with a result'));
+    docs.push(await fetchDoc(page, `/checkout/new/${service}`, 200, 'anonymous: checkout, your details'));
+    docs.push(await fetchDoc(page, '/orders/ATN-0000-0000', 404, 'anonymous: unknown order'));
 
     // The no-JS errors, as accounts.spec.ts reaches them.
     await logIn(page, createUser('customer').email, 'not the password at all');
@@ -129,6 +131,18 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
 
   await test.step('customer', async () => {
     const page = await visitor(browser, 'customer');
+    const seller = createUser('practitioner', 'Valid Seller');
+    approvePractitioner(seller.email, { headline: 'Written readings, sent within days', languages: ['English'] });
+    const written = publishService(seller.email, 'Written <i>letter</i>');
+    await page.goto(`/checkout/new/${written}`);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('heading', { name: 'Review and pay' })).toBeVisible();
+    const review = new URL(page.url()).pathname;
+    docs.push(await fetchDoc(page, review, 200, 'customer: checkout, review and pay'));
+    docs.push(await fetchDoc(page, `${review}?step=1`, 200, 'customer: checkout, back at your details'));
+    await page.getByRole('button', { name: 'Pay 8 credits' }).click();
+    docs.push(await fetchDoc(page, await landedWithError(page, review), 200, 'customer: checkout, not enough credits'));
+    docs.push(await fetchDoc(page, '/orders/ATN-0000-0000', 404, 'customer: unknown service order'));
     docs.push(await fetchDoc(page, '/', 200, 'customer: home'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'customer: dashboard'));
     docs.push(await fetchDoc(page, '/credits', 200, 'customer: credit packs'));
@@ -158,6 +172,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/onboarding/1', 200, 'practitioner: wizard, basic info'));
     docs.push(await fetchDoc(page, '/onboarding/3', 200, 'practitioner: wizard, a step not yet open'));
     docs.push(await fetchDoc(page, '/practitioner/services', 200, 'practitioner: services, sent to the wizard'));
+    docs.push(await fetchDoc(page, '/practitioner/orders', 200, 'practitioner: orders, sent to the wizard'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'practitioner: account'));
     docs.push(await fetchDoc(page, '/admin', 403, 'practitioner: admin, forbidden'));
     await page.context().close();

@@ -25,17 +25,11 @@ const GUEST_ORDERS_KEPT: usize = 20;
 
 #[cfg(feature = "ssr")]
 async fn visitor() -> Result<checkout::Visitor, Failure> {
-    let user = context::current_user().await?;
+    // The app is also rendered once at start-up to discover its routes: no request.
     if use_context::<http::request::Parts>().is_none() {
-        return Ok(checkout::Visitor { user, guest_orders: Vec::new() });
+        return Ok(checkout::Visitor::default());
     }
-    let session = context::session().await?;
-    let guest_orders = session
-        .get::<Vec<String>>(checkout::GUEST_ORDERS)
-        .await
-        .map_err(|e| Failure::bug(format!("reading the session: {e}")))?
-        .unwrap_or_default();
-    Ok(checkout::Visitor { user, guest_orders })
+    checkout::Visitor::of(&context::state()?, &context::session().await?).await
 }
 
 #[cfg(feature = "ssr")]
@@ -186,6 +180,30 @@ pub async fn reassign_order(
         checkout::reassign(&context::state()?, &admin, &order, &practitioner).await?;
         leptos_axum::redirect(&format!("/orders/{}", order.trim()));
         Ok(())
+    })
+    .await
+}
+
+/// Adds a message to the order's thread, then returns to it.
+#[server(endpoint = "orders/messages/post")]
+pub async fn post_order_message(
+    #[server(default)] order: String,
+    #[server(default)] body: String,
+) -> Result<(), AppError> {
+    answer(async move {
+        let number = crate::server::exchange::post(&context::state()?, &visitor().await?, &order, &body).await?;
+        leptos_axum::redirect(&format!("/orders/{number}?sent=1#messages"));
+        Ok(())
+    })
+    .await
+}
+
+/// What the practitioner earned per month, newest first.
+#[server(endpoint = "practitioner/earnings")]
+pub async fn my_earnings() -> Result<Vec<crate::domain::types::EarningsRow>, AppError> {
+    answer(async move {
+        let user = context::require_live_practitioner().await?;
+        checkout::earnings(&context::state()?, &user).await
     })
     .await
 }

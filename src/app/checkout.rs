@@ -4,15 +4,17 @@
 //! progress and errors in place.
 
 use crate::api::checkout::{
-    CheckoutOpening, PayCheckout, ReassignOrder, SaveCheckoutAnswers, SaveCheckoutDetails, WorkOnOrder, checkout_state,
-    open_checkout, service_order,
+    CheckoutOpening, PayCheckout, PostOrderMessage, ReassignOrder, SaveCheckoutAnswers, SaveCheckoutDetails,
+    WorkOnOrder, checkout_state, open_checkout, service_order,
 };
 use crate::api::orders::BuyCredits;
 use crate::app::components::{
-    ErrorPanel, Field, FormAlert, LocalTime, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint, form_key, posted_error,
+    ErrorPanel, Field, FieldError, FormAlert, LocalTime, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint,
+    form_key, posted_error,
 };
 use crate::domain::catalog::{Price, Question, QuestionKind};
 use crate::domain::checkout::{Step, answer_field, answer_key, answer_limit};
+use crate::domain::messages::Piece;
 use crate::domain::orders::OrderStatus;
 use crate::domain::types::{CheckoutView, OrderRole, PractitionerSummary, ServiceOrderView};
 use crate::domain::{AppError, Locale};
@@ -364,14 +366,22 @@ pub fn OrderPage() -> impl IntoView {
     let work_error = posted_error::<WorkOnOrder, ()>();
     let reassign_error = posted_error::<ReassignOrder, ()>();
     let pay_error = posted_error::<PayCheckout, ()>();
+    let message_error = posted_error::<PostOrderMessage, ()>();
+    let query = use_query_map().read_untracked().clone();
+    let upload_error = query.get("upload_error");
+    let uploaded = query.get("uploaded").is_some();
     view! {
         <div class="container section">
             <Suspense fallback=|| view! { <h1>"Your order"</h1><div class="card"><Skeleton lines=6/></div> }>
                 {move || {
                     let (work_error, reassign_error, pay_error) = (work_error.clone(), reassign_error.clone(), pay_error.clone());
+                    let (message_error, upload_error) = (message_error.clone(), upload_error.clone());
                     Suspend::new(async move {
                         match order.await {
-                            Ok(o) => view! { <OrderDetail o work_error reassign_error pay_error/> }.into_any(),
+                            Ok(o) => {
+                                let exchange = view! { <Exchange o=o.clone() message_error upload_error uploaded/> };
+                                view! { <OrderDetail o work_error reassign_error pay_error/>{exchange} }.into_any()
+                            }
                             Err(e) => view! {
                                 <PageMeta title="Order" description="An Attune service order."/>
                                 <h1>"Order"</h1><ErrorPanel error=e/>
@@ -431,7 +441,7 @@ fn OrderDetail(
     view! {
         <PageMeta title=heading.clone() description=format!("{} with {}: status, answers and history.", v.item_name, o.practitioner.name)/>
         <p>{match o.viewer {
-            OrderRole::Customer => view! { <a href="/dashboard#orders">"← Your orders"</a> }.into_any(),
+            OrderRole::Customer => view! { <a href="/dashboard#service-orders">"← Your orders"</a> }.into_any(),
             OrderRole::Practitioner => view! { <a href="/practitioner/orders">"← Orders to deliver"</a> }.into_any(),
             OrderRole::Admin => view! { <a href="/admin/payments">"← Payments"</a> }.into_any(),
         }}</p>
@@ -495,6 +505,86 @@ fn OrderDetail(
     }
 }
 
+/// The order's files and messages, once it is paid.
+#[component]
+fn Exchange(
+    o: ServiceOrderView,
+    message_error: Option<AppError>,
+    upload_error: Option<String>,
+    uploaded: bool,
+) -> impl IntoView {
+    if !o.order.status.was_paid() {
+        return ().into_any();
+    }
+    let number = o.order.number.clone();
+    let upload_action = format!("/orders/{number}/documents");
+    let message_error = Signal::stored(message_error);
+    view! {
+        <section class="card" id="documents" aria-labelledby="documents-heading">
+            <h2 id="documents-heading">"Files"</h2>
+            <div role="alert" class="alert-slot">{upload_error.map(|m| view! { <p class="alert alert-error">{m}</p> })}</div>
+            <div role="status" class="alert-slot">{uploaded.then(|| view! { <p class="alert alert-success">"File added."</p> })}</div>
+            {if o.documents.is_empty() {
+                view! { <p class="muted">"No files yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="entry-list" data-testid="documents">
+                        {o.documents.iter().map(|d| view! {
+                            <li>
+                                <a href=format!("/orders/{number}/documents/{}", d.id) download="">{d.file_name.clone()}</a>
+                                <span class="muted">{format!(" · {} KB · from {} · ", (d.size_bytes + 1023) / 1024, d.uploaded_by)}<LocalTime at=d.uploaded_at/></span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {o.can_write.then(|| view! {
+                <form method="post" action=upload_action enctype="multipart/form-data" class="stack">
+                    <div class="field">
+                        <label for="file">"Add a file"</label>
+                        <p class="field-hint" id="file-hint">"A PDF, JPEG or PNG of at most 10 MB. Both sides of the order can download it."</p>
+                        <input id="file" name="file" type="file" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" required aria-describedby="file-hint"/>
+                    </div>
+                    <button type="submit" class="btn btn-secondary">"Upload"</button>
+                </form>
+            })}
+        </section>
+        <section class="card" id="messages" aria-labelledby="messages-heading">
+            <h2 id="messages-heading">"Messages"</h2>
+            {if o.messages.is_empty() {
+                view! { <p class="muted">"No messages yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="thread" data-testid="messages">
+                        {o.messages.iter().map(|m| view! {
+                            <li class=if m.mine { "message message-mine" } else { "message" }>
+                                <p class="muted small">{m.author.clone()}" · "<LocalTime at=m.at/></p>
+                                <p class="message-body">{m.pieces.iter().map(|p| match p {
+                                    Piece::Text(t) => t.clone().into_any(),
+                                    Piece::Link(url) => view! { <a href=url.clone() rel="nofollow noopener noreferrer ugc" target="_blank">{url.clone()}</a> }.into_any(),
+                                }).collect_view()}</p>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            {o.can_write.then(|| view! {
+                <FormAlert error=message_error/>
+                <form method="post" action={endpoint::<PostOrderMessage>()} class="stack">
+                    <input type="hidden" name="order" value=number.clone()/>
+                    <div class="field">
+                        <label for="body">"Your message"</label>
+                        <textarea id="body" name="body" rows="4" maxlength="5000" required aria-describedby="body-error"></textarea>
+                        <FieldError name="body" error=message_error/>
+                    </div>
+                    <button type="submit" class="btn btn-primary">"Send"</button>
+                </form>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
 #[cfg_attr(any(feature = "ssr", feature = "workspace"), island)]
 #[cfg_attr(not(any(feature = "ssr", feature = "workspace")), component)]
 fn WorkForm(order: String, step: String, label: String, error: Option<AppError>) -> impl IntoView {
@@ -541,7 +631,7 @@ pub fn OrderTable(list: Vec<crate::domain::types::ServiceOrderRow>, empty: &'sta
         <div class="card table-wrap">
             <table class="table" data-testid="service-orders">
                 <caption class="sr-only">"Service orders"</caption>
-                <thead><tr><th scope="col">"Order"</th><th scope="col">"Service"</th><th scope="col">"With"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Placed"</th></tr></thead>
+                <thead><tr><th scope="col">"Order"</th><th scope="col">"Service"</th><th scope="col">"With"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Unread"</th><th scope="col">"Placed"</th></tr></thead>
                 <tbody>
                     {list.into_iter().map(|r| view! {
                         <tr>
@@ -550,6 +640,7 @@ pub fn OrderTable(list: Vec<crate::domain::types::ServiceOrderRow>, empty: &'sta
                             <td>{r.with.clone()}</td>
                             <td>{r.price.clone()}</td>
                             <td><span class=format!("badge badge-{}", r.status.as_str())>{r.status.label()}</span></td>
+                            <td data-testid="unread">{(r.unread > 0).then(|| view! { <span class="badge">{format!("{} new", r.unread)}</span> })}</td>
                             <td><LocalTime at=r.placed_at date_only=true/></td>
                         </tr>
                     }).collect_view()}

@@ -26,6 +26,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <ServiceOrdersSection/>
             <CreditsSection/>
             <OrdersSection/>
             <SecurityCard/>
@@ -230,6 +231,57 @@ pub fn OrderDocuments(order: crate::domain::types::OrderView) -> impl IntoView {
             }).collect_view()}
         }
     })
+}
+
+/// Which service orders the dashboard lists (`?orders=`).
+fn shows(filter: &str, status: crate::domain::orders::OrderStatus) -> bool {
+    use crate::domain::orders::OrderStatus::*;
+    match filter {
+        "open" => matches!(status, Draft | PendingPayment | PaymentFailed | Paid | InProgress),
+        "done" => matches!(status, Completed | Refunded | PartiallyRefunded | Expired | Cancelled),
+        _ => true,
+    }
+}
+
+#[component]
+fn ServiceOrdersSection() -> impl IntoView {
+    let orders = Resource::new(|| (), |_| crate::api::checkout::my_service_orders());
+    let filter = leptos_router::hooks::use_query_map().read_untracked().get("orders").unwrap_or_default();
+    let links = [("", "All"), ("open", "Open"), ("done", "Finished")].map(|(value, label)| {
+        let href = if value.is_empty() {
+            "/dashboard#service-orders".to_owned()
+        } else {
+            format!("/dashboard?orders={value}#service-orders")
+        };
+        let current = (filter == value).then_some("page");
+        view! { <a href=href aria-current=current>{label}</a>" " }
+    });
+    view! {
+        <section class="card" id="service-orders" aria-labelledby="service-orders-heading">
+            <div class="card-head">
+                <h2 id="service-orders-heading">"Your orders"</h2>
+                <nav aria-label="Filter orders">{links}</nav>
+            </div>
+            <Suspense fallback=|| view! { <Skeleton lines=3/> }>
+                {move || {
+                    let filter = filter.clone();
+                    Suspend::new(async move {
+                        match orders.await {
+                            Ok(list) => {
+                                let list: Vec<_> = list.into_iter().filter(|r| shows(&filter, r.status)).collect();
+                                let unread: i64 = list.iter().map(|r| r.unread).sum();
+                                view! {
+                                    {(unread > 0).then(|| view! { <p data-testid="unread-total"><strong>{format!("{unread} unread messages")}</strong></p> })}
+                                    <crate::app::checkout::OrderTable list empty="No orders here. Find a practitioner to order a service."/>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
 }
 
 #[component]

@@ -25,8 +25,9 @@ pub fn PractitionerPage() -> impl IntoView {
                                 <section class="card">
                                     <h2>{format!("Welcome, {}", w.basic.first_name)}</h2>
                                     <p>"Account number "<strong>{w.code.to_string()}</strong></p>
-                                    <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a></p>
+                                    <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a><a href="/practitioner/orders">"Orders to deliver"</a></p>
                                 </section>
+                                <Earnings/>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
@@ -34,6 +35,41 @@ pub fn PractitionerPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// Credits and card payments earned per month.
+#[component]
+fn Earnings() -> impl IntoView {
+    let rows = Resource::new(|| (), |_| crate::api::checkout::my_earnings());
+    view! {
+        <section class="card" aria-labelledby="earnings-heading">
+            <h2 id="earnings-heading">"Earnings"</h2>
+            <Suspense fallback=|| view! { <Skeleton lines=3/> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing yet: paid orders appear here by month."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap">
+                                <table class="table" data-testid="earnings">
+                                    <caption class="sr-only">"Earnings by month"</caption>
+                                    <thead><tr><th scope="col">"Month"</th><th scope="col">"Paid orders"</th><th scope="col">"Credits"</th><th scope="col">"Card payments"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|r| {
+                                            let money = if r.money.is_empty() { "None".to_owned() } else {
+                                                r.money.iter().map(|m| m.format(crate::domain::Locale::default())).collect::<Vec<_>>().join(" · ")
+                                            };
+                                            view! { <tr><td>{r.month}</td><td>{r.orders}</td><td>{r.credits}</td><td>{money}</td></tr> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -27,6 +27,7 @@ pub mod email;
 pub mod error;
 pub mod leads;
 pub mod ledger;
+pub mod messages;
 pub mod money;
 pub mod onboarding;
 pub mod orders;

@@ -566,6 +566,29 @@ pub struct ServiceOrderView {
     pub questions: Vec<crate::domain::catalog::Question>,
     pub answers: std::collections::BTreeMap<String, String>,
     pub timeline: Vec<TimelineEntry>,
+    pub documents: Vec<DocumentView>,
+    pub messages: Vec<MessageView>,
+    /// Whether the viewer may add files and messages (its customer or practitioner, once paid).
+    pub can_write: bool,
+}
+
+/// A file attached to an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub id: Uuid,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub uploaded_by: String,
+    pub uploaded_at: Timestamp,
+}
+
+/// A message of an order's thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub author: String,
+    pub mine: bool,
+    pub at: Timestamp,
+    pub pieces: Vec<crate::domain::messages::Piece>,
 }
 
 /// A line of a practitioner's or customer's order list.
@@ -578,4 +601,18 @@ pub struct ServiceOrderRow {
     pub status: crate::domain::orders::OrderStatus,
     pub price: String,
     pub placed_at: Timestamp,
+    /// Messages from the other side not yet read.
+    pub unread: i64,
+}
+
+/// A practitioner's earnings in one calendar month (in their time zone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarningsRow {
+    /// `2026-12`.
+    pub month: String,
+    pub orders: i64,
+    /// Credits customers spent on their orders, as the ledger recorded them.
+    pub credits: i64,
+    /// Card payments, one amount per currency.
+    pub money: Vec<crate::domain::Money>,
 }

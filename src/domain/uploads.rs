@@ -63,10 +63,15 @@ pub fn sniff(bytes: &[u8]) -> Option<FileType> {
 pub enum Slot {
     Photo,
     Certificate,
+    /// A file attached to a service order by its customer or practitioner.
+    OrderDocument,
 }
 
 pub const PHOTO_MAX_BYTES: usize = 5 * 1024 * 1024;
 pub const CERTIFICATE_MAX_BYTES: usize = 10 * 1024 * 1024;
+pub const ORDER_DOCUMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// The most files one order may hold.
+pub const ORDER_DOCUMENTS_MAX: i64 = 30;
 /// Longest side of a stored photo and of its square thumbnail, in pixels.
 pub const PHOTO_MAX_SIDE: u32 = 1600;
 pub const THUMB_SIDE: u32 = 256;
@@ -79,20 +84,21 @@ impl Slot {
         match self {
             Slot::Photo => PHOTO_MAX_BYTES,
             Slot::Certificate => CERTIFICATE_MAX_BYTES,
+            Slot::OrderDocument => ORDER_DOCUMENT_MAX_BYTES,
         }
     }
 
     fn accepts(self, t: FileType) -> bool {
         match self {
             Slot::Photo => t.is_image(),
-            Slot::Certificate => matches!(t, FileType::Pdf | FileType::Jpeg | FileType::Png),
+            Slot::Certificate | Slot::OrderDocument => matches!(t, FileType::Pdf | FileType::Jpeg | FileType::Png),
         }
     }
 
     fn described(self) -> &'static str {
         match self {
             Slot::Photo => "a JPEG, PNG or WebP image",
-            Slot::Certificate => "a PDF, JPEG or PNG file",
+            Slot::Certificate | Slot::OrderDocument => "a PDF, JPEG or PNG file",
         }
     }
 }
@@ -147,6 +153,18 @@ fn is_complete(t: FileType, bytes: &[u8]) -> bool {
             declared.checked_add(8).is_some_and(|total| total <= bytes.len())
         }
     }
+}
+
+/// The name a document is offered for download under: the uploaded name's letters,
+/// digits, spaces, dots, dashes and underscores (at most 100), with the extension its
+/// content has, so a download never carries a misleading or unsafe name.
+pub fn download_name(uploaded: &str, t: FileType) -> String {
+    let stem = uploaded.rsplit_once('.').map(|(s, _)| s).unwrap_or(uploaded);
+    let clean: String =
+        stem.chars().filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_')).take(100).collect();
+    let clean = clean.trim().trim_matches('.');
+    let stem = if clean.is_empty() { "document" } else { clean };
+    format!("{stem}.{}", t.extension())
 }
 
 /// What a certificate is called: what the practitioner typed, tidied, 2–100 characters.
@@ -209,5 +227,16 @@ mod tests {
         assert_eq!(certificate_title("  Yoga   Alliance RYT 200 ").unwrap(), "Yoga Alliance RYT 200");
         assert!(certificate_title("x").is_err());
         assert!(certificate_title("<b>RYT</b>").is_err());
+    }
+
+    #[test]
+    fn a_document_downloads_under_a_safe_name_with_the_extension_of_its_content() {
+        assert_eq!(download_name("Year ahead (final).pdf", FileType::Pdf), "Year ahead final.pdf");
+        assert_eq!(download_name("report.exe", FileType::Pdf), "report.pdf", "the content decides the extension");
+        assert_eq!(download_name("\"; rm -rf /.png", FileType::Png), "rm -rf.png");
+        assert_eq!(download_name("...", FileType::Jpeg), "document.jpg");
+        assert_eq!(download_name(&"a".repeat(300), FileType::Pdf).len(), 104);
+        assert!(check(Slot::OrderDocument, "letter.pdf", b"%PDF-1.7\n%%EOF").is_ok());
+        assert!(check(Slot::OrderDocument, "page.html", b"<html><script></script>").is_err());
     }
 }

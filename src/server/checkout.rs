@@ -41,6 +41,17 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// The visitor of a request: who is signed in, and the guest orders in its session.
+    pub async fn of(state: &AppState, session: &tower_sessions::Session) -> Result<Visitor, Failure> {
+        let user = crate::server::sessions::load_user(state, session).await?;
+        let guest_orders = session
+            .get::<Vec<String>>(GUEST_ORDERS)
+            .await
+            .map_err(|e| Failure::bug(format!("reading the session: {e}")))?
+            .unwrap_or_default();
+        Ok(Visitor { user, guest_orders })
+    }
+
     fn holds(&self, user_id: Uuid, number: &str) -> bool {
         self.user.as_ref().is_some_and(|u| u.id == user_id) || self.guest_orders.iter().any(|n| n == number)
     }
@@ -568,6 +579,58 @@ async fn order_practitioner(conn: &mut PgConnection, user_id: Uuid) -> Result<Pr
     })
 }
 
+/// A service order as the visitor may reach it, and who they are to it.
+pub(crate) struct Access {
+    pub(crate) id: Uuid,
+    pub(crate) number: String,
+    pub(crate) customer_id: Uuid,
+    pub(crate) practitioner_id: Uuid,
+    pub(crate) contact_email: Option<String>,
+    pub(crate) title: String,
+    pub(crate) status: OrderStatus,
+    pub(crate) role: OrderRole,
+}
+
+impl Access {
+    /// The person acting: the customer's account for a guest, else the signed-in user.
+    pub(crate) fn actor(&self, visitor: &Visitor) -> Uuid {
+        match (self.role, &visitor.user) {
+            (OrderRole::Customer, _) => self.customer_id,
+            (_, Some(u)) => u.id,
+            (_, None) => self.customer_id,
+        }
+    }
+
+    /// The other side of the thread from the actor: the practitioner for the customer,
+    /// the customer for anyone else.
+    pub(crate) fn other_side(&self) -> Uuid {
+        if self.role == OrderRole::Customer { self.practitioner_id } else { self.customer_id }
+    }
+
+    /// Whether files and messages can be exchanged yet: once the order is paid.
+    pub(crate) fn is_open_for_exchange(&self) -> bool {
+        self.status.was_paid()
+    }
+}
+
+/// The service order `number` as the visitor may reach it (locked when `lock`), or not
+/// found when it is not theirs to see.
+pub(crate) async fn access(conn: &mut PgConnection, visitor: &Visitor, number: &str) -> Result<Access, Failure> {
+    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
+    let order = lock(conn, &number).await?.ok_or(AppError::NotFound)?;
+    let role = role_of(visitor, &order).ok_or(AppError::NotFound)?;
+    Ok(Access {
+        id: order.id,
+        number: order.number.clone(),
+        customer_id: order.user_id,
+        practitioner_id: order.practitioner_id,
+        contact_email: order.contact_email.clone(),
+        title: order.title.clone(),
+        status: order.status()?,
+        role,
+    })
+}
+
 /// Whose order this is to `user`: its customer, its practitioner, an admin, or no one
 /// (then it does not exist for them).
 fn role_of(visitor: &Visitor, order: &Facts) -> Option<OrderRole> {
@@ -624,7 +687,15 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
         })
     })
     .collect::<Result<Vec<_>, Failure>>()?;
+    let reader = match (viewer, &visitor.user) {
+        (OrderRole::Customer, _) => order.user_id,
+        (_, Some(u)) => u.id,
+        (_, None) => order.user_id,
+    };
+    let documents = crate::server::exchange::documents(&mut tx, order.id).await?;
+    let messages = crate::server::exchange::thread(&mut tx, order.id, reader, viewer != OrderRole::Admin).await?;
     tx.commit().await?;
+    let status = order.status()?;
     Ok(ServiceOrderView {
         order: row.view()?,
         viewer,
@@ -634,6 +705,9 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
         questions: order.questions()?,
         answers: order.answers()?,
         timeline,
+        documents,
+        messages,
+        can_write: viewer != OrderRole::Admin && status.was_paid(),
     })
 }
 
@@ -756,7 +830,11 @@ pub async fn list(
 ) -> Result<Vec<ServiceOrderRow>, Failure> {
     let rows = sqlx::query!(
         r#"SELECT o.number, o.item_name, o.status, o.price_credits, o.price_minor, o.currency, o.paid_with, o.created_at,
-                  CASE WHEN $2 THEN COALESCE(o.contact_name, c.name) ELSE p.name END AS "with!"
+                  CASE WHEN $2 THEN COALESCE(o.contact_name, c.name) ELSE p.name END AS "with!",
+                  (SELECT count(*) FROM order_messages m
+                    WHERE m.order_id = o.id AND m.author_id <> $1
+                      AND m.id > COALESCE((SELECT r.last_read_id FROM order_thread_reads r
+                                           WHERE r.order_id = o.id AND r.user_id = $1), 0)) AS "unread!"
            FROM orders o JOIN users c ON c.id = o.user_id JOIN users p ON p.id = o.practitioner_id
            WHERE o.kind = 'service' AND CASE WHEN $2 THEN o.practitioner_id = $1 AND o.paid_at IS NOT NULL
                                              ELSE o.user_id = $1 END
@@ -776,7 +854,48 @@ pub async fn list(
                 status: OrderStatus::parse(&r.status).ok_or_else(|| Failure::bug("an order in an unknown status"))?,
                 price: charged(&price, r.paid_with.as_deref().and_then(PaidWith::parse)).label(Locale::default()),
                 placed_at: from_db(r.created_at),
+                unread: r.unread,
             })
+        })
+        .collect()
+}
+
+/// What a practitioner earned per month (in their time zone), newest first: credits as
+/// the ledger recorded their orders' spends, and card payments per currency. Refunded
+/// orders are left out.
+pub async fn earnings(state: &AppState, user: &SessionUser) -> Result<Vec<crate::domain::types::EarningsRow>, Failure> {
+    let rows = sqlx::query!(
+        r#"SELECT to_char(o.paid_at AT TIME ZONE $2, 'YYYY-MM') AS "month!",
+                  count(*) AS "orders!",
+                  COALESCE(sum((SELECT sum(e.amount) FROM ledger_transactions t
+                                JOIN ledger_entries e ON e.transaction_id = t.id
+                                JOIN ledger_accounts a ON a.id = e.account_id AND a.code = 'spent'
+                                WHERE t.reference = 'order:' || o.number AND t.kind = 'spend')), 0)::bigint AS "credits!",
+                  array_agg(o.price_minor) FILTER (WHERE o.paid_with = 'card') AS card_minor,
+                  array_agg(o.currency) FILTER (WHERE o.paid_with = 'card') AS card_currency
+           FROM orders o
+           WHERE o.kind = 'service' AND o.practitioner_id = $1 AND o.status IN ('paid', 'in_progress', 'completed')
+           GROUP BY 1 ORDER BY 1 DESC LIMIT 24"#,
+        user.id,
+        user.time_zone.as_str()
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+            for (minor, code) in r.card_minor.unwrap_or_default().into_iter().zip(r.card_currency.unwrap_or_default()) {
+                *totals.entry(code).or_default() += minor;
+            }
+            let money = totals
+                .into_iter()
+                .map(|(code, minor)| {
+                    crate::domain::Currency::parse(&code)
+                        .map(|c| crate::domain::Money::from_minor(minor, c))
+                        .map_err(|_| Failure::bug("an order in an unknown currency"))
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            Ok(crate::domain::types::EarningsRow { month: r.month, orders: r.orders, credits: r.credits, money })
         })
         .collect()
 }

@@ -296,6 +296,9 @@ async fn limit_body(req: Request, next: Next) -> Response {
     let limit = match req.uri().path() {
         "/admin/leads/import" => crate::server::leads::MAX_BYTES + 64 * 1024,
         UPLOAD_PHOTO | UPLOAD_CERTIFICATE => crate::domain::uploads::CERTIFICATE_MAX_BYTES + 2 * 1024 * 1024,
+        p if p.starts_with("/orders/") && p.ends_with("/documents") => {
+            crate::domain::uploads::ORDER_DOCUMENT_MAX_BYTES + 2 * 1024 * 1024
+        }
         _ => BODY_LIMIT,
     };
     let declared =
@@ -364,6 +367,85 @@ async fn upload(
         crate::server::uploads::save_certificate(&state, &user, &title, &name, bytes).await
     };
     back(saved.err().map(|e| e.answer().to_string()))
+}
+
+/// The file field of a multipart form: its name and bytes, or why it could not be read.
+async fn file_field(multipart: &mut axum::extract::Multipart) -> Result<Option<(String, Vec<u8>)>, String> {
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| format!("The upload could not be read: {}", e.body_text());
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_owned();
+            file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
+        }
+    }
+    Ok(file.filter(|(_, b)| !b.is_empty()))
+}
+
+/// The customer or practitioner of a paid service order attaches a file (multipart
+/// `file`), as a plain form post: the answer is a redirect back to the order, with the
+/// refusal's reason when there is one. Anyone who may not see the order gets a 404.
+async fn upload_order_document(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(number): axum::extract::Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let visitor = match crate::server::checkout::Visitor::of(&state, &session).await {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
+    };
+    let page = format!("/orders/{}", form_urlencoded(&number));
+    let back = |error: Option<String>| match error {
+        None => Redirect::to(&format!("{page}?uploaded=1#documents")).into_response(),
+        Some(m) => Redirect::to(&format!("{page}?upload_error={}#documents", form_urlencoded(&m))).into_response(),
+    };
+    let (name, bytes) = match file_field(&mut multipart).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return back(Some("Choose a file to upload.".into())),
+        Err(m) => return back(Some(m)),
+    };
+    match crate::server::exchange::upload(&state, &visitor, &number, &name, bytes).await {
+        Ok(()) => back(None),
+        Err(e) => match e.answer() {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "No such order.").into_response(),
+            AppError::Forbidden => {
+                (StatusCode::FORBIDDEN, "Admins read an order's files; its two sides add them.").into_response()
+            }
+            other => back(Some(other.to_string())),
+        },
+    }
+}
+
+/// A file of a service order, as a download, for its customer, practitioner and admins.
+async fn order_document(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path((number, id)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "No such file.").into_response();
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return not_found() };
+    let visitor = match crate::server::checkout::Visitor::of(&state, &session).await {
+        Ok(v) => v,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
+    };
+    match crate::server::exchange::read(&state, &visitor, &number, id).await {
+        Ok(d) => {
+            let headers = [
+                (header::CONTENT_TYPE, d.content_type.to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", d.file_name)),
+                (header::CACHE_CONTROL, "private, no-store".to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            ];
+            (headers, d.bytes).into_response()
+        }
+        Err(e) => match e.answer() {
+            AppError::NotFound => not_found(),
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "The file is unavailable right now; try again shortly.")
+                .into_response(),
+        },
+    }
 }
 
 /// A stored upload: a photo (public once its profile is live) or a certificate (owner
@@ -562,6 +644,11 @@ pub fn router(state: AppState) -> Router {
         .route(UPLOAD_CERTIFICATE, axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/media/{id}/{file}", get(media))
         .route("/orders/{number}/credit-notes/{file}", get(credit_note_pdf))
+        .route(
+            "/orders/{number}/documents",
+            axum::routing::post(upload_order_document).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/orders/{number}/documents/{id}", get(order_document))
         .leptos_routes_with_context(&state, routes, ctx.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(ctx, shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_user))

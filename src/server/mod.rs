@@ -14,6 +14,7 @@ pub mod demo;
 pub mod email;
 pub mod embedded_pg;
 pub mod error;
+pub mod exchange;
 pub mod http;
 pub mod jobs;
 pub mod leads;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 /// A published written service of a new approved practitioner; returns its slug and the
 /// practitioner.
-async fn service(
+pub(crate) async fn service(
     app: &TestApp,
     credits: Option<i64>,
     card_minor: Option<i64>,
@@ -50,7 +50,7 @@ async fn service(
     (slug, owner)
 }
 
-fn question(label: &str, kind: QuestionKind, required: bool, options: &[&str]) -> Question {
+pub(crate) fn question(label: &str, kind: QuestionKind, required: bool, options: &[&str]) -> Question {
     Question {
         id: Uuid::new_v4(),
         label: label.into(),
@@ -60,7 +60,7 @@ fn question(label: &str, kind: QuestionKind, required: bool, options: &[&str]) -
     }
 }
 
-async fn give_credits(app: &TestApp, user: Uuid, n: i64) {
+pub(crate) async fn give_credits(app: &TestApp, user: Uuid, n: i64) {
     let mut tx = app.pool.begin().await.unwrap();
     let key = format!("test-grant:{}", Uuid::new_v4());
     let m = Movement {
@@ -75,12 +75,12 @@ async fn give_credits(app: &TestApp, user: Uuid, n: i64) {
     tx.commit().await.unwrap();
 }
 
-async fn spendable(app: &TestApp, user: Uuid) -> i64 {
+pub(crate) async fn spendable(app: &TestApp, user: Uuid) -> i64 {
     attune::server::credits::spendable(&app.pool, user, app.state.clock.now()).await.unwrap()
 }
 
 /// Step 1 of a new order; returns its number.
-async fn start(b: &mut Browser<'_>, slug: &str, name: &str, email: &str) -> String {
+pub(crate) async fn start(b: &mut Browser<'_>, slug: &str, name: &str, email: &str) -> String {
     let key = Uuid::new_v4().to_string();
     let res = b
         .call("checkout/details", &[("order", ""), ("service", slug), ("key", &key), ("name", name), ("email", email)])
@@ -89,7 +89,7 @@ async fn start(b: &mut Browser<'_>, slug: &str, name: &str, email: &str) -> Stri
     to.strip_prefix("/checkout/").expect("sent on to the order's checkout").to_owned()
 }
 
-async fn order(app: &TestApp, number: &str) -> (String, Option<String>, Value, i16) {
+pub(crate) async fn order(app: &TestApp, number: &str) -> (String, Option<String>, Value, i16) {
     sqlx::query_as("SELECT status, paid_with, answers, step FROM orders WHERE number = $1")
         .bind(number)
         .fetch_one(&app.pool)
@@ -97,7 +97,7 @@ async fn order(app: &TestApp, number: &str) -> (String, Option<String>, Value, i
         .unwrap()
 }
 
-async fn emails_to(app: &TestApp, to: &str, template: &str) -> i64 {
+pub(crate) async fn emails_to(app: &TestApp, to: &str, template: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE to_address = $1 AND template = $2")
         .bind(to)
         .bind(template)
@@ -106,7 +106,7 @@ async fn emails_to(app: &TestApp, to: &str, template: &str) -> i64 {
         .unwrap()
 }
 
-async fn page(b: &Browser<'_>, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(b: &Browser<'_>, path: &str) -> (StatusCode, String) {
     let res = b.get(path).await;
     (res.status(), res.text().await.unwrap().replace("<!>", ""))
 }
@@ -175,6 +175,9 @@ async fn three_steps_then_credits_pay_the_order_and_the_practitioner_works_it_to
     }
     assert_eq!(order(&app, &number).await.0, "completed");
     assert_eq!(emails_to(&app, "ana@example.com", "service_order_moved").await, 2);
+    let earnings: Value = practitioner.call("practitioner/earnings", &[]).await.json().await.unwrap();
+    assert_eq!(earnings[0]["credits"], 30, "the spend, as the ledger recorded it: {earnings}");
+    assert_eq!(earnings[0]["orders"], 1);
 
     let (status, detail) = page(&customer, &format!("/orders/{number}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -651,4 +654,60 @@ async fn only_the_customer_the_assigned_practitioner_and_admins_see_an_order_and
     assert_eq!(location(&res), path);
     let timeline = page(&customer, &path).await.1;
     assert!(timeline.contains("Reassigned from"), "the reassignment is in the history");
+}
+
+/// The text of the element with `data-testid="{id}"` in `html`.
+fn testid_text(html: &str, id: &str) -> String {
+    let marker = format!("data-testid=\"{id}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("{id} missing"));
+    let open = at + html[at..].find('>').unwrap() + 1;
+    let close = open + html[open..].find('<').unwrap();
+    html[open..close].to_owned()
+}
+
+#[tokio::test]
+async fn random_prices_read_the_same_on_the_service_page_checkout_order_page_and_for_admins() {
+    use attune::domain::catalog::Price;
+    use attune::domain::{Currency, Locale, Money};
+    let app = spawn_app().await;
+    let mut customer = signed_in(&app, "mo@example.com", Role::Customer).await;
+    let mo = sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE email = 'mo@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    give_credits(&app, mo, 1_000_000).await;
+    let (admin, _) = app.browser_as(Role::Admin).await;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..6 {
+        let credits = (next(3) > 0).then(|| 1 + next(99_999) as i64);
+        let card = (credits.is_none() || next(2) == 0).then(|| 1 + next(9_999_999) as i64);
+        let (slug, _) = service(&app, credits, card, &[]).await;
+        let eur = Currency::parse("EUR").unwrap();
+        let price = Price::new(credits, card.map(|m| Money::from_minor(m, eur))).unwrap();
+        let label = price.label(Locale::default());
+        let shown = page(&customer, &format!("/s/{slug}")).await.1;
+        assert_eq!(testid_text(&shown, "service-price"), label);
+        let number = start(&mut customer, &slug, "Mo", "mo@example.com").await;
+        let review = page(&customer, &format!("/checkout/{number}")).await.1;
+        assert_eq!(testid_text(&review, "review-price"), label);
+        assert_eq!(testid_text(&review, "checkout-price"), label);
+        let before = page(&admin, &format!("/orders/{number}")).await.1;
+        assert_eq!(testid_text(&before, "order-price"), label, "unpaid, an order shows its whole price");
+        if let Some(c) = credits {
+            location(&customer.call("checkout/pay", &[("order", &number), ("method", "credits")]).await);
+            let paid = format!("{c} credits");
+            for b in [&customer, &admin] {
+                assert_eq!(testid_text(&page(b, &format!("/orders/{number}")).await.1, "order-price"), paid);
+            }
+            let mine: Value = customer.call("orders/services", &[]).await.json().await.unwrap();
+            let row = mine.as_array().unwrap().iter().find(|r| r["number"] == number.as_str()).unwrap();
+            assert_eq!(row["price"], paid.as_str());
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod catalog;
 mod checkout;
 mod cli;
 mod errors;
+mod exchange;
 mod helpers;
 mod leads;
 mod ledger;

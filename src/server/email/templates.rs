@@ -406,3 +406,19 @@ pub fn service_order_moved(o: &ServiceOrderFacts<'_>, practitioner: &str, comple
     };
     notice("service_order_moved", subject, o.name, &[line], ("See your order", &o.url))
 }
+
+/// To one side of an order: the other side wrote (sent at most once per thread every ten
+/// minutes, however many messages follow).
+pub fn order_message(o: &ServiceOrderFacts<'_>, author: &str) -> Email {
+    let paragraphs = [format!(
+        "{author} sent you a message about order {} (\"{}\"). Read it and reply on the order's page.",
+        o.number, o.service
+    )];
+    notice(
+        "order_message",
+        format!("New message about order {}", o.number),
+        o.name,
+        &paragraphs,
+        ("Read the message", &o.url),
+    )
+}
