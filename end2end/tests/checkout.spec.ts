@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { approvePractitioner, createUser, expectNoAxeViolations, logIn, psql, publishService, uniqueEmail, waitForHydration } from './helpers';
 
 /** A written service with one required question, by a new approved practitioner. */
@@ -108,6 +109,12 @@ test('a customer finds a service by search, checks out by keyboard, covers a sho
   await expectNoAxeViolations(theirs);
   await theirs.getByRole('button', { name: 'Accept the order' }).click();
   await expect(theirs.getByTestId('order-status')).toHaveText('In progress');
+  // The deliverable, as a PDF.
+  const pdf = Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
+  await theirs.getByLabel('Add a file').setInputFiles({ name: 'Your year ahead.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await theirs.getByRole('button', { name: 'Upload' }).click();
+  await expect(theirs.getByText('File added.')).toBeVisible();
+  await expect(theirs.getByTestId('documents')).toContainText('Your year ahead.pdf');
   await theirs.getByRole('button', { name: 'Mark as completed' }).click();
   await expect(theirs.getByTestId('order-status')).toHaveText('Completed');
   await theirs.context().close();
@@ -116,6 +123,18 @@ test('a customer finds a service by search, checks out by keyboard, covers a sho
   await expect(page.getByTestId('order-status')).toHaveText('Completed');
   await expect(page.getByTestId('timeline')).toContainText('Accepted by the practitioner');
   await expect(page.getByTestId('timeline')).toContainText('Completed by the practitioner');
+
+  // The customer downloads the deliverable and replies.
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Your year ahead.pdf' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('Your year ahead.pdf');
+  expect(readFileSync(await file.path()).subarray(0, 5).toString()).toBe('%PDF-');
+  await page.getByLabel('Your message').fill('Thank you, see https://example.com/thanks <3');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByTestId('messages')).toContainText('Thank you, see');
+  await expect(page.getByRole('link', { name: 'https://example.com/thanks' })).toHaveAttribute('rel', 'nofollow noopener noreferrer ugc');
+  await expectNoAxeViolations(page);
 });
 
 test('a guest checks out by card in the sandbox and sees the paid order', async ({ browser }) => {

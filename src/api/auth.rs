@@ -105,6 +105,23 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     .await
 }
 
+/// Deletes the signed-in customer's account (password and the typed confirmation
+/// required), signs them out and sends them to the home page.
+#[server(endpoint = "account/delete")]
+pub async fn delete_account(
+    #[server(default)] password: String,
+    #[server(default)] confirm: String,
+) -> Result<(), AppError> {
+    answer(async move {
+        let user = context::require_user().await?;
+        accounts::delete_account(&context::state()?, &user, &password, &confirm).await?;
+        sessions::end(&context::session().await?).await?;
+        leptos_axum::redirect("/?deleted=1");
+        Ok(())
+    })
+    .await
+}
+
 /// Ends every other session of the account; this browser stays signed in.
 #[server(endpoint = "account/sign-out-everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {

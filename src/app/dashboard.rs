@@ -176,6 +176,8 @@ fn CreditsBody(credits: CreditOverview) -> impl IntoView {
 fn SecurityCard() -> impl IntoView {
     let pw_error = posted_error::<ChangePassword, ()>();
     let all_error = posted_error::<SignOutEverywhere, ()>();
+    let delete_error = posted_error::<crate::api::auth::DeleteAccount, ()>();
+    let is_customer = crate::app::layout::page_user().is_some_and(|u| u.role == crate::domain::Role::Customer);
     view! {
         <section class="card" aria-labelledby="security-heading">
             <h2 id="security-heading">"Security"</h2>
@@ -184,7 +186,26 @@ fn SecurityCard() -> impl IntoView {
             <h3>"Sessions"</h3>
             <p class="muted">"Lost a device or used a shared computer? Sign out of every other browser; this one stays signed in."</p>
             <SignOutEverywhereForm error=all_error/>
+            {is_customer.then(|| view! {
+                <h3>"Delete your account"</h3>
+                <p class="muted">"Your name, email, phone and password are removed, and so are your answers, messages and files in your orders. Unused credits are forfeited. Invoices and the record of payments stay, as the law requires, without your details."</p>
+                <DeleteAccountForm error=delete_error/>
+            })}
         </section>
+    }
+}
+
+#[island]
+fn DeleteAccountForm(error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    view! {
+        <FormAlert error/>
+        <PostForm action={endpoint::<crate::api::auth::DeleteAccount>()} state class="stack">
+            <Field label="Your password" name="password" kind="password" autocomplete="current-password" error required=true/>
+            <Field label="Type DELETE to confirm" name="confirm" error required=true maxlength=10/>
+            <Submit label="Delete my account" busy_label="Deleting…" pending=state.pending secondary=true/>
+        </PostForm>
     }
 }
 

@@ -7,7 +7,11 @@ use leptos::prelude::*;
 pub fn HomePage() -> impl IntoView {
     let stats = Resource::new(|| (), |_| home_stats());
     let types = Resource::new(|| (), |_| service_types());
+    let deleted = leptos_router::hooks::use_query_map().read_untracked().get("deleted").is_some();
     view! {
+        {deleted.then(|| view! {
+            <div class="container" role="status"><p class="alert alert-success">"Your account has been deleted. Thank you for having been with us."</p></div>
+        })}
         <PageMeta
             title="Book sessions with trusted practitioners"
             description="Attune connects you with astrologers, yoga teachers, coaches and consultants. Buy credits, book real time slots and manage everything in one place."

@@ -505,6 +505,18 @@ pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &
     Ok(())
 }
 
+/// Cancels an order that was never paid, in the caller's transaction.
+pub(crate) async fn cancel(
+    conn: &mut PgConnection,
+    number: &str,
+    actor: Uuid,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), Failure> {
+    let order = lock(conn, number).await?.ok_or(AppError::NotFound)?;
+    transition(conn, &order, OrderStatus::Cancelled, Some(actor), reason, at).await
+}
+
 /// Expires the order if it still awaits payment and its window has passed.
 pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<bool, Failure> {
     let now = state.clock.now();

@@ -625,6 +625,20 @@ async fn only_the_customer_the_assigned_practitioner_and_admins_see_an_order_and
         } else {
             assert_eq!((status, api), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND), "{who}");
             assert_eq!(checkout, StatusCode::NOT_FOUND, "{who}");
+            let details = b
+                .call(
+                    "checkout/details",
+                    &[("order", &number), ("name", "Intruder"), ("email", "intruder@example.com")],
+                )
+                .await
+                .status();
+            let answers = b.call("checkout/answers", &[("order", &number)]).await.status();
+            let pay = b.call("checkout/pay", &[("order", &number), ("method", "credits")]).await.status();
+            assert_eq!(
+                (details, answers, pay),
+                (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+                "{who}"
+            );
         }
         if who != "assigned practitioner" {
             let work = b.call("practitioner/orders/work", &[("order", &number), ("step", "accept")]).await.status();

@@ -4,6 +4,7 @@ mod accounts;
 mod catalog;
 mod checkout;
 mod cli;
+mod deletion;
 mod errors;
 mod exchange;
 mod helpers;
