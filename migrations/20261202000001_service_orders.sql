@@ -79,6 +79,9 @@ LANGUAGE sql IMMUTABLE AS $$
         ('partially_refunded', 'partially_refunded'), ('partially_refunded', 'refunded'))
 $$;
 
+-- An order's answers and contact details are fixed once it leaves the draft, except that
+-- they may be erased (answers emptied, contact details cleared) when its customer
+-- deletes their account.
 CREATE OR REPLACE FUNCTION orders_refuse_illegal_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status IS DISTINCT FROM OLD.status AND NOT order_transition_allowed(OLD.status, NEW.status) THEN
@@ -92,10 +95,9 @@ BEGIN
         RAISE EXCEPTION 'what order % bought cannot change', OLD.number
             USING ERRCODE = 'check_violation', CONSTRAINT = 'orders_terms_fixed';
     END IF;
-    -- A draft's details and answers change as the customer fills it in; after that they
-    -- are what was agreed.
-    IF OLD.status <> 'draft' AND ROW(NEW.answers, NEW.contact_name, NEW.contact_email)
-       IS DISTINCT FROM ROW(OLD.answers, OLD.contact_name, OLD.contact_email) THEN
+    IF OLD.status <> 'draft'
+       AND ROW(NEW.answers, NEW.contact_name, NEW.contact_email) IS DISTINCT FROM ROW(OLD.answers, OLD.contact_name, OLD.contact_email)
+       AND NOT (NEW.answers = '{}'::jsonb AND NEW.contact_name IS NULL AND NEW.contact_email IS NULL) THEN
         RAISE EXCEPTION 'the answers of order % are fixed once it leaves the draft', OLD.number
             USING ERRCODE = 'check_violation', CONSTRAINT = 'orders_terms_fixed';
     END IF;
