@@ -20,6 +20,7 @@ macro_rules! string_newtype_serde {
 }
 pub(crate) use string_newtype_serde;
 
+pub mod availability;
 pub mod catalog;
 pub mod checkout;
 pub mod datetime;
