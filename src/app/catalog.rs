@@ -82,9 +82,7 @@ fn Results(p: DirectoryPage) -> impl IntoView {
         <SearchForm query page=Some(p.clone()) error=None/>
         <p class="muted" role="status" data-testid="directory-count">{count}</p>
         {(p.total == 0).then(|| view! { <p>"Try fewer words or filters, or "<a href="/practitioners">"see everyone"</a>"."</p> })}
-        <ul class="directory" aria-label="Practitioners">
-            {p.cards.into_iter().map(|c| view! { <Card c/> }).collect_view()}
-        </ul>
+        <ul class="directory" aria-label="Practitioners" inner_html=cards_html(p.cards)></ul>
         {(pages > 1).then(|| view! {
             <nav class="pager" aria-label="Pages">
                 {(s.page > 1).then(|| view! { <a rel="prev" href=s.href(s.page - 1)>"← Previous"</a> })}
@@ -93,6 +91,27 @@ fn Results(p: DirectoryPage) -> impl IntoView {
             </nav>
         })}
     }
+}
+
+/// The cards as HTML. The last cards rendered are kept with their HTML: the directory's
+/// first page is the same for every visitor until its data changes, so it is rendered
+/// once, not on every request. A different page is rendered and becomes the kept one.
+fn cards_html(cards: Vec<DirectoryCard>) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use std::sync::{Arc, Mutex};
+        static LAST: Mutex<Option<(Vec<DirectoryCard>, Arc<str>)>> = Mutex::new(None);
+        if let Some((kept, html)) = LAST.lock().expect("the card cache is never poisoned").as_ref()
+            && *kept == cards
+        {
+            return html.to_string();
+        }
+        let html: String = cards.iter().cloned().map(|c| view! { <Card c/> }.to_html()).collect();
+        *LAST.lock().expect("the card cache is never poisoned") = Some((cards, html.as_str().into()));
+        html
+    }
+    #[cfg(not(feature = "ssr"))]
+    cards.into_iter().map(|c| view! { <Card c/> }.to_html()).collect()
 }
 
 fn query_of(s: &DirectorySearch) -> DirectoryQuery {

@@ -68,14 +68,23 @@ impl Rules {
             let mut sorted = day.clone();
             sorted.sort();
             if sorted.len() > RANGES_PER_DAY {
-                return Err(FieldError::new(&format!("day-{i}"), format!("Give at most {RANGES_PER_DAY} ranges a day.")));
+                return Err(FieldError::new(
+                    &format!("day-{i}"),
+                    format!("Give at most {RANGES_PER_DAY} ranges a day."),
+                ));
             }
             if sorted.windows(2).any(|w| w[1].start < w[0].end) {
-                return Err(FieldError::new(&format!("day-{i}"), "Two ranges of this day overlap; join them or move one."));
+                return Err(FieldError::new(
+                    &format!("day-{i}"),
+                    "Two ranges of this day overlap; join them or move one.",
+                ));
             }
         }
         if !(1..=MAX_HORIZON_DAYS).contains(&self.horizon_days) {
-            return Err(FieldError::new("horizon_days", format!("Take bookings from 1 to {MAX_HORIZON_DAYS} days ahead.")));
+            return Err(FieldError::new(
+                "horizon_days",
+                format!("Take bookings from 1 to {MAX_HORIZON_DAYS} days ahead."),
+            ));
         }
         Ok(())
     }
@@ -201,7 +210,8 @@ mod tests {
     }
 
     fn every_day(hours: &[(i8, i8)]) -> [Vec<Hours>; 7] {
-        let day: Vec<Hours> = hours.iter().map(|(a, b)| Hours::new(time(*a, 0, 0, 0), time(*b, 0, 0, 0)).unwrap()).collect();
+        let day: Vec<Hours> =
+            hours.iter().map(|(a, b)| Hours::new(time(*a, 0, 0, 0), time(*b, 0, 0, 0)).unwrap()).collect();
         std::array::from_fn(|_| day.clone())
     }
 
@@ -268,7 +278,8 @@ mod tests {
             let r = rules(name, &[(9, 10)]);
             assert_eq!(local_starts(&r, before, 60), ["09:00"], "{name}");
             assert_eq!(local_starts(&r, after, 60), ["09:00"], "{name}");
-            let utc = |d: Date| instant(&r.zone, d.to_datetime(time(9, 0, 0, 0))).unwrap().strftime("%H:%M").to_string();
+            let utc =
+                |d: Date| instant(&r.zone, d.to_datetime(time(9, 0, 0, 0))).unwrap().strftime("%H:%M").to_string();
             if name == "Asia/Kolkata" {
                 assert_eq!((utc(before), utc(after)), ("03:30".into(), "03:30".into()), "no DST: the same UTC time");
             } else {
