@@ -553,11 +553,7 @@ pub async fn delete_account(
     )
     .await?;
     tx.commit().await?;
-    for key in files {
-        if let Err(e) = state.config.storage.delete(&key).await {
-            tracing::warn!(error = %e, "a deleted account's file could not be removed from storage");
-        }
-    }
+    crate::server::uploads::forget(&state.config.storage, &files).await;
     tracing::info!("account deleted");
     Ok(())
 }

@@ -523,11 +523,13 @@ pub(super) async fn paid(
 
 /// The checkout of one of the visitor's service orders.
 pub async fn view(state: &AppState, visitor: &Visitor, number: &str) -> Result<CheckoutView, Failure> {
-    let mut tx = state.pool.begin().await?;
-    let order = lock_own(&mut tx, visitor, number).await?;
-    let row = orders::find_in(&mut tx, &order.number).await?.ok_or(AppError::NotFound)?;
-    let practitioner = order_practitioner(&mut tx, order.practitioner_id).await?;
-    tx.commit().await?;
+    // Outside a transaction the row lock lasts only for its statement: a page waits for
+    // a step being saved, and holds nothing while it renders.
+    let mut conn = state.pool.acquire().await?;
+    let order = lock_own(&mut conn, visitor, number).await?;
+    let row = orders::find_in(&mut conn, &order.number).await?.ok_or(AppError::NotFound)?;
+    let practitioner = order_practitioner(&mut conn, order.practitioner_id).await?;
+    drop(conn);
     let signed_in = visitor.user.as_ref().is_some_and(|u| u.id == order.user_id);
     let balance = if signed_in {
         Some(crate::server::credits::spendable(&state.pool, order.user_id, state.clock.now()).await?)
@@ -594,11 +596,7 @@ pub(crate) struct Access {
 impl Access {
     /// The person acting: the customer's account for a guest, else the signed-in user.
     pub(crate) fn actor(&self, visitor: &Visitor) -> Uuid {
-        match (self.role, &visitor.user) {
-            (OrderRole::Customer, _) => self.customer_id,
-            (_, Some(u)) => u.id,
-            (_, None) => self.customer_id,
-        }
+        acting_user(self.role, visitor, self.customer_id)
     }
 
     /// The other side of the thread from the actor: the practitioner for the customer,
@@ -610,6 +608,15 @@ impl Access {
     /// Whether files and messages can be exchanged yet: once the order is paid.
     pub(crate) fn is_open_for_exchange(&self) -> bool {
         self.status.was_paid()
+    }
+}
+
+/// Who acts on an order for a visitor in `role`: the customer's account for its
+/// customer (a guest included), else the signed-in user.
+fn acting_user(role: OrderRole, visitor: &Visitor, customer_id: Uuid) -> Uuid {
+    match (role, &visitor.user) {
+        (OrderRole::Customer, _) | (_, None) => customer_id,
+        (_, Some(u)) => u.id,
     }
 }
 
@@ -650,23 +657,22 @@ fn role_of(visitor: &Visitor, order: &Facts) -> Option<OrderRole> {
 /// provider, so the page shows the truth even before the event arrives.
 pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Result<ServiceOrderView, Failure> {
     let number = parse_order_number(number).ok_or(AppError::NotFound)?;
-    let status = {
-        let mut tx = state.pool.begin().await?;
-        let order = lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
-        role_of(visitor, &order).ok_or(AppError::NotFound)?;
-        order.status()?
-    };
-    if matches!(status, OrderStatus::PendingPayment | OrderStatus::PaymentFailed) {
+    // Read outside a transaction, as `view` is: nothing stays locked while the page renders.
+    let mut conn = state.pool.acquire().await?;
+    let order = lock(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    role_of(visitor, &order).ok_or(AppError::NotFound)?;
+    if matches!(order.status()?, OrderStatus::PendingPayment | OrderStatus::PaymentFailed) {
         orders::confirm_with_provider(state, &number).await?;
     }
-    let mut tx = state.pool.begin().await?;
-    let order = lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let order = lock(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
     let viewer = role_of(visitor, &order).ok_or(AppError::NotFound)?;
-    let row = orders::find_in(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
-    let practitioner = order_practitioner(&mut tx, order.practitioner_id).await?;
+    let row = orders::find_in(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    let practitioner = order_practitioner(&mut conn, order.practitioner_id).await?;
     let customer_name = match &order.contact_name {
         Some(n) => n.clone(),
-        None => sqlx::query_scalar!("SELECT name FROM users WHERE id = $1", order.user_id).fetch_one(&mut *tx).await?,
+        None => {
+            sqlx::query_scalar!("SELECT name FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?
+        }
     };
     let timeline = sqlx::query!(
         r#"SELECT t.at, t.to_status, t.reason, u.name AS "by?"
@@ -674,7 +680,7 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
            WHERE t.order_id = $1 ORDER BY t.id"#,
         order.id
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .map(|t| {
@@ -687,14 +693,10 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
         })
     })
     .collect::<Result<Vec<_>, Failure>>()?;
-    let reader = match (viewer, &visitor.user) {
-        (OrderRole::Customer, _) => order.user_id,
-        (_, Some(u)) => u.id,
-        (_, None) => order.user_id,
-    };
-    let documents = crate::server::exchange::documents(&mut tx, order.id).await?;
-    let messages = crate::server::exchange::thread(&mut tx, order.id, reader, viewer != OrderRole::Admin).await?;
-    tx.commit().await?;
+    let reader = acting_user(viewer, visitor, order.user_id);
+    let documents = crate::server::exchange::documents(&mut conn, order.id).await?;
+    let messages = crate::server::exchange::thread(&mut conn, order.id, reader, viewer != OrderRole::Admin).await?;
+    drop(conn);
     let status = order.status()?;
     Ok(ServiceOrderView {
         order: row.view()?,

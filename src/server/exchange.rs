@@ -40,10 +40,8 @@ pub async fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> Result<(), Failure> {
-    {
-        let mut tx = state.pool.begin().await?;
-        may_write(&checkout::access(&mut tx, visitor, number).await?)?;
-    }
+    // A check before the upload is read: outside a transaction, so it holds no lock.
+    may_write(&checkout::access(&mut *state.pool.acquire().await?, visitor, number).await?)?;
     let t = uploads::check(Slot::OrderDocument, file_name, &bytes).map_err(|m| AppError::invalid("file", m))?;
     let name = uploads::download_name(file_name, t);
     let size = bytes.len() as i64;
@@ -82,9 +80,7 @@ pub async fn upload(
     }
     .await;
     if saved.is_err() {
-        if let Err(e) = storage.delete(&key).await {
-            tracing::warn!(error = %e, "a refused document could not be removed from storage");
-        }
+        crate::server::uploads::forget(storage, &[key]).await;
     }
     saved
 }
@@ -99,18 +95,17 @@ pub struct Document {
 /// Reads document `id` of the order; not found for anyone who may not see the order, and
 /// for a document of another order.
 pub async fn read(state: &AppState, visitor: &Visitor, number: &str, id: Uuid) -> Result<Document, Failure> {
-    let row = {
-        let mut tx = state.pool.begin().await?;
-        let access = checkout::access(&mut tx, visitor, number).await?;
-        sqlx::query!(
-            "SELECT file_name, storage_key, content_type FROM order_documents WHERE id = $1 AND order_id = $2",
-            id,
-            access.id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?
-    };
+    let mut conn = state.pool.acquire().await?;
+    let access = checkout::access(&mut conn, visitor, number).await?;
+    let row = sqlx::query!(
+        "SELECT file_name, storage_key, content_type FROM order_documents WHERE id = $1 AND order_id = $2",
+        id,
+        access.id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    drop(conn);
     let content_type = FileType::parse_content_type(&row.content_type)
         .ok_or_else(|| Failure::bug("a stored document of unknown type"))?
         .content_type();

@@ -85,7 +85,7 @@ async fn store_all(storage: &Storage, files: Vec<(String, Vec<u8>)>) -> Result<V
 
 /// Removes stored files that no row names (any more). A failure is logged and left for
 /// later: an orphaned file is harmless, a lost one is not.
-async fn forget(storage: &Storage, keys: &[String]) {
+pub(crate) async fn forget(storage: &Storage, keys: &[String]) {
     for key in keys {
         if let Err(e) = storage.delete(key).await {
             tracing::warn!(error = %e, "an unused upload could not be removed");
