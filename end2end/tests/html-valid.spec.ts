@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { approvePractitioner, createUser, logIn, publishService, type Role } from './helpers';
+import { approvePractitioner, createUser, logIn, psql, publishService, type Role } from './helpers';
 
 // The Nu HTML Checker over the HTML the server sends (not `page.content()`, the DOM
 // after hydration): every page each kind of visitor can reach, the 404 and 403 pages,
@@ -108,6 +108,18 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, `/s/${service}`, 200, 'anonymous: service'));
     docs.push(await fetchDoc(page, '/practitioners?q=valid+live', 200, 'anonymous: directory with a result'));
     docs.push(await fetchDoc(page, `/checkout/new/${service}`, 200, 'anonymous: checkout, your details'));
+    const session = publishService(live.email, 'Chart <i>session</i> & talk');
+    psql(
+      `UPDATE services SET delivery = 'video', duration_minutes = 60 WHERE slug = :'slug';
+       INSERT INTO availability (practitioner_id, time_zone, min_notice_minutes, updated_at)
+       SELECT id, 'Europe/London', 0, now() FROM users WHERE email = :'email';
+       INSERT INTO availability_hours (practitioner_id, weekday, starts, ends)
+       SELECT id, d, time '09:00', time '17:00' FROM users CROSS JOIN generate_series(0, 6) d WHERE email = :'email';`,
+      { slug: session, email: live.email },
+    );
+    docs.push(await fetchDoc(page, `/s/${session}`, 200, 'anonymous: a session'));
+    docs.push(await fetchDoc(page, `/s/${session}/book?tz=America/New_York`, 200, 'anonymous: choose a time'));
+    docs.push(await fetchDoc(page, `/s/${service}/book`, 200, 'anonymous: choose a time for a written service'));
     docs.push(await fetchDoc(page, '/orders/ATN-0000-0000', 404, 'anonymous: unknown order'));
 
     // The no-JS errors, as accounts.spec.ts reaches them.
@@ -173,6 +185,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/onboarding/3', 200, 'practitioner: wizard, a step not yet open'));
     docs.push(await fetchDoc(page, '/practitioner/services', 200, 'practitioner: services, sent to the wizard'));
     docs.push(await fetchDoc(page, '/practitioner/orders', 200, 'practitioner: orders, sent to the wizard'));
+    docs.push(await fetchDoc(page, '/practitioner/availability', 200, 'practitioner: availability, sent to the wizard'));
     docs.push(await fetchDoc(page, '/dashboard', 200, 'practitioner: account'));
     docs.push(await fetchDoc(page, '/admin', 403, 'practitioner: admin, forbidden'));
     await page.context().close();

@@ -24,7 +24,7 @@ pub enum CheckoutOpening {
 const GUEST_ORDERS_KEPT: usize = 20;
 
 #[cfg(feature = "ssr")]
-async fn visitor() -> Result<checkout::Visitor, Failure> {
+pub(crate) async fn visitor() -> Result<checkout::Visitor, Failure> {
     // The app is also rendered once at start-up to discover its routes: no request.
     if use_context::<http::request::Parts>().is_none() {
         return Ok(checkout::Visitor::default());
@@ -56,12 +56,34 @@ fn form_key(raw: &str) -> Result<uuid::Uuid, AppError> {
         .map_err(|_| AppError::invalid("key", "This form is out of date; reload the page and try again."))
 }
 
-/// Step 1 for a service, or the visitor's open draft for it.
+/// The time a session's checkout starts with (`at`, from the slot picker) and the zone
+/// it was read in (`tz`); nothing for a service that is not booked for a time.
+#[cfg(feature = "ssr")]
+fn chosen(at: &str, tz: &str, visitor: &checkout::Visitor) -> Result<Option<checkout::Chosen>, AppError> {
+    if at.trim().is_empty() {
+        return Ok(None);
+    }
+    let at = crate::server::booking::parse_at(at)?;
+    let zone = crate::domain::TimeZone::parse(tz)
+        .ok()
+        .or_else(|| visitor.user.as_ref().map(|u| u.time_zone.clone()))
+        .unwrap_or_else(crate::domain::TimeZone::utc);
+    Ok(Some(checkout::Chosen { at, zone }))
+}
+
+/// Step 1 for a service (for a session, at the time `at` read in zone `tz`), or the
+/// visitor's open draft for it.
 #[server(endpoint = "checkout/open")]
-pub async fn open_checkout(#[server(default)] service: String) -> Result<CheckoutOpening, AppError> {
+pub async fn open_checkout(
+    #[server(default)] service: String,
+    #[server(default)] at: String,
+    #[server(default)] tz: String,
+) -> Result<CheckoutOpening, AppError> {
     answer(async move {
         let state = context::state()?;
-        Ok(match checkout::start(&state, &visitor().await?, &service).await? {
+        let visitor = visitor().await?;
+        let chosen = chosen(&at, &tz, &visitor)?;
+        Ok(match checkout::start(&state, &visitor, &service, chosen).await? {
             checkout::Started::Resume(number) => CheckoutOpening::Resume(number),
             checkout::Started::New(start) => CheckoutOpening::New(start),
         })
@@ -75,13 +97,19 @@ pub async fn save_checkout_details(
     #[server(default)] order: String,
     #[server(default)] service: String,
     #[server(default)] key: String,
+    #[server(default)] at: String,
+    #[server(default)] tz: String,
     #[server(flatten)] form: crate::domain::checkout::DetailsForm,
 ) -> Result<(), AppError> {
     answer(async move {
         let state = context::state()?;
         let visitor = visitor().await?;
         let target = match order.trim() {
-            "" => checkout::Target::New { slug: service.trim(), key: form_key(&key)? },
+            "" => checkout::Target::New {
+                slug: service.trim(),
+                key: form_key(&key)?,
+                chosen: chosen(&at, &tz, &visitor)?,
+            },
             number => checkout::Target::Existing(number),
         };
         let saved = checkout::save_details(&state, &visitor, target, &form).await?;

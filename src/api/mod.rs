@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod booking;
 pub mod catalog;
 pub mod checkout;
 pub mod credits;

@@ -268,9 +268,11 @@ fn ServiceDetail(p: ServicePage) -> impl IntoView {
                 <dt>"Delivery"</dt><dd>{delivery_line(&s)}</dd>
                 <dt>"Questions before you start"</dt><dd>{match s.questions.len() { 0 => "None".to_owned(), 1 => "1 question".to_owned(), n => format!("{n} questions") }}</dd>
             </dl>
-            {(!s.delivery.is_scheduled()).then(|| view! {
-                <p class="actions"><a class="btn btn-primary" href=format!("/checkout/new/{}", s.slug) data-testid="purchase">{format!("Purchase · {price}")}</a></p>
-            })}
+            {if s.delivery.is_scheduled() {
+                view! { <p class="actions"><a class="btn btn-primary" href=format!("/s/{}/book", s.slug) data-testid="book">{format!("Book a time · {price}")}</a></p> }.into_any()
+            } else {
+                view! { <p class="actions"><a class="btn btn-primary" href=format!("/checkout/new/{}", s.slug) data-testid="purchase">{format!("Purchase · {price}")}</a></p> }.into_any()
+            }}
             <section aria-labelledby="about-service">
                 <h2 id="about-service">"About this service"</h2>
                 {s.description.split("\n\n").map(|para| view! { <p class="bio">{para.to_owned()}</p> }).collect_view()}

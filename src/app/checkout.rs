@@ -3,11 +3,13 @@
 //! form post, so each step works before or without the WASM; hydrated, the forms show
 //! progress and errors in place.
 
+use crate::api::booking::ChooseSessionTime;
 use crate::api::checkout::{
     CheckoutOpening, PayCheckout, PostOrderMessage, ReassignOrder, SaveCheckoutAnswers, SaveCheckoutDetails,
     WorkOnOrder, checkout_state, open_checkout, service_order,
 };
 use crate::api::orders::BuyCredits;
+use crate::app::booking::{BookingSection, NearestTimes, SlotTarget};
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint,
     form_key, posted_error,
@@ -16,7 +18,7 @@ use crate::domain::catalog::{Price, Question, QuestionKind};
 use crate::domain::checkout::{Step, answer_field, answer_key, answer_limit};
 use crate::domain::messages::Piece;
 use crate::domain::orders::OrderStatus;
-use crate::domain::types::{CheckoutView, OrderRole, PractitionerSummary, ServiceOrderView};
+use crate::domain::types::{BookingTime, CheckoutView, OrderRole, PractitionerSummary, ServiceOrderView};
 use crate::domain::{AppError, Locale};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -59,12 +61,13 @@ fn Progress(current: Step, completed: i16, #[prop(optional)] number: Option<Stri
 
 /// What is being bought, beside every step.
 #[component]
-fn Summary(title: String, practitioner: PractitionerSummary, price: Price) -> impl IntoView {
+fn Summary(title: String, practitioner: PractitionerSummary, price: Price, when: Option<BookingTime>) -> impl IntoView {
     view! {
         <aside class="card checkout-summary" aria-labelledby="summary-heading">
             <h2 id="summary-heading">"Your order"</h2>
             <p><strong>{title}</strong></p>
             <p class="muted">"With "{practitioner.name}</p>
+            {when.map(|t| view! { <p>"When: "<strong data-testid="checkout-time">{t.label}</strong></p> })}
             <p>"Price: "<strong data-testid="checkout-price">{price.label(Locale::default())}</strong></p>
         </aside>
     }
@@ -75,19 +78,26 @@ fn Summary(title: String, practitioner: PractitionerSummary, price: Price) -> im
 #[component]
 pub fn NewCheckoutPage() -> impl IntoView {
     let slug = use_params_map().read_untracked().get("slug").unwrap_or_default();
-    let opening = Resource::new(move || slug.clone(), open_checkout);
+    let query = use_query_map().read_untracked().clone();
+    let (at, tz) = (query.get("at").unwrap_or_default(), query.get("tz").unwrap_or_default());
+    let (slug_now, tz_now) = (slug.clone(), tz.clone());
+    let opening = Resource::new(move || (slug.clone(), at.clone(), tz.clone()), |(s, a, z)| open_checkout(s, a, z));
     let error = posted_error::<SaveCheckoutDetails, ()>();
     view! {
         <PageMeta title="Checkout: your details" description="Step 1 of 3: who the order is for."/>
         <div class="container section">
             <Suspense fallback=|| view! { <h1>"Checkout"</h1><div class="card"><Skeleton lines=5/></div> }>
                 {move || {
-                    let error = error.clone();
+                    let (error, slug_now, tz_now) = (error.clone(), slug_now.clone(), tz_now.clone());
                     Suspend::new(async move {
                         match opening.await {
                             Ok(CheckoutOpening::Resume(number)) => redirect(format!("/checkout/{number}")),
                             Ok(CheckoutOpening::New(start)) => {
                                 let start = *start;
+                                let (at, tz) = match &start.slot {
+                                    Some(t) => (crate::domain::datetime::machine(t.starts_at), t.zone.as_str().to_owned()),
+                                    None => Default::default(),
+                                };
                                 view! {
                                     <h1>"Checkout"</h1>
                                     <Progress current=Step::Details completed=0/>
@@ -99,12 +109,17 @@ pub fn NewCheckoutPage() -> impl IntoView {
                                                     <a href=format!("/login?next=/checkout/new/{}", start.service.slug)>"Log in"</a>" first."</p>
                                             })}
                                             <DetailsStep order=String::new() service=start.service.slug.clone() key=form_key()
-                                                name=start.name.clone() email=start.email.clone() error/>
+                                                name=start.name.clone() email=start.email.clone() at tz error/>
                                         </section>
-                                        <Summary title=start.service.title.clone() practitioner=start.practitioner.clone() price=start.service.price/>
+                                        <Summary title=start.service.title.clone() practitioner=start.practitioner.clone() price=start.service.price when=start.slot.clone()/>
                                     </div>
                                 }.into_any()
                             }
+                            Err(e @ AppError::SlotTaken { .. }) => view! {
+                                <h1>"Checkout"</h1>
+                                <NearestTimes error=Signal::stored(Some(e.clone())) target=SlotTarget::New { slug: slug_now.clone(), tz: tz_now.clone() }/>
+                                <FormAlert error=Signal::stored(Some(e))/>
+                            }.into_any(),
                             Err(e) => view! { <h1>"Checkout"</h1><ErrorPanel error=e/> }.into_any(),
                         }
                     })
@@ -122,16 +137,22 @@ fn DetailsStep(
     key: String,
     name: String,
     email: String,
+    at: String,
+    tz: String,
     error: Option<AppError>,
 ) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
+    let nearest = (!at.is_empty()).then(|| SlotTarget::New { slug: service.clone(), tz: tz.clone() });
     view! {
         <FormAlert error/>
+        {nearest.map(|target| view! { <NearestTimes error target/> })}
         <PostForm action={endpoint::<SaveCheckoutDetails>()} state class="stack">
             <input type="hidden" name="order" value=order/>
             <input type="hidden" name="service" value=service/>
             <input type="hidden" name="key" value=key/>
+            <input type="hidden" name="at" value=at/>
+            <input type="hidden" name="tz" value=tz/>
             <Field label="Your name" name="name" autocomplete="name" value=name error required=true maxlength=100/>
             <Field label="Email" name="email" kind="email" autocomplete="email" value=email error required=true maxlength=254
                 hint="Where we send the confirmation and the practitioner's replies."/>
@@ -163,7 +184,7 @@ pub fn CheckoutPage() -> impl IntoView {
                             let body = match step {
                                 Step::Details => view! {
                                     <DetailsStep order=c.number.clone() service=String::new() key=String::new()
-                                        name=c.name.clone() email=c.email.clone() error=details_error/>
+                                        name=c.name.clone() email=c.email.clone() at=String::new() tz=String::new() error=details_error/>
                                 }.into_any(),
                                 Step::Questions => view! {
                                     <AnswersStep order=c.number.clone() questions=c.questions.clone() answers=c.answers.clone() error=answers_error/>
@@ -181,7 +202,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                             {body}
                                             <p class="muted small">"Saved as you go: come back before "<LocalTime at=c.expires_at/>" to carry on where you stopped."</p>
                                         </section>
-                                        <Summary title=c.title.clone() practitioner=c.practitioner.clone() price=c.price/>
+                                        <Summary title=c.title.clone() practitioner=c.practitioner.clone() price=c.price when=c.slot.clone()/>
                                     </div>
                                 </div>
                             }.into_any()
@@ -285,13 +306,17 @@ fn Review(c: CheckoutView, pay_error: Option<AppError>, buy_error: Option<AppErr
         <dl class="facts" data-testid="review">
             <dt>"Service"</dt><dd>{c.title.clone()}</dd>
             <dt>"Practitioner"</dt><dd>{c.practitioner.name.clone()}</dd>
+            {c.slot.clone().map(|t| view! {
+                <dt>"When"</dt>
+                <dd>{t.label.clone()}" "<a href=format!("/s/{}/book?order={}&tz={}", c.service_slug, c.number, t.zone.as_str().replace('+', "%2B"))>"Change the time"</a></dd>
+            })}
             <dt>"For"</dt><dd>{format!("{} · {}", c.name, c.email)}</dd>
             {answered.into_iter().map(|(q, a)| view! { <dt>{q}</dt><dd class="answer">{a}</dd> }).collect_view()}
             <dt>"Price"</dt><dd data-testid="review-price">{c.price.label(Locale::default())}</dd>
             {c.balance.map(|b| view! { <dt>"Your credits"</dt><dd data-testid="balance">{format!("{b} credits")}</dd> })}
         </dl>
         <p><a href=format!("/checkout/{}?step=2", c.number)>"Change your answers"</a></p>
-        <PayButtons order=c.number.clone() credits short card signed_in=c.signed_in error=pay_error/>
+        <PayButtons order=c.number.clone() credits short card signed_in=c.signed_in timed=c.slot.is_some() error=pay_error/>
         {offer.map(|p| {
             let price = p.price().format(Locale::default());
             let total = p.draft.credits + p.draft.bonus_credits;
@@ -320,10 +345,12 @@ fn PayButtons(
     short: Option<i64>,
     card: Option<String>,
     signed_in: bool,
+    timed: bool,
     error: Option<AppError>,
 ) -> impl IntoView {
     let state = Submission::new(error);
     let error = state.error;
+    let nearest = timed.then(|| SlotTarget::Post { action: endpoint::<ChooseSessionTime>(), order: order.clone() });
     let by_credits = credits.map(|n| {
         let order = order.clone();
         let note = match short {
@@ -354,6 +381,7 @@ fn PayButtons(
     });
     view! {
         <FormAlert error/>
+        {nearest.map(|target| view! { <NearestTimes error target/> })}
         <div class="actions pay-actions">{by_credits}{by_card}</div>
     }
 }
@@ -405,7 +433,10 @@ fn OrderDetail(
     let number = v.number.clone();
     let status = v.status;
     let price = v.price_label(Locale::default());
+    let booked = o.booking.is_some();
     let explanation = match (status, o.viewer) {
+        (OrderStatus::Paid, _) if booked => "Paid. The session is in both calendars.",
+        (OrderStatus::Completed, _) if booked => "The session took place.",
         (OrderStatus::Paid, OrderRole::Customer) => "Paid. The practitioner has been told and will accept it shortly.",
         (OrderStatus::Paid, _) => "Paid and waiting for the practitioner to accept it.",
         (OrderStatus::InProgress, _) => "The practitioner is working on it.",
@@ -417,12 +448,15 @@ fn OrderDetail(
             "The card payment did not go through, so nothing was charged. You can try again."
         }
         (OrderStatus::Expired, _) => "It was not paid within 24 hours, so nothing was charged.",
+        (OrderStatus::Cancelled, _) if booked && v.paid_with.is_some() => {
+            "The session was cancelled; nothing came back under the policy."
+        }
         (OrderStatus::Cancelled, _) => "Cancelled before it was paid.",
         (OrderStatus::Draft, _) => "Not placed yet.",
         (OrderStatus::Refunded | OrderStatus::PartiallyRefunded, _) => "Refunded.",
     };
     let heading = format!("Order {number}");
-    let work = (o.viewer == OrderRole::Practitioner)
+    let work = (o.viewer == OrderRole::Practitioner && !booked)
         .then(|| match status {
             OrderStatus::Paid => Some(("accept", "Accept the order")),
             OrderStatus::InProgress => Some(("complete", "Mark as completed")),
@@ -433,6 +467,7 @@ fn OrderDetail(
         && matches!(status, OrderStatus::PendingPayment | OrderStatus::PaymentFailed))
     .then(|| number.clone());
     let admin = (o.viewer == OrderRole::Admin
+        && !booked
         && !matches!(
             status,
             OrderStatus::Completed | OrderStatus::Cancelled | OrderStatus::Expired | OrderStatus::Refunded
@@ -469,6 +504,9 @@ fn OrderDetail(
                 </form>
             })}
         </section>
+        {o.booking.clone().map(|b| view! {
+            <BookingSection number=number.clone() service_slug=o.service_slug.clone() b is_customer=o.viewer == OrderRole::Customer/>
+        })}
         {(!o.questions.is_empty()).then(|| view! {
             <section class="card" aria-labelledby="answers-heading">
                 <h2 id="answers-heading">"Answers"</h2>

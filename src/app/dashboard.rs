@@ -1,6 +1,7 @@
 use crate::api::auth::{ChangePassword, SignOutEverywhere, UpdateProfile, get_profile};
 use crate::api::credits::my_credits;
 use crate::api::orders::my_orders;
+use crate::app::booking::CalendarFeed;
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, Submission, Submit,
     endpoint, posted_error,
@@ -27,6 +28,7 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Suspense>
             <ServiceOrdersSection/>
+            <CalendarFeed back="dashboard"/>
             <CreditsSection/>
             <OrdersSection/>
             <SecurityCard/>
@@ -54,11 +56,17 @@ fn ProfileCard(profile: Profile) -> impl IntoView {
 /// Every zone in the server's database, grouped by region. Rendered on the server and
 /// passed into the island as children, so the list is neither a prop nor in the bundle.
 #[component]
-pub(crate) fn ZoneSelect(selected: TimeZone) -> impl IntoView {
+pub(crate) fn ZoneSelect(
+    selected: TimeZone,
+    #[prop(default = "Times across Attune and in our emails are shown in this zone.")] hint: &'static str,
+    /// The field's name (and id).
+    #[prop(default = "time_zone")]
+    name: &'static str,
+) -> impl IntoView {
     view! {
         <div class="field">
-            <label for="time_zone">"Time zone"</label>
-            <select id="time_zone" name="time_zone" aria-describedby="time_zone-hint time_zone-error">
+            <label for=name>"Time zone"</label>
+            <select id=name name=name aria-describedby=format!("{name}-hint {name}-error")>
                 {zone_groups().into_iter().map(|group| view! {
                     <optgroup label=group.region>
                         {group.zones.into_iter().map(|z| {
@@ -68,7 +76,7 @@ pub(crate) fn ZoneSelect(selected: TimeZone) -> impl IntoView {
                     </optgroup>
                 }).collect_view()}
             </select>
-            <p class="field-hint" id="time_zone-hint">"Times across Attune and in our emails are shown in this zone."</p>
+            <p class="field-hint" id=format!("{name}-hint")>{hint}</p>
         </div>
     }
 }

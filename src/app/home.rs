@@ -36,6 +36,11 @@ pub fn HomePage() -> impl IntoView {
                                 <div class="stat"><dt>"Live practitioners"</dt><dd data-stat="practitioners">{s.practitioners}</dd></div>
                                 <div class="stat"><dt>"Customers"</dt><dd data-stat="customers">{s.customers}</dd></div>
                                 <div class="stat"><dt>"Service types"</dt><dd data-stat="service_types">{s.service_types}</dd></div>
+                                <div class="stat"><dt>"Sessions completed"</dt><dd data-stat="sessions_completed">{s.sessions_completed}</dd></div>
+                                <div class="stat"><dt>"Average rating"</dt><dd data-stat="average_rating">{match s.average_rating_tenths {
+                                    Some(t) => format!("{}.{} / 5", t / 10, t % 10),
+                                    None => "No reviews yet".to_owned(),
+                                }}</dd></div>
                             </dl>
                             <p class="muted small">"Counted from our records as of "<LocalTime at=s.as_of/>"."</p>
                         }

@@ -5,6 +5,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod booking;
 mod catalog;
 mod checkout;
 mod components;
@@ -96,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/p/:slug") view=practitioner::PublicProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/practitioners") view=catalog::DirectoryPageView ssr=SsrMode::Async/>
                     <Route path=path!("/s/:slug") view=catalog::ServicePageView ssr=SsrMode::Async/>
+                    <Route path=path!("/s/:slug/book") view=booking::SlotPickerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/practitioner/availability") view=booking::AvailabilityPage ssr=SsrMode::Async/>
                     <Route path=path!("/practitioner/services") view=services::ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/practitioner/services/:id") view=services::ServiceEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/service-types") view=admin::ServiceTypesPage ssr=SsrMode::Async/>

@@ -25,7 +25,7 @@ pub fn PractitionerPage() -> impl IntoView {
                                 <section class="card">
                                     <h2>{format!("Welcome, {}", w.basic.first_name)}</h2>
                                     <p>"Account number "<strong>{w.code.to_string()}</strong></p>
-                                    <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a><a href="/practitioner/orders">"Orders to deliver"</a></p>
+                                    <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a><a href="/practitioner/orders">"Orders to deliver"</a><a href="/practitioner/availability">"Availability"</a></p>
                                 </section>
                                 <Earnings/>
                             }.into_any()
@@ -114,6 +114,7 @@ fn ProfileView(p: PublicProfile) -> impl IntoView {
         })).collect::<Vec<_>>(),
     }));
     let services = p.services.clone();
+    let reviews = p.reviews.clone();
     view! {
         <PageMeta title description og_type="profile"/>
         <script type="application/ld+json" inner_html=ld></script>
@@ -133,6 +134,23 @@ fn ProfileView(p: PublicProfile) -> impl IntoView {
                 } else {
                     view! { <ServiceList services/> }.into_any()
                 }}
+            </section>
+            <section aria-labelledby="reviews-heading" data-testid="reviews">
+                <h2 id="reviews-heading">"Reviews"</h2>
+                {match reviews.average_label() {
+                    Some(avg) => view! {
+                        <p><strong data-testid="rating-average">{format!("{avg} / 5")}</strong>{format!(" from {} {}", reviews.count, if reviews.count == 1 { "review" } else { "reviews" })}</p>
+                    }.into_any(),
+                    None => view! { <p class="muted">"No reviews yet."</p> }.into_any(),
+                }}
+                <ul class="entry-list">
+                    {reviews.latest.iter().map(|r| view! {
+                        <li>
+                            <span class="rating" aria-label=format!("{} out of 5", r.rating)>{"★".repeat(r.rating as usize)}{"☆".repeat(5 - r.rating as usize)}</span>
+                            " "{r.body.clone()}<span class="muted">{format!(" · {}", r.by)}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
             </section>
             <section aria-labelledby="about-heading">
                 <h2 id="about-heading">"About"</h2>

@@ -60,6 +60,10 @@ pub enum AppError {
     /// Spendable (unexpired) credit is short of what is needed; nothing was spent.
     #[error("This needs {needed} credits and you have {available} to spend. Buy credits and try again.")]
     InsufficientCredits { available: i64, needed: i64 },
+    /// The time chosen for a session was taken (or stopped being offered) a moment ago;
+    /// nothing was booked or charged.
+    #[error("This time was just taken, so nothing was booked or charged. Choose one of the nearest free times.")]
+    SlotTaken { nearest: Vec<crate::domain::types::SlotOffer> },
     /// The payment provider did not answer; what was asked can be asked again safely.
     #[error("The payment provider is not answering right now. Nothing was done twice; please try again in a minute.")]
     ProviderUnavailable,
@@ -97,7 +101,10 @@ impl AppError {
             AppError::Forbidden | AppError::AccountDisabled | AppError::OnboardingIncomplete => 403,
             AppError::RateLimited { .. } => 429,
             AppError::NotFound => 404,
-            AppError::Conflict | AppError::LastAdmin | AppError::InsufficientCredits { .. } => 409,
+            AppError::Conflict
+            | AppError::LastAdmin
+            | AppError::InsufficientCredits { .. }
+            | AppError::SlotTaken { .. } => 409,
             AppError::Internal { .. } => 500,
             AppError::ProviderUnavailable => 503,
             AppError::Transport(_) => 400,

@@ -21,11 +21,13 @@ macro_rules! string_newtype_serde {
 pub(crate) use string_newtype_serde;
 
 pub mod availability;
+pub mod booking;
 pub mod catalog;
 pub mod checkout;
 pub mod datetime;
 pub mod email;
 pub mod error;
+pub mod ical;
 pub mod leads;
 pub mod ledger;
 pub mod messages;

@@ -86,7 +86,7 @@ impl OrderStatus {
                 | (PendingPayment, Paid | PaymentFailed | Expired | Cancelled)
                 | (PaymentFailed, PendingPayment | Paid | Expired | Cancelled)
                 | (Expired | Cancelled, Paid)
-                | (Paid, InProgress)
+                | (Paid, InProgress | Completed | Cancelled)
                 | (InProgress, Completed)
                 | (Paid, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded)

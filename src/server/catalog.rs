@@ -47,6 +47,8 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
                              WHERE s.practitioner_id = p.user_id AND s.status = 'active' AND t.active)) AS "practitioners!",
              (SELECT count(*) FROM users WHERE role = 'customer' AND disabled_at IS NULL) AS "customers!",
              (SELECT count(*) FROM service_types WHERE active) AS "service_types!",
+             (SELECT count(*) FROM bookings WHERE status = 'completed') AS "sessions_completed!",
+             (SELECT round(avg(rating) * 10)::bigint FROM reviews) AS average_rating_tenths,
              now() AS "as_of!""#
     )
     .fetch_one(&state.pool)
@@ -55,6 +57,8 @@ async fn count_stats(state: &AppState) -> Result<HomeStats, sqlx::Error> {
         practitioners: r.practitioners,
         customers: r.customers,
         service_types: r.service_types,
+        sessions_completed: r.sessions_completed,
+        average_rating_tenths: r.average_rating_tenths,
         as_of: from_db(r.as_of),
     })
 }

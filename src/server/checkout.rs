@@ -141,19 +141,21 @@ pub enum Started {
 }
 
 /// A service a customer can order now: published, of a listed type, by a live
-/// practitioner, and bought rather than booked for a time.
+/// practitioner; a session at a set time only with the time chosen (`timed`).
 async fn orderable(
     conn: &mut PgConnection,
     visitor: &Visitor,
     slug: &str,
+    timed: bool,
 ) -> Result<(crate::domain::types::ServiceView, Uuid, PractitionerSummary), Failure> {
     let (service, owner, practitioner) = services::on_sale(conn, slug.trim()).await?;
-    if service.delivery.is_scheduled() {
-        return Err(AppError::invalid(
-            "service",
-            "This service is a session at a set time, so it is booked rather than bought on its own.",
-        )
-        .into());
+    if service.delivery.is_scheduled() != timed {
+        let why = if timed {
+            "This service is not a session at a set time; order it without choosing a time."
+        } else {
+            "This service is a session at a set time: choose a time on its booking page first."
+        };
+        return Err(AppError::invalid("service", why).into());
     }
     if visitor.user.as_ref().is_some_and(|u| u.id == owner) {
         return Err(AppError::invalid("service", "This is your own service; you cannot order it.").into());
@@ -161,10 +163,46 @@ async fn orderable(
     Ok((service, owner, practitioner))
 }
 
-/// Opens the checkout for the service at `slug`.
-pub async fn start(state: &AppState, visitor: &Visitor, slug: &str) -> Result<Started, Failure> {
+/// A time chosen on the slot picker, and the zone it was read in.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub at: Timestamp,
+    pub zone: crate::domain::TimeZone,
+}
+
+/// Opens the checkout for the service at `slug`; for a session, at the time `chosen`
+/// (which must be free now).
+pub async fn start(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: &str,
+    chosen: Option<Chosen>,
+) -> Result<Started, Failure> {
     let mut conn = state.pool.acquire().await?;
-    let (service, _, practitioner) = orderable(&mut conn, visitor, slug).await?;
+    let (service, _, practitioner) = orderable(&mut conn, visitor, slug, chosen.is_some()).await?;
+    let (name, email) = match &visitor.user {
+        Some(u) => (u.name.clone(), u.email.clone().unwrap_or_default()),
+        None => Default::default(),
+    };
+    let signed_in = visitor.user.is_some();
+    if let Some(c) = chosen {
+        crate::server::booking::check_new(&mut conn, slug, c.at, state.clock.now(), &c.zone).await?;
+        let minutes = service.duration_minutes.unwrap_or_default();
+        let slot = crate::domain::types::BookingTime {
+            starts_at: c.at,
+            ends_at: c.at + SignedDuration::from_mins(i64::from(minutes)),
+            label: crate::domain::datetime::show(c.at, &c.zone, crate::domain::datetime::Style::DateTime),
+            zone: c.zone,
+        };
+        return Ok(Started::New(Box::new(CheckoutStart {
+            service,
+            practitioner,
+            name,
+            email,
+            signed_in,
+            slot: Some(slot),
+        })));
+    }
     let open = sqlx::query_scalar!(
         "SELECT number FROM orders
          WHERE kind = 'service' AND service_id = $1 AND status = 'draft' AND expires_at > $2
@@ -180,16 +218,12 @@ pub async fn start(state: &AppState, visitor: &Visitor, slug: &str) -> Result<St
     if let Some(number) = open {
         return Ok(Started::Resume(number));
     }
-    let (name, email) = match &visitor.user {
-        Some(u) => (u.name.clone(), u.email.clone().unwrap_or_default()),
-        None => Default::default(),
-    };
-    Ok(Started::New(Box::new(CheckoutStart { service, practitioner, name, email, signed_in: visitor.user.is_some() })))
+    Ok(Started::New(Box::new(CheckoutStart { service, practitioner, name, email, signed_in, slot: None })))
 }
 
 /// Where step 1 is saved: a new order for a service, or an order already started.
 pub enum Target<'a> {
-    New { slug: &'a str, key: Uuid },
+    New { slug: &'a str, key: Uuid, chosen: Option<Chosen> },
     Existing(&'a str),
 }
 
@@ -233,11 +267,16 @@ pub async fn save_details(
             .await?;
             Saved { number: order.number, by_guest: false }
         }
-        Target::New { slug, key } => {
-            let (service, owner, _) = orderable(&mut tx, visitor, slug).await?;
+        Target::New { slug, key, chosen } => {
+            let (service, owner, _) = orderable(&mut tx, visitor, slug, chosen.is_some()).await?;
+            let duration = match &chosen {
+                Some(c) => Some(crate::server::booking::check_new(&mut tx, slug, c.at, now, &c.zone).await?),
+                None => None,
+            };
+            let zone = chosen.as_ref().map(|c| c.zone.as_str()).unwrap_or("UTC");
             let customer = match &visitor.user {
                 Some(u) => u.id,
-                None => match guest_account(&mut tx, state, &details, key, now).await? {
+                None => match guest_account(&mut tx, state, &details, zone, key, now).await? {
                     GuestAccount::Made(id) => id,
                     GuestAccount::SameForm(number) => {
                         tx.rollback().await?;
@@ -245,7 +284,10 @@ pub async fn save_details(
                     }
                 },
             };
-            let number = insert_draft(&mut tx, state, customer, key, &service, owner, &details, now).await?;
+            let (id, number) = insert_draft(&mut tx, state, customer, key, &service, owner, &details, now).await?;
+            if let (Some(c), Some(duration)) = (&chosen, duration) {
+                crate::server::booking::attach(&mut tx, id, owner, customer, c.at, duration, now).await?;
+            }
             Saved { number, by_guest: visitor.user.is_none() }
         }
     };
@@ -263,15 +305,17 @@ async fn guest_account(
     conn: &mut PgConnection,
     state: &AppState,
     details: &Details,
+    zone: &str,
     key: Uuid,
     now: Timestamp,
 ) -> Result<GuestAccount, Failure> {
     // A concurrent submission of the same email waits here for the first to commit.
     let made = sqlx::query!(
-        "INSERT INTO users (email, name, role) VALUES ($1, $2, 'customer') ON CONFLICT (email) DO NOTHING
+        "INSERT INTO users (email, name, role, time_zone) VALUES ($1, $2, 'customer', $3) ON CONFLICT (email) DO NOTHING
          RETURNING id, code",
         details.email.as_str(),
-        details.name.as_str()
+        details.name.as_str(),
+        zone
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -293,7 +337,7 @@ async fn guest_account(
         };
     };
     let link = password_link(conn, state, user.id, SET_PASSWORD_LINK).await?;
-    let mail = templates::set_password(details.name.as_str(), link, &zone_of("UTC"));
+    let mail = templates::set_password(details.name.as_str(), link, &zone_of(zone));
     email::enqueue(conn, Some(user.id), details.email.as_str(), &mail, now).await?;
     tracing::info!(user = user.code, "account made at checkout");
     Ok(GuestAccount::Made(user.id))
@@ -309,7 +353,7 @@ async fn insert_draft(
     owner: Uuid,
     details: &Details,
     now: Timestamp,
-) -> Result<String, Failure> {
+) -> Result<(Uuid, String), Failure> {
     let number = orders::unused_number(conn).await?;
     let questions = serde_json::to_value(&service.questions).map_err(|e| Failure::bug(e.to_string()))?;
     let reached: i16 = if service.questions.is_empty() { 2 } else { 1 };
@@ -341,17 +385,15 @@ async fn insert_draft(
     .await?;
     let Some(made) = made else {
         // The same signed-in form, submitted twice: the first one's order.
-        return Ok(sqlx::query_scalar!(
-            "SELECT number FROM orders WHERE user_id = $1 AND request_key = $2",
-            customer,
-            key
-        )
-        .fetch_one(&mut *conn)
-        .await?);
+        let first =
+            sqlx::query!("SELECT id, number FROM orders WHERE user_id = $1 AND request_key = $2", customer, key)
+                .fetch_one(&mut *conn)
+                .await?;
+        return Ok((first.id, first.number));
     };
     orders::record(conn, made.id, None, OrderStatus::Draft, Some(customer), "Checkout started", now).await?;
     tracing::info!(%number, service = %service.id, "service order started");
-    Ok(number)
+    Ok((made.id, number))
 }
 
 /// Saves step 2: the answers to the service's questions, as they were when the order
@@ -395,9 +437,11 @@ pub async fn pay(state: &AppState, visitor: &Visitor, number: &str, method: Paid
         return Ok(page_of(&order.number));
     }
     if status != OrderStatus::Draft {
-        // A card checkout was opened for it: that checkout is where it is paid.
-        tx.rollback().await?;
-        return card_checkout(state, &order).await;
+        // A card checkout was opened for it: that checkout is where it is paid (for a
+        // session, with its time held again if the hold ran out).
+        let hold = crate::server::booking::hold_for_card(&mut tx, order.id, now).await?;
+        tx.commit().await?;
+        return card_checkout(state, &order, hold).await;
     }
     still_open(&order, now)?;
     if order.step < 2 {
@@ -431,20 +475,22 @@ pub async fn pay(state: &AppState, visitor: &Visitor, number: &str, method: Paid
             sqlx::query!("UPDATE orders SET step = 3, updated_at = $2 WHERE id = $1", order.id, to_db(now))
                 .execute(&mut *tx)
                 .await?;
+            let hold = crate::server::booking::hold_for_card(&mut tx, order.id, now).await?;
             tx.commit().await?;
-            card_checkout(state, &order).await
+            card_checkout(state, &order, hold).await
         }
     }
 }
 
-async fn card_checkout(state: &AppState, order: &Facts) -> Result<String, Failure> {
+/// Opens the provider's checkout; for a session, one that ends with the hold on its time.
+async fn card_checkout(state: &AppState, order: &Facts, hold: Option<Timestamp>) -> Result<String, Failure> {
     let email = match &order.contact_email {
         Some(e) => Some(e.clone()),
         None => {
             sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", order.user_id).fetch_one(&state.pool).await?
         }
     };
-    orders::open_checkout(state, order.user_id, email, &order.number).await
+    orders::open_checkout(state, order.user_id, email, &order.number, hold).await
 }
 
 /// Spends the credits and marks the order paid, in the caller's transaction. Not enough
@@ -466,6 +512,7 @@ async fn pay_in_credits(
         reason: Some(&order.title),
         at: now,
     };
+    crate::server::booking::confirm_for_credits(conn, order.id, now).await?;
     ledger::spend(conn, order.user_id, credits, &m).await?;
     sqlx::query!(
         "UPDATE orders SET status = 'paid', paid_with = 'credits', paid_at = $2, step = 3, updated_at = $2 WHERE id = $1",
@@ -497,13 +544,20 @@ pub(super) async fn paid(
 ) -> Result<(), Failure> {
     let o = sqlx::query!(
         r#"SELECT o.number, o.user_id, o.item_name, o.paid_with, o.contact_email,
-                  c.name AS customer, c.email AS customer_email, p.name AS practitioner, p.email AS practitioner_email,
-                  p.id AS practitioner_id
+                  c.name AS customer, c.email AS customer_email, c.time_zone AS customer_zone,
+                  p.name AS practitioner, p.email AS practitioner_email, p.id AS practitioner_id,
+                  COALESCE((SELECT a.time_zone FROM availability a WHERE a.practitioner_id = p.id), p.time_zone) AS "practitioner_zone!",
+                  (SELECT b.starts_at FROM bookings b WHERE b.order_id = o.id) AS session
            FROM orders o JOIN users c ON c.id = o.user_id JOIN users p ON p.id = o.practitioner_id WHERE o.id = $1"#,
         order_id
     )
     .fetch_one(&mut *conn)
     .await?;
+    let when = |zone: &str| {
+        o.session.map(|at| {
+            crate::domain::datetime::show(from_db(at), &zone_of(zone), crate::domain::datetime::Style::DateTime)
+        })
+    };
     let row = orders::find_in(conn, &o.number).await?.ok_or_else(|| Failure::bug("a paid order vanished"))?;
     let paid_with = o.paid_with.as_deref().and_then(PaidWith::parse);
     let amount = charged(&row.price()?, paid_with).label(Locale::default());
@@ -511,11 +565,20 @@ pub(super) async fn paid(
     let mut facts =
         templates::ServiceOrderFacts { name: &o.customer, number: &o.number, service: &o.item_name, paid: amount, url };
     if let Some(to) = o.contact_email.as_deref().or(o.customer_email.as_deref()) {
-        email::enqueue(conn, Some(o.user_id), to, &templates::service_order_paid(&facts, &o.practitioner), now).await?;
+        let mail = match when(&o.customer_zone) {
+            Some(when) => templates::booking_confirmed(&facts, &when, &o.practitioner),
+            None => templates::service_order_paid(&facts, &o.practitioner),
+        };
+        let mail = crate::server::calendar::with_session_file(conn, state, order_id, o.user_id, mail).await?;
+        email::enqueue(conn, Some(o.user_id), to, &mail, now).await?;
     }
     facts.name = &o.practitioner;
     if let Some(to) = o.practitioner_email.as_deref() {
-        let mail = templates::service_order_received(&facts, &o.customer);
+        let mail = match when(&o.practitioner_zone) {
+            Some(when) => templates::booking_received(&facts, &when, &o.customer),
+            None => templates::service_order_received(&facts, &o.customer),
+        };
+        let mail = crate::server::calendar::with_session_file(conn, state, order_id, o.practitioner_id, mail).await?;
         email::enqueue(conn, Some(o.practitioner_id), to, &mail, now).await?;
     }
     Ok(())
@@ -529,6 +592,8 @@ pub async fn view(state: &AppState, visitor: &Visitor, number: &str) -> Result<C
     let order = lock_own(&mut conn, visitor, number).await?;
     let row = orders::find_in(&mut conn, &order.number).await?.ok_or(AppError::NotFound)?;
     let practitioner = order_practitioner(&mut conn, order.practitioner_id).await?;
+    let zone = reader_zone(&mut conn, visitor, order.user_id).await?;
+    let slot = crate::server::booking::time_of(&mut conn, order.id, &zone).await?;
     drop(conn);
     let signed_in = visitor.user.as_ref().is_some_and(|u| u.id == order.user_id);
     let balance = if signed_in {
@@ -554,12 +619,27 @@ pub async fn view(state: &AppState, visitor: &Visitor, number: &str) -> Result<C
         balance,
         signed_in,
         offer: None,
+        slot,
     };
     if let (Some(short), true) = (view.shortfall(), signed_in) {
         let packs = packages::on_sale(state).await?;
         view.offer = covering_pack(&packs, short).cloned();
     }
     Ok(view)
+}
+
+/// The zone an order's page shows times in: the signed-in reader's, else (a guest) the
+/// customer account's.
+async fn reader_zone(
+    conn: &mut PgConnection,
+    visitor: &Visitor,
+    customer: Uuid,
+) -> Result<crate::domain::TimeZone, Failure> {
+    if let Some(u) = &visitor.user {
+        return Ok(u.time_zone.clone());
+    }
+    let zone = sqlx::query_scalar!("SELECT time_zone FROM users WHERE id = $1", customer).fetch_one(conn).await?;
+    Ok(zone_of(&zone))
 }
 
 /// How an order names its practitioner, whether or not they are still live.
@@ -694,6 +774,8 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
     })
     .collect::<Result<Vec<_>, Failure>>()?;
     let reader = acting_user(viewer, visitor, order.user_id);
+    let zone = reader_zone(&mut conn, visitor, order.user_id).await?;
+    let booking = crate::server::booking::panel(&mut conn, state, &row, viewer, &zone).await?;
     let documents = crate::server::exchange::documents(&mut conn, order.id).await?;
     let messages = crate::server::exchange::thread(&mut conn, order.id, reader, viewer != OrderRole::Admin).await?;
     drop(conn);
@@ -710,6 +792,7 @@ pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Re
         documents,
         messages,
         can_write: viewer != OrderRole::Admin && status.was_paid(),
+        booking,
     })
 }
 
@@ -776,6 +859,13 @@ pub async fn reassign(state: &AppState, admin: &SessionUser, number: &str, to: &
     })?;
     let mut tx = state.pool.begin().await?;
     let order = lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    if order.delivery != "written" {
+        return Err(AppError::invalid(
+            "practitioner",
+            "A session is booked in its practitioner's own calendar, so it cannot be reassigned; cancel it instead.",
+        )
+        .into());
+    }
     let target = sqlx::query!(
         "SELECT u.id, u.name FROM users u JOIN practitioner_profiles p ON p.user_id = u.id
          WHERE u.code = $1 AND p.onboarding_state = 'approved' AND u.disabled_at IS NULL",

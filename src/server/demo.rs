@@ -98,6 +98,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     for profile in PROFILES {
         live_profile(state, profile).await?;
         demo_services(state, profile).await?;
+        demo_availability(state, profile).await?;
     }
     tracing::info!(admin = ADMIN_EMAIL, customer = CUSTOMER_EMAIL, "demo data loaded");
     Ok(())
@@ -240,6 +241,40 @@ async fn live_profile(state: &AppState, p: &DemoProfile) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Opens a live demo practitioner's calendar, once: weekdays 09:00-17:00 in their zone,
+/// with the default notice, horizon and policy.
+async fn demo_availability(state: &AppState, p: &DemoProfile) -> anyhow::Result<()> {
+    let mut tx = state.pool.begin().await?;
+    let Some(row) = sqlx::query!(
+        "SELECT u.id, u.time_zone FROM users u JOIN practitioner_profiles pp ON pp.user_id = u.id
+         WHERE u.email = $1 AND pp.onboarding_state = 'approved'
+           AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.practitioner_id = u.id)",
+        p.email
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    sqlx::query!(
+        "INSERT INTO availability (practitioner_id, time_zone, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        row.id,
+        row.time_zone,
+        state.clock.now_db()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO availability_hours (practitioner_id, weekday, starts, ends)
+         SELECT $1, d, time '09:00', time '17:00' FROM generate_series(0, 4) AS d",
+        row.id
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -269,6 +269,30 @@ async fn credit_note_pdf(
     pdf_response(crate::server::receipts::credit_note(&state, &user, &number, note).await)
 }
 
+/// A private calendar feed (`/calendar/<token>.ics`); an unknown or revoked address is a 404.
+async fn calendar_feed(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    match crate::server::calendar::feed(&state, &file).await {
+        Ok(Some(ics)) => {
+            let headers = [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "inline; filename=\"attune.ics\""),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ];
+            (headers, ics).into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, "No such calendar.").into_response(),
+        Err(e) => {
+            // `answer` logs the failure; the calendar client only needs the status.
+            let _ = e.answer();
+            (StatusCode::SERVICE_UNAVAILABLE, "The calendar is unavailable right now; try again shortly.")
+                .into_response()
+        }
+    }
+}
+
 /// A PDF as a download; a document that does not exist for this person is a 404.
 fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error::Failure>) -> Response {
     match made {
@@ -637,6 +661,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/payments", axum::routing::post(payment_webhook))
         .route("/dashboard/credits.csv", get(credits_csv))
         .route("/orders/{number}/receipt.pdf", get(receipt_pdf))
+        .route("/calendar/{file}", get(calendar_feed))
         .route("/admin/leads/import", axum::routing::post(import_leads))
         // `limit_body` caps these bodies; the extractor's own 2 MB default would refuse a
         // photo before its rules could say why.

@@ -403,24 +403,62 @@ pub async fn give_back(
     of_key: &str,
     m: &Movement<'_>,
 ) -> Result<Posted, Failure> {
+    put_back(conn, user_id, of_key, None, "refunded", m).await
+}
+
+/// Returns `credits` of what the spend keyed `of_key` took (a cancelled session) to the
+/// lots it took them from, from the platform's spent account: lots still spendable
+/// first, the latest to expire first.
+#[tracing::instrument(skip_all, fields(key = m.key, credits = credits.get()))]
+pub async fn return_spent(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    of_key: &str,
+    credits: Credits,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
+    put_back(conn, user_id, of_key, Some(credits.get()), "spent", m).await
+}
+
+/// Puts credit the transaction keyed `of_key` took out of lots back into them (all of
+/// it, or at most `limit`), against the platform account `counter`.
+async fn put_back(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    of_key: &str,
+    limit: Option<i64>,
+    counter: &str,
+    m: &Movement<'_>,
+) -> Result<Posted, Failure> {
     let taken = sqlx::query!(
-        "SELECT e.lot_id AS \"lot_id!\", e.amount FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-         WHERE t.idempotency_key = $1 AND e.lot_id IS NOT NULL ORDER BY e.lot_id",
-        of_key
+        r#"SELECT e.lot_id AS "lot_id!", -e.amount AS "n!"
+           FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id JOIN credit_lots l ON l.id = e.lot_id
+           WHERE t.idempotency_key = $1 AND e.amount < 0
+           ORDER BY (l.expires_at IS NOT NULL AND l.expires_at <= $2), l.expires_at DESC NULLS FIRST, l.id DESC"#,
+        of_key,
+        to_db(m.at)
     )
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = taken.iter().map(|e| -e.amount).sum();
-    if taken.is_empty() || total <= 0 {
-        return Err(Failure::bug(format!("nothing to give back for {of_key}")));
+    let (mut ids, mut amounts, mut left) = (Vec::new(), Vec::new(), limit.unwrap_or(i64::MAX));
+    for e in taken {
+        let n = e.n.min(left);
+        if n <= 0 {
+            break;
+        }
+        ids.push(e.lot_id);
+        amounts.push(-n);
+        left -= n;
+    }
+    let total: i64 = -amounts.iter().sum::<i64>();
+    if total <= 0 || limit.is_some_and(|l| l != total) {
+        return Err(Failure::bug(format!("{of_key} took less than is to be put back")));
     }
     let Some(transaction_id) = open(conn, m).await? else {
         return replay(conn, m, user_id, total).await;
     };
     let wallet = lock_wallet(conn, user_id).await?;
-    let ids: Vec<i64> = taken.iter().map(|e| e.lot_id).collect();
-    let amounts: Vec<i64> = taken.iter().map(|e| e.amount).collect();
-    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, "refunded").await?;
+    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, counter).await?;
     Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, total)? })
 }
 

@@ -3,7 +3,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod availability;
+pub mod booking;
 pub mod cache;
+pub mod calendar;
 pub mod catalog;
 pub mod checkout;
 pub mod clock;

@@ -313,6 +313,7 @@ pub async fn public_profile(state: &AppState, slug: &str) -> Result<crate::domai
     .map(|e| crate::domain::wizard::Experience { title: e.title, organisation: e.organisation, start_year: e.start_year, end_year: e.end_year })
     .collect();
     let services = crate::server::services::published(state, p.user_id).await?;
+    let reviews = crate::server::calendar::summary(state, p.user_id).await?;
     Ok(crate::domain::types::PublicProfile {
         slug: p.slug,
         name: p.name,
@@ -326,6 +327,7 @@ pub async fn public_profile(state: &AppState, slug: &str) -> Result<crate::domai
         experience,
         photo: p.photo,
         services,
+        reviews,
     })
 }
 

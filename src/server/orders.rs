@@ -251,7 +251,7 @@ pub async fn place(
     record(&mut tx, id, None, OrderStatus::PendingPayment, Some(user.id), "Order placed", now).await?;
     tx.commit().await?;
     tracing::info!(%number, price = d.price_minor, "order placed");
-    open_checkout(state, user.id, user.email.clone(), &number).await
+    open_checkout(state, user.id, user.email.clone(), &number, None).await
 }
 
 /// A confirmation number no order has yet.
@@ -273,7 +273,7 @@ pub(super) async fn unused_number(conn: &mut PgConnection) -> Result<String, Fai
 pub async fn resume(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
     let order = owned(state, user, number).await?;
     if order.status()?.awaits_payment() {
-        open_checkout(state, user.id, user.email.clone(), number).await
+        open_checkout(state, user.id, user.email.clone(), number, None).await
     } else {
         Ok(page_for(&order, order.status()?.was_paid()))
     }
@@ -287,6 +287,7 @@ pub(super) async fn open_checkout(
     actor: Uuid,
     email: Option<String>,
     number: &str,
+    hold: Option<Timestamp>,
 ) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
@@ -321,7 +322,7 @@ pub(super) async fn open_checkout(
         customer_email: email,
         success_path: page_for(&order, true),
         cancel_path: page_for(&order, false),
-        expires_at: from_db(order.expires_at),
+        expires_at: hold.map_or(from_db(order.expires_at), |h| h.min(from_db(order.expires_at))),
         idempotency_key: format!("order:{number}:checkout:{}", attempt + 1),
     };
     let provider = &state.config.payments;
@@ -375,7 +376,7 @@ async fn fulfil_timed(
     let order =
         lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
     let status = order.status()?;
-    if status.was_paid() {
+    if status.was_paid() || order.paid_at.is_some() {
         return Ok(Fulfilment::AlreadyPaid);
     }
     if !paid.paid {
@@ -409,7 +410,11 @@ async fn fulfil_timed(
     .await?;
     record(conn, order.id, Some(status), OrderStatus::Paid, None, &format!("Payment confirmed ({via})"), now).await?;
     if order.is_service() {
-        crate::server::checkout::paid(conn, state, order.id, now).await?;
+        if crate::server::booking::on_card_paid(conn, state, &order, now).await?
+            != crate::server::booking::CardOutcome::Refunding
+        {
+            crate::server::checkout::paid(conn, state, order.id, now).await?;
+        }
         state.metrics.payments.with_label_values(&[state.config.payments.name(), "paid"]).inc();
         tracing::info!(%number, %invoice, via, "service order paid by card");
         return Ok(Fulfilment::Paid);
@@ -514,7 +519,8 @@ pub(crate) async fn cancel(
     at: Timestamp,
 ) -> Result<(), Failure> {
     let order = lock(conn, number).await?.ok_or(AppError::NotFound)?;
-    transition(conn, &order, OrderStatus::Cancelled, Some(actor), reason, at).await
+    transition(conn, &order, OrderStatus::Cancelled, Some(actor), reason, at).await?;
+    crate::server::booking::release_for_order(conn, order.id, at).await
 }
 
 /// Expires the order if it still awaits payment and its window has passed.
@@ -525,6 +531,7 @@ pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &s
         return Ok(false);
     }
     transition(conn, &order, OrderStatus::Expired, None, "Not paid within 24 hours", now).await?;
+    crate::server::booking::release_for_order(conn, order.id, now).await?;
     Ok(true)
 }
 

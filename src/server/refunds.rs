@@ -330,7 +330,7 @@ pub async fn confirm(
         OrderStatus::PartiallyRefunded
     };
     let why = format!("Refunded {amount} ({note}): {}", r.reason);
-    orders::transition(conn, &order, to, Some(r.actor_id), &why, now).await?;
+    orders::transition(conn, &order, to, r.actor_id, &why, now).await?;
     let user = sqlx::query!("SELECT name, email FROM users WHERE id = $1", order.user_id).fetch_one(&mut *conn).await?;
     let facts = orders::facts(state, &user.name, &order)?;
     let invoice = order.invoice_number.as_deref().ok_or_else(|| Failure::bug("a paid order without an invoice"))?;
@@ -348,8 +348,8 @@ pub async fn confirm(
 /// is released, so the order can be refunded again.
 async fn fail(conn: &mut PgConnection, state: &AppState, id: Uuid, reason: &str) -> Result<(), Failure> {
     let r = sqlx::query!(
-        "SELECT r.status, r.amount_minor, r.order_id, o.user_id FROM refunds r JOIN orders o ON o.id = r.order_id
-         WHERE r.id = $1 FOR UPDATE OF r",
+        "SELECT r.status, r.amount_minor, r.credits, r.bonus_credits, r.order_id, o.user_id
+         FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = $1 FOR UPDATE OF r",
         id
     )
     .fetch_one(&mut *conn)
@@ -368,7 +368,9 @@ async fn fail(conn: &mut PgConnection, state: &AppState, id: Uuid, reason: &str)
         reason: Some(reason),
         at: now,
     };
-    ledger::give_back(conn, r.user_id, &taken, &m).await?;
+    if r.credits + r.bonus_credits > 0 {
+        ledger::give_back(conn, r.user_id, &taken, &m).await?;
+    }
     sqlx::query!("UPDATE orders SET refunded_minor = refunded_minor - $2 WHERE id = $1", r.order_id, r.amount_minor)
         .execute(&mut *conn)
         .await?;
@@ -383,6 +385,61 @@ async fn fail(conn: &mut PgConnection, state: &AppState, id: Uuid, reason: &str)
     state.metrics.payments.with_label_values(&[state.config.payments.name(), "refund_refused"]).inc();
     tracing::warn!(refund = %id, reason, "the provider refused a refund; its credits were given back");
     Ok(())
+}
+
+/// Starts refunding `amount` of a card-paid service order (a cancelled or lost
+/// session) in the caller's transaction: the refund is recorded as pending, its amount
+/// reserved on the order, and a job queued that asks the provider should this process
+/// not get to it. No credits move. `actor` is `None` when the platform refunds on its own.
+pub(super) async fn start_card_refund(
+    conn: &mut PgConnection,
+    order: &Row,
+    amount: Money,
+    reason: &str,
+    actor: Option<Uuid>,
+    now: Timestamp,
+) -> Result<Uuid, Failure> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO refunds (order_id, request_key, amount_minor, credits, bonus_credits, reason, actor_id, status, created_at)
+         VALUES ($1, $2, $3, 0, 0, $4, $5, 'pending', $6) RETURNING id",
+        order.id,
+        Uuid::new_v4(),
+        amount.minor(),
+        reason,
+        actor,
+        to_db(now)
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!("UPDATE orders SET refunded_minor = refunded_minor + $2 WHERE id = $1", order.id, amount.minor())
+        .execute(&mut *conn)
+        .await?;
+    let key = format!("refund:{id}");
+    jobs::enqueue_with(conn, &FinishRefund { refund_id: id }, Enqueue { dedup_key: Some(key), ..Enqueue::at(now) })
+        .await?;
+    Ok(id)
+}
+
+/// Asks the provider at once about the order's pending refunds, after the transaction
+/// that started them committed. A provider that does not answer leaves them to their
+/// queued job, so this only logs.
+pub(super) async fn finish_pending_of(state: &AppState, order_id: Uuid) {
+    let pending =
+        match sqlx::query_scalar!("SELECT id FROM refunds WHERE order_id = $1 AND status = 'pending'", order_id)
+            .fetch_all(&state.pool)
+            .await
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the pending refunds; their jobs will finish them");
+                return;
+            }
+        };
+    for id in pending {
+        if let Err(e) = complete(state, id).await {
+            tracing::warn!(refund = %id, error = %chain(&e), "the provider did not answer the refund; the queued job will ask again");
+        }
+    }
 }
 
 /// The refunds of an order for its admin page, and how many paid credits could be

@@ -80,6 +80,8 @@ pub fn registry() -> Registry {
         .register::<crate::server::refunds::FinishRefund>()
         .every(Duration::from_secs(600), || crate::server::orders::ExpireOrders)
         .every(Duration::from_secs(900), || crate::server::orders::ReconcilePayments)
+        .every(Duration::from_secs(60), || crate::server::booking::ReleaseHolds)
+        .every(Duration::from_secs(300), || crate::server::calendar::SendReminders)
 }
 
 struct Claimed {

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area. See `helpers` for the harness.
 
 mod accounts;
+mod booking;
 mod catalog;
 mod checkout;
 mod cli;

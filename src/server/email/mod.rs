@@ -8,7 +8,8 @@ pub use templates::{password_reset, welcome};
 use crate::server::config::{Config, Environment};
 use crate::server::jobs::{self, Job, JobError};
 use crate::server::state::AppState;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -23,6 +24,15 @@ pub struct Email {
     /// unguessable marker in its place; the value is put in at delivery and then
     /// erased, so neither the database nor the admin panel can show it afterwards.
     pub secret: Option<Secret>,
+    /// An iCalendar file (`domain::ical`) sent as an attachment.
+    pub calendar: Option<String>,
+}
+
+impl Email {
+    /// The email with `ics` attached as `session.ics`.
+    pub fn with_calendar(self, ics: String) -> Email {
+        Email { calendar: Some(ics), ..self }
+    }
 }
 
 pub struct Secret {
@@ -73,8 +83,8 @@ pub async fn enqueue(
     let secret = email.secret.as_ref();
     let id = sqlx::query_scalar!(
         "INSERT INTO email_outbox (user_id, to_address, template, subject, body_text, body_html,
-                                   secret_marker, secret_value, secret_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                   secret_marker, secret_value, secret_expires_at, calendar)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         user_id,
         to,
         email.template,
@@ -84,6 +94,7 @@ pub async fn enqueue(
         secret.map(|s| s.marker.as_str()),
         secret.map(|s| s.value.as_str()),
         secret.map(|s| crate::server::clock::to_db(s.expires)),
+        email.calendar.as_deref(),
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -163,7 +174,7 @@ async fn settle(pool: &PgPool, outbox_id: i64, status: &str, error: Option<&str>
 pub async fn deliver(state: &AppState, outbox_id: i64) -> Result<(), DeliveryError> {
     let (pool, config) = (&state.pool, &*state.config);
     let Some(row) = sqlx::query!(
-        r#"SELECT to_address, template, subject, body_text, body_html, status, secret_marker,
+        r#"SELECT to_address, template, subject, body_text, body_html, status, secret_marker, calendar,
                   CASE WHEN secret_expires_at > $2 THEN secret_value END AS secret_value
            FROM email_outbox WHERE id = $1"#,
         outbox_id,
@@ -193,7 +204,7 @@ pub async fn deliver(state: &AppState, outbox_id: i64) -> Result<(), DeliveryErr
         settle(pool, outbox_id, "held", None).await?;
         return Ok(());
     };
-    let message = build_message(config, &row.to_address, &row.subject, text, html);
+    let message = build_message(config, &row.to_address, &row.subject, text, html, row.calendar);
     let message = match message {
         Ok(m) => m,
         Err(e) => {
@@ -235,14 +246,24 @@ fn build_message(
     subject: &str,
     text: String,
     html: String,
+    calendar: Option<String>,
 ) -> Result<Message, DeliveryError> {
     let from: Mailbox = config.mail_from.parse().map_err(|e| DeliveryError::Permanent(format!("MAIL_FROM: {e}")))?;
     let to: Mailbox = to.parse().map_err(|e| DeliveryError::Permanent(format!("recipient: {e}")))?;
+    let body = MultiPart::alternative_plain_html(text, html);
+    let body = match calendar {
+        None => body,
+        Some(ics) => {
+            let kind = ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+            MultiPart::mixed().multipart(body).singlepart(Attachment::new("session.ics".to_owned()).body(ics, kind))
+        }
+    };
     Message::builder()
         .from(from)
         .to(to)
         .subject(subject)
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(body)
         .map_err(|e| DeliveryError::Permanent(e.to_string()))
 }
 

@@ -38,6 +38,7 @@ pub fn welcome(name: &str, code: &str, base_url: &str) -> Email {
         text: render(&WelcomeText { m: &m }),
         html: render(&WelcomeHtml { m: &m, action: Some(("Open your dashboard", &url)) }),
         secret: None,
+        calendar: None,
     }
 }
 
@@ -71,6 +72,7 @@ pub fn password_reset(name: &str, reset_url: Secret, zone: &TimeZone) -> Email {
         text: render(&PasswordResetText { m: &m }),
         html: render(&PasswordResetHtml { m: &m, action: Some(("Choose a new password", m.link)) }),
         secret: None,
+        calendar: None,
     };
     Email { secret: Some(reset_url), ..email }
 }
@@ -136,6 +138,7 @@ pub fn order_paid(
         text: render(&OrderPaidText { m: &m }),
         html: render(&OrderPaidHtml { m: &m, action: Some(("View your order", &o.url)) }),
         secret: None,
+        calendar: None,
     }
 }
 
@@ -177,6 +180,7 @@ pub fn payment_failed(o: &OrderFacts<'_>, until: jiff::Timestamp, zone: &TimeZon
         text: render(&PaymentFailedText { m: &m }),
         html: render(&PaymentFailedHtml { m: &m, action: Some(("Try again", &o.url)) }),
         secret: None,
+        calendar: None,
     }
 }
 
@@ -233,6 +237,7 @@ pub fn order_refunded(o: &OrderFacts<'_>, r: &RefundFacts<'_>) -> Email {
         text: render(&OrderRefundedText { m: &m }),
         html: render(&OrderRefundedHtml { m: &m, action: Some(("View your orders", &o.url)) }),
         secret: None,
+        calendar: None,
     }
 }
 
@@ -284,6 +289,7 @@ fn onboarding(template: &'static str, name: &str, outcome: Outcome<'_>, url: &st
         text: render(&OnboardingText { m: &m }),
         html: render(&OnboardingHtml { m: &m, action: Some((action, url)) }),
         secret: None,
+        calendar: None,
     }
 }
 
@@ -334,6 +340,7 @@ fn notice(template: &'static str, subject: String, name: &str, paragraphs: &[Str
         html: render(&NoticeHtml { m: &m, action: Some(action) }),
         subject,
         secret: None,
+        calendar: None,
     }
 }
 
@@ -420,5 +427,101 @@ pub fn order_message(o: &ServiceOrderFacts<'_>, author: &str) -> Email {
         o.name,
         &paragraphs,
         ("Read the message", &o.url),
+    )
+}
+
+/// To the customer: the session is booked (paid), at `when` in their zone.
+pub fn booking_confirmed(o: &ServiceOrderFacts<'_>, when: &str, practitioner: &str) -> Email {
+    let paragraphs = [
+        format!("Your session \"{}\" with {practitioner} is booked for {when} ({}).", o.service, o.paid),
+        format!("Order {}: you can move or cancel it, and write to {practitioner}, from its page.", o.number),
+    ];
+    notice(
+        "booking_confirmed",
+        format!("Booked: {} on {when}", o.service),
+        o.name,
+        &paragraphs,
+        ("See your booking", &o.url),
+    )
+}
+
+/// To the practitioner: a session was booked with them, at `when` in their zone.
+pub fn booking_received(o: &ServiceOrderFacts<'_>, when: &str, customer: &str) -> Email {
+    let paragraphs = [
+        format!("{customer} booked \"{}\" for {when} and paid ({}). The order is {}.", o.service, o.paid, o.number),
+        "Open it to read their answers before the session.".to_owned(),
+    ];
+    notice("booking_received", format!("New booking: {when}"), o.name, &paragraphs, ("Open the booking", &o.url))
+}
+
+/// To both sides: the session was cancelled; `refund` is what comes back to the customer.
+pub fn booking_cancelled(o: &ServiceOrderFacts<'_>, when: &str, by: &str, refund: &str) -> Email {
+    let paragraphs = [
+        format!("The session \"{}\" on {when} (order {}) was cancelled by the {by}.", o.service, o.number),
+        format!("What comes back to the customer: {refund}."),
+    ];
+    notice(
+        "booking_cancelled",
+        format!("Cancelled: {} on {when}", o.service),
+        o.name,
+        &paragraphs,
+        ("See the order", &o.url),
+    )
+}
+
+/// To both sides: the session moved to `when`.
+pub fn booking_moved(o: &ServiceOrderFacts<'_>, when: &str, by: &str) -> Email {
+    let paragraphs = [format!("The {by} moved the session \"{}\" (order {}) to {when}.", o.service, o.number)];
+    notice("booking_moved", format!("Moved: {} to {when}", o.service), o.name, &paragraphs, ("See the booking", &o.url))
+}
+
+/// To the customer: their card payment came after the hold on the time ran out and
+/// someone else booked it, so the payment is refunded in full.
+pub fn booking_lost(o: &ServiceOrderFacts<'_>, when: &str) -> Email {
+    let paragraphs = [
+        format!(
+            "Your payment for \"{}\" on {when} (order {}) arrived after the 15 minutes we kept the time for you, and \
+             someone else booked it in the meantime.",
+            o.service, o.number
+        ),
+        format!("We are refunding the whole payment ({}) to your card. Choose another time whenever you like.", o.paid),
+    ];
+    notice(
+        "booking_lost",
+        format!("Order {}: the time was taken, your payment is refunded", o.number),
+        o.name,
+        &paragraphs,
+        ("Choose another time", &o.url),
+    )
+}
+
+/// To the admins: a late card payment is being refunded on its own.
+pub fn booking_lost_admin(name: &str, number: &str, amount: &str, base_url: &str) -> Email {
+    let paragraphs = [format!(
+        "Order {number} was paid by card ({amount}) after the hold on its time ran out and the time was booked by \
+         someone else. The payment is being refunded in full; the customer has been told."
+    )];
+    let url = format!("{base_url}/admin/orders/{number}");
+    notice(
+        "booking_lost_admin",
+        format!("Late payment refunded: {number}"),
+        name,
+        &paragraphs,
+        ("Open the order", &url),
+    )
+}
+
+/// To each side, a day before: the session is coming up, at `when` in their zone.
+pub fn booking_reminder(o: &ServiceOrderFacts<'_>, when: &str, with: &str) -> Email {
+    let paragraphs = [
+        format!("A reminder: \"{}\" with {with} is on {when}.", o.service),
+        format!("Order {}: the details, and a way to write to {with}, are on its page.", o.number),
+    ];
+    notice(
+        "booking_reminder",
+        format!("Tomorrow: {} on {when}", o.service),
+        o.name,
+        &paragraphs,
+        ("See the booking", &o.url),
     )
 }
