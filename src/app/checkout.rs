@@ -674,7 +674,7 @@ pub fn OrderTable(list: Vec<crate::domain::types::ServiceOrderRow>, empty: &'sta
                     {list.into_iter().map(|r| view! {
                         <tr>
                             <td><a href=format!("/orders/{}", r.number)>{r.number.clone()}</a></td>
-                            <td>{r.title.clone()}</td>
+                            <td>{r.title.clone()}{r.session.clone().map(|when| view! { <br/><span class="muted small" data-testid="session-time">{when}</span> })}</td>
                             <td>{r.with.clone()}</td>
                             <td>{r.price.clone()}</td>
                             <td><span class=format!("badge badge-{}", r.status.as_str())>{r.status.label()}</span></td>

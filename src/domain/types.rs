@@ -615,6 +615,8 @@ pub struct ServiceOrderRow {
     pub placed_at: Timestamp,
     /// Messages from the other side not yet read.
     pub unread: i64,
+    /// When the session is, for a booked service, in the reader's zone.
+    pub session: Option<String>,
 }
 
 /// A practitioner's earnings in one calendar month (in their time zone).

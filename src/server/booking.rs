@@ -491,6 +491,26 @@ pub(super) async fn release_for_order(conn: &mut PgConnection, order_id: Uuid, n
     Ok(())
 }
 
+/// The hold of order `number` stops blocking: its card payment failed, or (`lapsed`
+/// only) its checkout expired after the hold ran out. A retry holds the time again.
+pub(super) async fn release_hold(
+    conn: &mut PgConnection,
+    number: &str,
+    lapsed: bool,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    sqlx::query!(
+        "UPDATE bookings SET status = 'released', hold_until = NULL, updated_at = $3
+         WHERE order_id = (SELECT id FROM orders WHERE number = $1) AND status = 'held' AND (NOT $2 OR hold_until <= $3)",
+        number,
+        lapsed,
+        to_db(now)
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Releases every hold that ran out and closes its checkout at the provider, so the
 /// time is free again and a late payment becomes unlikely. Returns how many.
 pub async fn release_due(state: &AppState) -> Result<usize, Failure> {
@@ -606,7 +626,7 @@ pub(super) async fn panel(
     };
     let open = status == BookingStatus::Confirmed && order.status()? == OrderStatus::Paid;
     let review = crate::server::calendar::review_of(conn, order.id).await?;
-    let cancel = if open && role != OrderRole::Admin && now < ends_at {
+    let cancel = if open && now < ends_at {
         let paid = paid_of(order, b.paid_with.as_deref().and_then(PaidWith::parse))?;
         Some(preview_of(refund_due(&policy, paid, starts_at, now, side_of(role)), paid, &policy))
     } else {

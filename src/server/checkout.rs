@@ -6,6 +6,7 @@
 //! `orders::fulfil`, as for credit packs. After payment the practitioner accepts the
 //! order and completes it; every move is in the order's history.
 
+use crate::domain::booking::BookingStatus;
 use crate::domain::catalog::Question;
 use crate::domain::checkout::{Details, DetailsForm, answer_key, check_answers, covering_pack};
 use crate::domain::orders::{OrderStatus, PaidWith, charged, parse_order_number};
@@ -926,8 +927,10 @@ pub async fn list(
                   (SELECT count(*) FROM order_messages m
                     WHERE m.order_id = o.id AND m.author_id <> $1
                       AND m.id > COALESCE((SELECT r.last_read_id FROM order_thread_reads r
-                                           WHERE r.order_id = o.id AND r.user_id = $1), 0)) AS "unread!"
+                                           WHERE r.order_id = o.id AND r.user_id = $1), 0)) AS "unread!",
+                  b.starts_at AS "session?", b.status AS "booking?"
            FROM orders o JOIN users c ON c.id = o.user_id JOIN users p ON p.id = o.practitioner_id
+                LEFT JOIN bookings b ON b.order_id = o.id
            WHERE o.kind = 'service' AND CASE WHEN $2 THEN o.practitioner_id = $1 AND o.paid_at IS NOT NULL
                                              ELSE o.user_id = $1 END
            ORDER BY o.created_at DESC LIMIT 100"#,
@@ -947,14 +950,23 @@ pub async fn list(
                 price: charged(&price, r.paid_with.as_deref().and_then(PaidWith::parse)).label(Locale::default()),
                 placed_at: from_db(r.created_at),
                 unread: r.unread,
+                session: r.session.filter(|_| r.booking.as_deref() != Some(BookingStatus::Released.as_str())).map(
+                    |at| {
+                        crate::domain::datetime::show(
+                            from_db(at),
+                            &user.time_zone,
+                            crate::domain::datetime::Style::DateTime,
+                        )
+                    },
+                ),
             })
         })
         .collect()
 }
 
 /// What a practitioner earned per month (in their time zone), newest first: credits as
-/// the ledger recorded their orders' spends, and card payments per currency. Refunded
-/// orders are left out.
+/// the ledger recorded their orders' spends, and card payments per currency, both net
+/// of what was refunded (a cancelled session keeps what its policy did not return).
 pub async fn earnings(state: &AppState, user: &SessionUser) -> Result<Vec<crate::domain::types::EarningsRow>, Failure> {
     let rows = sqlx::query!(
         r#"SELECT to_char(o.paid_at AT TIME ZONE $2, 'YYYY-MM') AS "month!",
@@ -962,11 +974,11 @@ pub async fn earnings(state: &AppState, user: &SessionUser) -> Result<Vec<crate:
                   COALESCE(sum((SELECT sum(e.amount) FROM ledger_transactions t
                                 JOIN ledger_entries e ON e.transaction_id = t.id
                                 JOIN ledger_accounts a ON a.id = e.account_id AND a.code = 'spent'
-                                WHERE t.reference = 'order:' || o.number AND t.kind = 'spend')), 0)::bigint AS "credits!",
-                  array_agg(o.price_minor) FILTER (WHERE o.paid_with = 'card') AS card_minor,
+                                WHERE t.reference = 'order:' || o.number)), 0)::bigint AS "credits!",
+                  array_agg(o.price_minor - o.refunded_minor) FILTER (WHERE o.paid_with = 'card') AS card_minor,
                   array_agg(o.currency) FILTER (WHERE o.paid_with = 'card') AS card_currency
            FROM orders o
-           WHERE o.kind = 'service' AND o.practitioner_id = $1 AND o.status IN ('paid', 'in_progress', 'completed')
+           WHERE o.kind = 'service' AND o.practitioner_id = $1 AND o.paid_at IS NOT NULL
            GROUP BY 1 ORDER BY 1 DESC LIMIT 24"#,
         user.id,
         user.time_zone.as_str()

@@ -497,6 +497,7 @@ pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &
     }
     let now = state.clock.now();
     transition(conn, &order, OrderStatus::PaymentFailed, None, "The payment was declined", now).await?;
+    crate::server::booking::release_hold(conn, number, false, now).await?;
     let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
         .fetch_one(&mut *conn)
         .await?;

@@ -765,3 +765,75 @@ async fn booking_emails_carry_the_session_as_a_calendar_file_in_each_readers_ter
     let sent = messages.iter().find(|m| m.contains("To: yan@example.com") && m.contains("Cancelled")).expect("sent");
     assert!(sent.contains("text/calendar") && sent.contains("session.ics"), "attached: {sent}");
 }
+
+#[tokio::test]
+async fn a_declined_card_payment_frees_the_time_at_once_and_a_retry_holds_it_again_if_still_free() {
+    let app = booking_app().await;
+    let (slug, _) = session_service(&app, 2, 3000).await;
+    let (mut a, _) = customer(&app, "zoe@example.com", 0).await;
+    let (mut b, _) = customer(&app, "abe@example.com", 2).await;
+    let ten = london(&app, 2, 10, 0);
+    let number = start_at(&mut a, &slug, ten, "Zoe", "zoe@example.com").await;
+    let later = start_at(&mut b, &slug, ten, "Abe", "abe@example.com").await;
+    let res = a.call("checkout/pay", &[("order", &number), ("method", "card")]).await;
+    let session = location(&res).rsplit('/').next().unwrap().to_owned();
+    assert_eq!(booking_of(&app, &number).await.0, "held");
+    crate::orders::settle(&mut a, &session, "decline").await;
+    app.run_jobs().await;
+    assert_eq!(crate::checkout::order(&app, &number).await.0, "payment_failed");
+    assert_eq!(booking_of(&app, &number).await.0, "released", "a declined payment holds nothing");
+
+    // Retrying holds it again while it is free; once someone else has it, it cannot.
+    let res = a.call("checkout/pay", &[("order", &number), ("method", "card")]).await;
+    assert!(location(&res).contains("/sandbox/checkout/"));
+    assert_eq!(booking_of(&app, &number).await.0, "held");
+    let again = location(&res).rsplit('/').next().unwrap().to_owned();
+    crate::orders::settle(&mut a, &again, "decline").await;
+    app.run_jobs().await;
+    let res = b.call("checkout/pay", &[("order", &later), ("method", "credits")]).await;
+    assert_eq!(res.status(), StatusCode::OK, "the time is free for someone else");
+    let (status, body) = error_of(a.call("checkout/pay", &[("order", &number), ("method", "card")]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["SlotTaken"]["nearest"].is_array(), "{body}");
+}
+
+#[tokio::test]
+async fn earnings_are_net_of_what_cancellations_returned_and_lists_show_the_session_time() {
+    let app = booking_app().await;
+    let (slug, mut p) = session_service(&app, 7, 4000).await;
+    let (mut c, bea) = customer(&app, "bea@example.com", 14).await;
+    let first = book_in_credits(&mut c, &slug, london(&app, 2, 10, 0), "bea@example.com").await;
+    let second = book_in_credits(&mut c, &slug, london(&app, 2, 14, 0), "bea@example.com").await;
+    let list: Value = c.call("orders/services", &[]).await.json().await.unwrap();
+    let expected = attune::domain::datetime::show(
+        london(&app, 2, 10, 0),
+        &attune::domain::TimeZone::utc(),
+        attune::domain::datetime::Style::DateTime,
+    );
+    assert!(list.as_array().unwrap().iter().any(|r| r["session"] == expected.as_str()), "{list}");
+
+    // Late: half of 7 (rounded down) comes back, so 4 stay earned.
+    let until = (london(&app, 2, 10, 0) - SignedDuration::from_hours(2)).duration_since(app.state.clock.now());
+    app.advance(Duration::from_secs(u64::try_from(until.as_secs()).unwrap()));
+    let res = c.call("booking/cancel", &[("order", &first), ("refund", "3 credits")]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    assert_eq!(crate::checkout::order(&app, &first).await.0, "partially_refunded");
+    // An admin cancelling refunds in full, as the practitioner would.
+    let mut admin = signed_in(&app, "root@example.com", Role::Admin).await;
+    assert_eq!(order_view(&mut admin, &second).await["booking"]["cancel"]["refund"], "7 credits");
+    let res = admin.call("booking/cancel", &[("order", &second), ("refund", "7 credits")]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    assert_eq!(spendable(&app, bea).await, 3 + 7);
+
+    let earnings: Value = p.call("practitioner/earnings", &[]).await.json().await.unwrap();
+    let credits: i64 = earnings.as_array().unwrap().iter().map(|r| r["credits"].as_i64().unwrap()).sum();
+    assert_eq!(credits, 4, "{earnings}");
+    let another = approved_practitioner(&app).await;
+    let code: i64 =
+        sqlx::query_scalar("SELECT code FROM users WHERE id = $1").bind(another.id).fetch_one(&app.pool).await.unwrap();
+    let code = attune::domain::UserCode::from_number(code).unwrap().to_string();
+    let (_, body) =
+        error_of(admin.call("admin/orders/reassign", &[("order", &first), ("practitioner", &code)]).await).await;
+    assert!(body["Invalid"]["message"].as_str().unwrap().contains("cannot be reassigned"), "{body}");
+    ledger_is_clean(&app).await;
+}

@@ -167,6 +167,7 @@ async fn handle(conn: &mut PgConnection, state: &AppState, event: &Event) -> Res
         "checkout.session.expired" => {
             let Some(number) = session()?.order_number else { return Ok(false) };
             orders::expire_if_due(conn, state, &number).await?;
+            crate::server::booking::release_hold(conn, &number, true, state.clock.now()).await?;
             Ok(true)
         }
         "charge.refunded" => refunded(conn, state, &event.data.object).await,
