@@ -207,11 +207,37 @@ fn Picker(
     }
 }
 
+/// The errors the session's forms came back with (a post without JavaScript), read
+/// where the page starts rendering.
+#[derive(Debug, Clone, Default)]
+pub struct BookingErrors {
+    pub cancel: Option<AppError>,
+    pub close: Option<AppError>,
+    pub review: Option<AppError>,
+}
+
+impl BookingErrors {
+    pub fn posted() -> BookingErrors {
+        BookingErrors {
+            cancel: posted_error::<CancelSession, ()>(),
+            close: posted_error::<CloseSession, ()>(),
+            review: posted_error::<ReviewSession, ()>(),
+        }
+    }
+}
+
 /// The session part of an order's page: when, its state, and what each side may do.
 #[component]
-pub fn BookingSection(number: String, service_slug: String, b: BookingPanel, is_customer: bool) -> impl IntoView {
-    let cancel_error = Signal::stored(posted_error::<CancelSession, ()>());
-    let close_error = Signal::stored(posted_error::<CloseSession, ()>());
+pub fn BookingSection(
+    number: String,
+    service_slug: String,
+    b: BookingPanel,
+    is_customer: bool,
+    errors: BookingErrors,
+) -> impl IntoView {
+    let cancel_error = Signal::stored(errors.cancel);
+    let close_error = Signal::stored(errors.close);
+    let review_error = errors.review;
     let query = use_query_map().read_untracked().clone();
     let note = if query.get("cancelled").is_some() {
         Some("The session was cancelled.")
@@ -276,7 +302,7 @@ pub fn BookingSection(number: String, service_slug: String, b: BookingPanel, is_
             {b.review.clone().map(|r| view! {
                 <p data-testid="review"><span class="rating" aria-label=format!("{} out of 5", r.rating)>{"★".repeat(r.rating as usize)}{"☆".repeat(5 - r.rating as usize)}</span>" "{r.body}</p>
             })}
-            {b.can_review.then(|| view! { <ReviewForm number=number.clone()/> })}
+            {b.can_review.then(|| view! { <ReviewForm number=number.clone() error=review_error.clone()/> })}
         </section>
     }
 }
@@ -369,7 +395,6 @@ pub fn AvailabilityPage() -> impl IntoView {
                                         <button type="submit" class="btn btn-secondary">"Add"</button>
                                     </form>
                                 </section>
-                                <CalendarFeed back="availability"/>
                             }.into_any()
                             }
                             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
@@ -377,6 +402,7 @@ pub fn AvailabilityPage() -> impl IntoView {
                     })
                 }}
             </Suspense>
+            <CalendarFeed back="availability"/>
         </div>
     }
 }
@@ -474,8 +500,8 @@ pub fn CalendarFeed(back: &'static str) -> impl IntoView {
 
 /// The customer's rating of a completed session.
 #[component]
-fn ReviewForm(number: String) -> impl IntoView {
-    let error = Signal::stored(posted_error::<ReviewSession, ()>());
+fn ReviewForm(number: String, error: Option<AppError>) -> impl IntoView {
+    let error = Signal::stored(error);
     view! {
         <section aria-labelledby="review-heading">
             <h3 id="review-heading">"How was it?"</h3>

@@ -9,7 +9,7 @@ use crate::api::checkout::{
     WorkOnOrder, checkout_state, open_checkout, service_order,
 };
 use crate::api::orders::BuyCredits;
-use crate::app::booking::{BookingSection, NearestTimes, SlotTarget};
+use crate::app::booking::{BookingErrors, BookingSection, NearestTimes, SlotTarget};
 use crate::app::components::{
     ErrorPanel, Field, FieldError, FormAlert, LocalTime, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint,
     form_key, posted_error,
@@ -395,6 +395,7 @@ pub fn OrderPage() -> impl IntoView {
     let reassign_error = posted_error::<ReassignOrder, ()>();
     let pay_error = posted_error::<PayCheckout, ()>();
     let message_error = posted_error::<PostOrderMessage, ()>();
+    let booking_errors = BookingErrors::posted();
     let query = use_query_map().read_untracked().clone();
     let upload_error = query.get("upload_error");
     let uploaded = query.get("uploaded").is_some();
@@ -404,11 +405,12 @@ pub fn OrderPage() -> impl IntoView {
                 {move || {
                     let (work_error, reassign_error, pay_error) = (work_error.clone(), reassign_error.clone(), pay_error.clone());
                     let (message_error, upload_error) = (message_error.clone(), upload_error.clone());
+                    let booking_errors = booking_errors.clone();
                     Suspend::new(async move {
                         match order.await {
                             Ok(o) => {
                                 let exchange = view! { <Exchange o=o.clone() message_error upload_error uploaded/> };
-                                view! { <OrderDetail o work_error reassign_error pay_error/>{exchange} }.into_any()
+                                view! { <OrderDetail o work_error reassign_error pay_error booking_errors/>{exchange} }.into_any()
                             }
                             Err(e) => view! {
                                 <PageMeta title="Order" description="An Attune service order."/>
@@ -428,6 +430,7 @@ fn OrderDetail(
     work_error: Option<AppError>,
     reassign_error: Option<AppError>,
     pay_error: Option<AppError>,
+    booking_errors: BookingErrors,
 ) -> impl IntoView {
     let v = o.order.clone();
     let number = v.number.clone();
@@ -505,7 +508,7 @@ fn OrderDetail(
             })}
         </section>
         {o.booking.clone().map(|b| view! {
-            <BookingSection number=number.clone() service_slug=o.service_slug.clone() b is_customer=o.viewer == OrderRole::Customer/>
+            <BookingSection number=number.clone() service_slug=o.service_slug.clone() b is_customer=o.viewer == OrderRole::Customer errors=booking_errors.clone()/>
         })}
         {(!o.questions.is_empty()).then(|| view! {
             <section class="card" aria-labelledby="answers-heading">

@@ -630,6 +630,11 @@ async fn the_private_feed_keeps_uids_raises_sequence_shows_cancellations_and_can
 
     let res = c.call("calendar/feed/new", &[("back", "dashboard")]).await;
     assert_eq!(location(&res), "/dashboard#calendar");
+    let page = c.get("/dashboard").await.text().await.unwrap();
+    assert!(page.contains("data-testid=\"feed-url\""), "the dashboard shows the new address");
+    let page = c.get("/dashboard").await.text().await.unwrap();
+    assert!(!page.contains("data-testid=\"feed-url\""), "once");
+    c.call("calendar/feed/new", &[("back", "dashboard")]).await;
     let state: Value = c.call("calendar/feed", &[]).await.json().await.unwrap();
     let url = state["fresh"].as_str().expect("shown once").to_owned();
     assert!(url.starts_with("webcal://") && url.ends_with(".ics"), "{url}");
@@ -670,6 +675,10 @@ async fn the_private_feed_keeps_uids_raises_sequence_shows_cancellations_and_can
     );
 
     // The practitioner's own feed shows the same session.
+    let res = p.call("calendar/feed/new", &[("back", "availability")]).await;
+    assert_eq!(location(&res), "/practitioner/availability#calendar");
+    let page = p.get("/practitioner/availability").await.text().await.unwrap();
+    assert!(page.contains("data-testid=\"feed-url\""), "the availability page shows the new address");
     p.call("calendar/feed/new", &[("back", "availability")]).await;
     let theirs: Value = p.call("calendar/feed", &[]).await.json().await.unwrap();
     let their_path = format!("/calendar/{}", theirs["fresh"].as_str().unwrap().rsplit('/').next().unwrap());
