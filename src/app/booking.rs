@@ -30,7 +30,7 @@ pub enum SlotTarget {
 /// One free time as a link or a button, by where it leads.
 #[component]
 fn SlotButton(offer: SlotOffer, target: SlotTarget, #[prop(optional)] long: bool) -> impl IntoView {
-    let at = crate::domain::datetime::machine(offer.at);
+    let at = offer.at.clone();
     let label = offer.label.clone();
     match target {
         SlotTarget::New { slug, tz } => {

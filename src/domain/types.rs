@@ -661,7 +661,9 @@ pub struct DayHours {
 /// A free time as the slot picker offers it, labelled in the viewer's zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotOffer {
-    pub at: Timestamp,
+    /// The start as `datetime::machine` writes it (`2026-12-03T10:00:00Z`): a string, so
+    /// the browser bundles, which decode `AppError::SlotTaken`, carry no date parser.
+    pub at: String,
     /// `14:30`.
     pub label: String,
 }

@@ -43,7 +43,7 @@ fn clock_label(at: Timestamp, zone: &TimeZone) -> String {
 }
 
 fn offer(at: Timestamp, zone: &TimeZone) -> SlotOffer {
-    SlotOffer { at, label: datetime::show(at, zone, Style::DateTime) }
+    SlotOffer { at: datetime::machine(at), label: datetime::show(at, zone, Style::DateTime) }
 }
 
 /// The zone a visitor reads times in: their profile's when signed in, else the one
@@ -116,7 +116,7 @@ pub async fn picker(
     for at in free.iter().copied() {
         let day = at.to_zoned_datetime(tz.clone()).date();
         if let Some(d) = days.iter_mut().find(|d| d.day == day) {
-            d.slots.push(SlotOffer { at, label: clock_label(at, &zone) });
+            d.slots.push(SlotOffer { at: datetime::machine(at), label: clock_label(at, &zone) });
         }
     }
     let horizon_end = now + SignedDuration::from_hours(24 * i64::from(calendar.rules.horizon_days));
