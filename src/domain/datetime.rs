@@ -47,7 +47,7 @@ impl TimeZone {
     }
 
     /// The zone's rules; UTC where the database is absent (the browser).
-    fn rules(&self) -> tz::TimeZone {
+    pub fn rules(&self) -> tz::TimeZone {
         tz::db().get(&self.0).unwrap_or(tz::TimeZone::UTC)
     }
 }

@@ -72,7 +72,7 @@ fn exceptions_of(raw: &serde_json::Value) -> Result<Vec<(i64, Exception)>, Failu
 /// The rules `slots` works from.
 pub fn rules_of(a: &Availability, exceptions: Vec<Exception>) -> Rules {
     Rules {
-        zone: jiff::tz::db().get(a.time_zone.as_str()).unwrap_or(jiff::tz::TimeZone::UTC),
+        zone: a.time_zone.rules(),
         weekly: a.weekly.clone(),
         exceptions,
         buffer_before: SignedDuration::from_mins(i64::from(a.buffer_before_minutes)),
@@ -229,9 +229,7 @@ fn starting_point(zone: &TimeZone) -> Availability {
 /// the working hours of the next seven local days.
 pub async fn view(state: &AppState, user: &SessionUser) -> Result<AvailabilityView, Failure> {
     let now = state.clock.now();
-    let zone_today = |zone: &TimeZone| {
-        now.to_zoned_datetime(jiff::tz::db().get(zone.as_str()).unwrap_or(jiff::tz::TimeZone::UTC)).date()
-    };
+    let zone_today = |zone: &TimeZone| now.to_zoned_datetime(zone.rules()).date();
     let mut conn = state.pool.acquire().await?;
     let found =
         load(&mut conn, user.id, zone_today(&user.time_zone).yesterday().unwrap_or(Date::MIN), Date::MAX, None).await?;
@@ -324,8 +322,7 @@ pub async fn add_exception(state: &AppState, user: &SessionUser, form: &Exceptio
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AppError::invalid("day", "Save your weekly hours first; exceptions change them."))?;
-    let zone = jiff::tz::db().get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = state.clock.now().to_zoned_datetime(zone).date();
+    let today = state.clock.now().to_zoned_datetime(crate::server::accounts::zone_of(&zone).rules()).date();
     let (day, hours) = match form.parse(today)? {
         Exception::DayOff(d) => (d, None),
         Exception::Extra(d, h) => (d, Some(h)),

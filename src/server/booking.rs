@@ -33,13 +33,9 @@ use uuid::Uuid;
 /// The days the slot picker shows at once.
 const WEEK: i64 = 7;
 
-fn rules_zone(zone: &TimeZone) -> jiff::tz::TimeZone {
-    jiff::tz::db().get(zone.as_str()).unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 /// `14:30` in `zone`.
 fn clock_label(at: Timestamp, zone: &TimeZone) -> String {
-    at.to_zoned_datetime(rules_zone(zone)).strftime("%H:%M").to_string()
+    at.to_zoned_datetime(zone.rules()).strftime("%H:%M").to_string()
 }
 
 fn offer(at: Timestamp, zone: &TimeZone) -> SlotOffer {
@@ -82,7 +78,7 @@ pub async fn picker(
 ) -> Result<SlotPicker, Failure> {
     let now = state.clock.now();
     let (zone, zone_from_profile) = reader_zone(user, zone);
-    let tz = rules_zone(&zone);
+    let tz = zone.rules();
     let today = now.to_zoned_datetime(tz.clone()).date();
     let first = week.and_then(|w| w.trim().parse::<Date>().ok()).filter(|d| *d >= today).unwrap_or(today);
     let mut conn = state.pool.acquire().await?;
@@ -280,7 +276,8 @@ async fn lock_of_order(conn: &mut PgConnection, order_id: Uuid) -> Result<Option
     .transpose()
 }
 
-async fn customer_zone(conn: &mut PgConnection, user: Uuid) -> Result<TimeZone, Failure> {
+/// The zone a person (a guest customer, say) reads times in.
+pub(super) async fn customer_zone(conn: &mut PgConnection, user: Uuid) -> Result<TimeZone, Failure> {
     let zone = sqlx::query_scalar!("SELECT time_zone FROM users WHERE id = $1", user).fetch_one(conn).await?;
     Ok(zone_of(&zone))
 }
@@ -773,10 +770,7 @@ pub async fn reschedule(state: &AppState, visitor: &Visitor, number: &str, at: T
     if at == b.starts_at {
         return Ok(access.number);
     }
-    let zone = match &visitor.user {
-        Some(u) => u.time_zone.clone(),
-        None => customer_zone(&mut tx, b.customer_id).await?,
-    };
+    let zone = crate::server::checkout::reader_zone(&mut tx, visitor, b.customer_id).await?;
     let calendar = check_free(&mut tx, b.practitioner_id, b.duration(), at, now, Some(b.id), &zone).await?;
     let end = at + b.duration();
     let (lo, hi) = calendar.blocks(at, end);

@@ -631,16 +631,15 @@ pub async fn view(state: &AppState, visitor: &Visitor, number: &str) -> Result<C
 
 /// The zone an order's page shows times in: the signed-in reader's, else (a guest) the
 /// customer account's.
-async fn reader_zone(
+pub(super) async fn reader_zone(
     conn: &mut PgConnection,
     visitor: &Visitor,
     customer: Uuid,
 ) -> Result<crate::domain::TimeZone, Failure> {
-    if let Some(u) = &visitor.user {
-        return Ok(u.time_zone.clone());
+    match &visitor.user {
+        Some(u) => Ok(u.time_zone.clone()),
+        None => crate::server::booking::customer_zone(conn, customer).await,
     }
-    let zone = sqlx::query_scalar!("SELECT time_zone FROM users WHERE id = $1", customer).fetch_one(conn).await?;
-    Ok(zone_of(&zone))
 }
 
 /// How an order names its practitioner, whether or not they are still live.
