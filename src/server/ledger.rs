@@ -3,8 +3,11 @@
 //! order, a booking or an adjustment and its credit movement commit together or not at
 //! all; on an error the caller rolls back.
 //!
-//! The database enforces what must never happen (entries that do not sum to zero,
-//! changed or deleted entries, a negative wallet, one key applied twice). A spend runs
+//! The books are transfers: each moves a positive amount from one account to another,
+//! so it is two entries that sum to zero, and the `ledger_entries` view reads it as
+//! those two. The database enforces what must never happen (a transfer of nothing,
+//! changed or deleted rows, a lot moved on another wallet's behalf, a negative wallet,
+//! one key applied twice). A spend runs
 //! as one database function, `ledger_spend`, which takes lots in
 //! `domain::ledger::allocate`'s order; the code here decides the rest, and the answer a
 //! repeated key gets.
@@ -143,7 +146,7 @@ async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet, F
     Err(Failure::bug("a wallet that was created cannot be found"))
 }
 
-/// The balance a movement of `change` leaves on `wallet` (the entries' trigger applies
+/// The balance a movement of `change` leaves on `wallet` (the transfers' trigger applies
 /// the same change in the database).
 fn after(wallet: &Wallet, change: i64) -> Result<i64, Failure> {
     wallet.balance.checked_add(change).ok_or_else(|| Failure::bug("a wallet balance out of range"))
@@ -212,8 +215,8 @@ async fn grant_from(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query!(
-        "INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
-         VALUES ($1, $2, $3, $4), ($1, (SELECT id FROM ledger_accounts WHERE code = $5), NULL, -$4)",
+        "INSERT INTO ledger_transfers (transaction_id, from_account, to_account, to_lot, amount)
+         VALUES ($1, (SELECT id FROM ledger_accounts WHERE code = $5), $2, $3, $4)",
         transaction_id,
         wallet.id,
         lot,
@@ -249,8 +252,8 @@ async fn spend_to(
         return Err(AppError::Invalid(crate::domain::FieldError::new("credits", "Spend at least one credit.")).into());
     }
     // One round trip: `ledger_spend` (migrations) locks the wallet, answers a repeated
-    // key, reads the lots after the lock, takes them in `allocate`'s order and posts the
-    // entries.
+    // key, reads the lots after the lock, takes them in `allocate`'s order and posts one
+    // transfer per lot.
     let r = sqlx::query!(
         r#"SELECT o_outcome AS "outcome!", o_transaction_id AS transaction_id, o_balance AS balance,
                   o_available AS available, o_first_kind AS first_kind, o_first_change AS first_change
@@ -284,10 +287,8 @@ async fn spend_to(
 }
 
 /// Takes `amounts[i]` credits out of lot `ids[i]` of `wallet` (a negative amount puts
-/// them back) and posts the matching entries: one per lot on the wallet, and their sum
-/// on the platform account `counter`. The lots and the entries in one statement, so a
-/// spend is four round trips (the transaction row, the wallet lock, the lots, this)
-/// besides BEGIN and COMMIT.
+/// them back) and posts one transfer per lot between the wallet and the platform
+/// account `counter`, the lots and the transfers in one statement.
 async fn move_lots(
     conn: &mut PgConnection,
     transaction_id: i64,
@@ -296,21 +297,23 @@ async fn move_lots(
     amounts: &[i64],
     counter: &str,
 ) -> Result<(), Failure> {
-    let total: i64 = amounts.iter().sum();
     sqlx::query!(
         "WITH taken AS (
              UPDATE credit_lots l SET remaining = l.remaining - t.n
              FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n) WHERE l.id = t.id AND l.account_id = $2
              RETURNING l.id, t.n)
-         INSERT INTO ledger_entries (transaction_id, account_id, lot_id, amount)
-         SELECT $1::bigint, $2::bigint, taken.id, -taken.n FROM taken
-         UNION ALL
-         SELECT $1, (SELECT id FROM ledger_accounts WHERE code = $6), NULL, $5::bigint",
+         INSERT INTO ledger_transfers (transaction_id, from_account, to_account, from_lot, to_lot, amount)
+         SELECT $1::bigint,
+                CASE WHEN taken.n > 0 THEN $2::bigint ELSE c.id END,
+                CASE WHEN taken.n > 0 THEN c.id ELSE $2::bigint END,
+                CASE WHEN taken.n > 0 THEN taken.id END,
+                CASE WHEN taken.n < 0 THEN taken.id END,
+                abs(taken.n)
+         FROM taken, ledger_accounts c WHERE c.code = $5",
         transaction_id,
         wallet,
         ids,
         amounts,
-        total,
         counter,
     )
     .execute(&mut *conn)
@@ -502,7 +505,9 @@ pub async fn check(conn: &mut PgConnection) -> Result<LedgerCheck, Failure> {
              (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'wallet'
                AND a.balance <> COALESCE((SELECT sum(amount) FROM ledger_entries e WHERE e.account_id = a.id), 0)) AS "wallet_drift!",
              (SELECT count(*) FROM credit_lots l
-               WHERE l.remaining <> COALESCE((SELECT sum(amount) FROM ledger_entries e WHERE e.lot_id = l.id), 0)) AS "lot_drift!",
+               LEFT JOIN (SELECT lot_id, sum(amount) AS moved FROM ledger_entries WHERE lot_id IS NOT NULL GROUP BY lot_id) e
+                 ON e.lot_id = l.id
+               WHERE l.remaining <> COALESCE(e.moved, 0)) AS "lot_drift!",
              (SELECT COALESCE(sum(amount), 0) FROM ledger_entries)::bigint AS "total!""#
     )
     .fetch_one(&mut *conn)
@@ -543,8 +548,9 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
         // A lot can expire again if credits came back to it after it expired (a refund
         // the provider refused): each expiry of it has its own key.
         let earlier = sqlx::query_scalar!(
-            "SELECT count(*) AS \"n!\" FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-             WHERE e.lot_id = $1 AND t.kind = 'expiry'",
+            "SELECT count(*) AS \"n!\" FROM ledger_transfers x JOIN ledger_transactions t ON t.id = x.transaction_id
+             WHERE x.from_account = $1 AND x.from_lot = $2 AND t.kind = 'expiry'",
+            wallet,
             lot.id
         )
         .fetch_one(&mut *tx)

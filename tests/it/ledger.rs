@@ -143,54 +143,65 @@ async fn a_repeated_key_returns_the_first_result_and_moves_nothing_even_at_once(
 }
 
 #[tokio::test]
-async fn the_database_refuses_changed_deleted_unbalanced_or_negative_books() {
+async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer).await.id;
+    let other = app.user(Role::Customer).await.id;
     grant(&app, user, 5, LotSource::Paid, None, "grant").await;
+    grant(&app, other, 5, LotSource::Paid, None, "other grant").await;
     for sql in [
-        "UPDATE ledger_entries SET amount = amount * 2",
-        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transfers SET amount = amount * 2",
+        "DELETE FROM ledger_transfers",
         "UPDATE ledger_transactions SET kind = 'refund'",
         "DELETE FROM ledger_transactions",
-        "TRUNCATE ledger_entries CASCADE",
+        "TRUNCATE ledger_transfers CASCADE",
     ] {
         let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
     }
+    let err = sqlx::query("UPDATE ledger_entries SET amount = 0").execute(&app.pool).await.unwrap_err();
+    assert!(err.to_string().contains("cannot update view"), "{err}");
 
-    let mut tx = app.pool.begin().await.unwrap();
-    sqlx::query(
-        "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at) VALUES ('adjustment', 'lopsided', now()) RETURNING id)
-         INSERT INTO ledger_entries (transaction_id, account_id, amount)
-         SELECT t.id, a.id, 1 FROM t, ledger_accounts a WHERE a.user_id = $1",
-    )
-    .bind(user)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let err = tx.commit().await.unwrap_err();
-    assert_eq!(
-        attune::server::error::violation(&err),
-        Some(attune::server::error::Violation::Check("ledger_transactions_balanced".into()))
-    );
-
-    let mut tx = app.pool.begin().await.unwrap();
-    let err = sqlx::query(
-        "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at) VALUES ('adjustment', 'overdraw', now()) RETURNING id)
-         INSERT INTO ledger_entries (transaction_id, account_id, amount)
-         SELECT t.id, a.id, -6 FROM t, ledger_accounts a WHERE a.user_id = $1
-         UNION ALL SELECT t.id, a.id, 6 FROM t, ledger_accounts a WHERE a.code = 'adjustments'",
-    )
-    .bind(user)
-    .execute(&mut *tx)
-    .await
-    .unwrap_err();
-    assert_eq!(
-        attune::server::error::violation(&err),
-        Some(attune::server::error::Violation::Check("ledger_accounts_wallet_not_negative".into()))
-    );
-    drop(tx);
-    assert!(check(&app).await.is_clean());
+    // Each attempt moves from `$1`'s wallet (its lot, unless the case names another) to
+    // the platform's adjustments account, or to the wallet itself.
+    let attempt = |amount: i64, to_self: bool, lot_of: Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let err = sqlx::query(
+                "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at)
+                            VALUES ('adjustment', 'by hand', now()) RETURNING id),
+                      w AS (SELECT id FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet')
+                 INSERT INTO ledger_transfers (transaction_id, from_account, to_account, from_lot, amount)
+                 SELECT t.id, w.id,
+                        CASE WHEN $3 THEN w.id ELSE (SELECT id FROM ledger_accounts WHERE code = 'adjustments') END,
+                        (SELECT l.id FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id WHERE a.user_id = $4),
+                        $2
+                 FROM t, w",
+            )
+            .bind(user)
+            .bind(amount)
+            .bind(to_self)
+            .bind(lot_of)
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+            attune::server::error::violation(&err)
+        }
+    };
+    use attune::server::error::Violation;
+    for (amount, to_self, lot_of, refused) in [
+        (0, false, user, Violation::Check("ledger_transfers_amount_positive".into())),
+        (-1, false, user, Violation::Check("ledger_transfers_amount_positive".into())),
+        (1, true, user, Violation::Check("ledger_transfers_two_accounts".into())),
+        (1, false, other, Violation::ForeignKey("ledger_transfers_from_lot".into())),
+        (6, false, user, Violation::Check("ledger_accounts_wallet_not_negative".into())),
+    ] {
+        assert_eq!(attempt(amount, to_self, lot_of).await, Some(refused), "{amount} {to_self} {lot_of}");
+    }
+    let books = check(&app).await;
+    assert!(books.is_clean(), "{books:?}");
+    assert_eq!(spend(&app.pool, &app, user, 5, "all of it").await.unwrap().balance, 0, "nothing moved before");
 }
 
 #[tokio::test]
