@@ -60,19 +60,20 @@ pub async fn remove_availability_exception(#[server(default)] id: String) -> Res
 }
 
 /// A week of free times for a session (from `week`, a date), shown in zone `tz` (the
-/// signed-in person's own when empty).
+/// signed-in person's own when empty); with `order`, for moving that order's session.
 #[server(endpoint = "booking/slots")]
 pub async fn free_slots(
     #[server(default)] service: String,
     #[server(default)] week: String,
     #[server(default)] tz: String,
+    #[server(default)] order: String,
 ) -> Result<SlotPicker, AppError> {
     answer(async move {
         let state = context::state()?;
-        let user = context::current_user().await?;
-        let week = Some(week.as_str()).filter(|w| !w.trim().is_empty());
-        let tz = Some(tz.as_str()).filter(|z| !z.trim().is_empty());
-        booking::picker(&state, user.as_ref(), &service, week, tz).await
+        let visitor = crate::api::checkout::visitor().await?;
+        let given = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
+        let (week, tz, order) = (given(&week), given(&tz), given(&order));
+        booking::picker(&state, &visitor, &service, week.as_deref(), tz.as_deref(), order.as_deref()).await
     })
     .await
 }

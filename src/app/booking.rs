@@ -84,7 +84,11 @@ pub fn SlotPickerPage() -> impl IntoView {
     let tz = query.get("tz").unwrap_or_default();
     let order = query.get("order").filter(|o| !o.trim().is_empty());
     let moving = query.get("move").is_some();
-    let picker = Resource::new(move || (slug.clone(), week.clone(), tz.clone()), |(s, w, z)| free_slots(s, w, z));
+    let for_order = order.clone().unwrap_or_default();
+    let picker = Resource::new(
+        move || (slug.clone(), week.clone(), tz.clone(), for_order.clone()),
+        |(s, w, z, o)| free_slots(s, w, z, o),
+    );
     let choose_error = posted_error::<ChooseSessionTime, ()>();
     let move_error = posted_error::<RescheduleSession, ()>();
     view! {

@@ -67,27 +67,41 @@ async fn scheduled(
     Ok((service, owner, practitioner, SignedDuration::from_mins(i64::from(minutes))))
 }
 
+/// The session of the visitor's order `number`, if it has one; not found when the order
+/// is not theirs.
+async fn own_booking(conn: &mut PgConnection, visitor: &Visitor, number: &str) -> Result<Option<Uuid>, Failure> {
+    let access = crate::server::checkout::access(conn, visitor, number).await?;
+    Ok(sqlx::query_scalar!("SELECT id FROM bookings WHERE order_id = $1", access.id).fetch_optional(conn).await?)
+}
+
 /// `/s/<slug>/book`: the free times of the week from `week` (a date in the reader's
-/// zone; today when absent), labelled in the reader's zone.
+/// zone; today when absent), labelled in the reader's zone. With `order` (one of the
+/// visitor's, whose time is being chosen or moved), that order's own session does not
+/// count as busy: its time and the times overlapping it are free to move to.
 pub async fn picker(
     state: &AppState,
-    user: Option<&SessionUser>,
+    visitor: &Visitor,
     slug: &str,
     week: Option<&str>,
     zone: Option<&str>,
+    order: Option<&str>,
 ) -> Result<SlotPicker, Failure> {
     let now = state.clock.now();
-    let (zone, zone_from_profile) = reader_zone(user, zone);
+    let (zone, zone_from_profile) = reader_zone(visitor.user.as_ref(), zone);
     let tz = zone.rules();
     let today = now.to_zoned_datetime(tz.clone()).date();
     let first = week.and_then(|w| w.trim().parse::<Date>().ok()).filter(|d| *d >= today).unwrap_or(today);
     let mut conn = state.pool.acquire().await?;
     let (service, owner, practitioner, duration) = scheduled(&mut conn, slug).await?;
+    let own = match order {
+        Some(number) => own_booking(&mut conn, visitor, number).await?,
+        None => None,
+    };
     let start_of =
         |d: Date| d.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).map_err(|e| Failure::bug(e.to_string()));
     let from = start_of(first)?;
     let to = start_of(first.checked_add(WEEK.days()).map_err(|e| Failure::bug(e.to_string()))?)?;
-    let calendar = availability::calendar(&mut conn, owner, from, to, now, None).await?;
+    let calendar = availability::calendar(&mut conn, owner, from, to, now, own).await?;
     drop(conn);
     let Some(calendar) = calendar else {
         return Ok(SlotPicker {
@@ -118,7 +132,7 @@ pub async fn picker(
     let horizon_end = now + SignedDuration::from_hours(24 * i64::from(calendar.rules.horizon_days));
     let next_free = if free.is_empty() && to < horizon_end {
         let mut conn = state.pool.acquire().await?;
-        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, None).await?;
+        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, own).await?;
         later.and_then(|c| c.free(duration, to, horizon_end, now).first().map(|at| offer(*at, &zone)))
     } else {
         None

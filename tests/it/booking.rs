@@ -540,6 +540,73 @@ async fn sessions_move_to_free_times_only_and_the_practitioner_closes_them_after
 }
 
 #[tokio::test]
+async fn moving_a_session_offers_its_own_time_and_the_times_overlapping_it() {
+    let app = booking_app().await;
+    let (slug, _) = session_service(&app, 2, 3000).await;
+    let (mut c, _) = customer(&app, "quin@example.com", 2).await;
+    let (mut d, _) = customer(&app, "rae@example.com", 0).await;
+    let number = book_in_credits(&mut c, &slug, london(&app, 6, 10, 0), "quin@example.com").await;
+    let day = london(&app, 6, 0, 0).to_zoned_datetime(jiff::tz::db().get("Europe/London").unwrap()).date().to_string();
+    let offered = |v: &Value| -> Vec<String> {
+        v["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["slots"].as_array().unwrap())
+            .map(|s| s["at"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let around = [london(&app, 6, 9, 30), london(&app, 6, 10, 0), london(&app, 6, 10, 30)].map(machine);
+
+    let booking: Value = c
+        .call(
+            "booking/slots",
+            &[("service", slug.as_str()), ("week", day.as_str()), ("tz", "Europe/London"), ("order", "")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(around.iter().all(|t| !offered(&booking).contains(t)), "for a new booking the session is busy");
+    let moving: Value = c
+        .call(
+            "booking/slots",
+            &[("service", slug.as_str()), ("week", day.as_str()), ("tz", "Europe/London"), ("order", number.as_str())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        around.iter().all(|t| offered(&moving).contains(t)),
+        "moving it, its own time is free: {:?}",
+        offered(&moving)
+    );
+    let (new, moved) = (offered(&booking), offered(&moving));
+    assert!(new.iter().all(|t| moved.contains(t)), "what was free stays free");
+    let (first, last) = (london(&app, 6, 9, 0), london(&app, 6, 11, 0));
+    let extra: Vec<Timestamp> = moved.iter().filter(|t| !new.contains(t)).map(|t| t.parse().unwrap()).collect();
+    assert!(
+        extra.iter().all(|t| (first..=last).contains(t)),
+        "only times the session and its buffers block: {extra:?}"
+    );
+
+    let (status, _) = error_of(
+        d.call(
+            "booking/slots",
+            &[("service", slug.as_str()), ("week", day.as_str()), ("tz", "Europe/London"), ("order", number.as_str())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another customer's order is not theirs to move");
+
+    let res = c.call("booking/reschedule", &[("order", &number), ("at", &around[2])]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    assert_eq!(booking_of(&app, &number).await.1, london(&app, 6, 10, 30));
+}
+
+#[tokio::test]
 async fn the_database_refuses_overlapping_sessions_whatever_the_code_does() {
     let app = booking_app().await;
     let (slug, _) = session_service(&app, 2, 3000).await;
