@@ -235,7 +235,9 @@ async fn remind(conn: &mut PgConnection, state: &AppState, order_id: Uuid, now: 
             paid: String::new(),
             url: url.clone(),
         };
-        email::enqueue(conn, Some(id), to, &templates::booking_reminder(&facts, &when, other), now).await?;
+        let mail =
+            with_session_file(conn, state, order_id, id, templates::booking_reminder(&facts, &when, other)).await?;
+        email::enqueue(conn, Some(id), to, &mail, now).await?;
     }
     Ok(())
 }

@@ -665,6 +665,15 @@ async fn two_workers_sending_reminders_at_once_send_one_per_session_and_side() {
     assert_eq!(attune::server::calendar::send_reminders(&app.state).await.unwrap(), 0);
     assert_eq!(emails_to(&app, "una@example.com", "booking_reminder").await, 3);
     assert_eq!(emails_to(&app, &practitioner, "booking_reminder").await, 3);
+    let files: Vec<String> = sqlx::query_scalar(
+        "SELECT calendar FROM email_outbox WHERE to_address = 'una@example.com' AND template = 'booking_reminder'
+         AND calendar IS NOT NULL",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(files.len(), 3, "each reminder carries its session");
+    assert!(files.iter().all(|ics| events_of(ics).len() == 1 && events_of(ics)[0].3 == "CONFIRMED"), "{files:?}");
 }
 
 /// The events of a feed, read by an independent iCalendar parser: (UID, SEQUENCE,
