@@ -640,10 +640,20 @@ pub fn session_layer(state: &AppState) -> SessionManagerLayer<PostgresStore> {
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
+/// The app's routes, worked out once per process. Working them out renders the app
+/// with resource loading switched off process-wide (a flag in `leptos_server`), and a
+/// resource that first runs while it is off never finishes: an app built while another
+/// in the same process serves pages (the integration tests build one per test) would
+/// leave one of those pages hanging.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application router for `state`. `leptos_routes_with_context`
 /// also mounts every server function under `/api/`.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let ctx = {
         let state = state.clone();
         move || provide_context(state.clone())
