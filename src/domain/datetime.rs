@@ -8,7 +8,7 @@
 //! on the server.
 
 use crate::domain::FieldError;
-use jiff::{Timestamp, Unit, tz};
+use jiff::{Timestamp, tz};
 use serde::{Deserialize, Serialize};
 
 const ZONE_NAME_MAX: usize = 64;
@@ -75,8 +75,10 @@ pub fn show(at: Timestamp, zone: &TimeZone, style: Style) -> String {
 }
 
 /// The machine-readable form: UTC to the second, as `<time datetime>` and the wire take it.
+/// Cut to the second, not rounded, so it names the same minute as the text shown beside
+/// it (rounding sent 10:20:59.6 to 10:21 beside a shown 10:20).
 pub fn machine(at: Timestamp) -> String {
-    at.round(Unit::Second).unwrap_or(at).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Zones without an abbreviation of their own are written as offsets ("-03",
@@ -200,7 +202,10 @@ mod tests {
     #[test]
     fn the_machine_form_is_utc_to_the_second() {
         assert_eq!(machine(at("2026-11-22T16:34:05.123456Z")), "2026-11-22T16:34:05Z");
-        assert_eq!(machine(at("2026-11-22T16:34:05.6Z")), "2026-11-22T16:34:06Z");
+        assert_eq!(machine(at("2026-11-22T16:34:05.6Z")), "2026-11-22T16:34:05Z");
+        let late = at("2026-11-22T16:34:59.6Z");
+        let shown = show(at(&machine(late)), &TimeZone::utc(), Style::DateTime);
+        assert_eq!(shown, show(late, &TimeZone::utc(), Style::DateTime), "the same minute as the text beside it");
     }
 
     #[test]
