@@ -67,17 +67,24 @@ async fn scheduled(
     Ok((service, owner, practitioner, SignedDuration::from_mins(i64::from(minutes))))
 }
 
-/// The session of the visitor's order `number`, if it has one; not found when the order
-/// is not theirs.
-async fn own_booking(conn: &mut PgConnection, visitor: &Visitor, number: &str) -> Result<Option<Uuid>, Failure> {
+/// The session of the visitor's order `number` (its id and start), if it has one; not
+/// found when the order is not theirs.
+async fn own_booking(
+    conn: &mut PgConnection,
+    visitor: &Visitor,
+    number: &str,
+) -> Result<Option<(Uuid, Timestamp)>, Failure> {
     let access = crate::server::checkout::access(conn, visitor, number).await?;
-    Ok(sqlx::query_scalar!("SELECT id FROM bookings WHERE order_id = $1", access.id).fetch_optional(conn).await?)
+    let row =
+        sqlx::query!("SELECT id, starts_at FROM bookings WHERE order_id = $1", access.id).fetch_optional(conn).await?;
+    Ok(row.map(|r| (r.id, from_db(r.starts_at))))
 }
 
 /// `/s/<slug>/book`: the free times of the week from `week` (a date in the reader's
 /// zone; today when absent), labelled in the reader's zone. With `order` (one of the
 /// visitor's, whose time is being chosen or moved), that order's own session does not
-/// count as busy: its time and the times overlapping it are free to move to.
+/// count as busy: the times overlapping it are free to move to (its current start is
+/// not offered, as there is nothing to move).
 pub async fn picker(
     state: &AppState,
     visitor: &Visitor,
@@ -101,7 +108,7 @@ pub async fn picker(
         |d: Date| d.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).map_err(|e| Failure::bug(e.to_string()));
     let from = start_of(first)?;
     let to = start_of(first.checked_add(WEEK.days()).map_err(|e| Failure::bug(e.to_string()))?)?;
-    let calendar = availability::calendar(&mut conn, owner, from, to, now, own).await?;
+    let calendar = availability::calendar(&mut conn, owner, from, to, now, own.map(|(id, _)| id)).await?;
     drop(conn);
     let Some(calendar) = calendar else {
         return Ok(SlotPicker {
@@ -118,7 +125,10 @@ pub async fn picker(
             bookable: false,
         });
     };
-    let free = calendar.free(duration, from, to, now);
+    // Its current start is where the session already is, so it is not offered.
+    let current = own.map(|(_, at)| at);
+    let free: Vec<Timestamp> =
+        calendar.free(duration, from, to, now).into_iter().filter(|at| Some(*at) != current).collect();
     let mut days: Vec<SlotDay> = (0..WEEK)
         .filter_map(|i| first.checked_add(i.days()).ok())
         .map(|day| SlotDay { day, label: day.strftime("%a %-d %b").to_string(), slots: Vec::new() })
@@ -132,8 +142,13 @@ pub async fn picker(
     let horizon_end = now + SignedDuration::from_hours(24 * i64::from(calendar.rules.horizon_days));
     let next_free = if free.is_empty() && to < horizon_end {
         let mut conn = state.pool.acquire().await?;
-        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, own).await?;
-        later.and_then(|c| c.free(duration, to, horizon_end, now).first().map(|at| offer(*at, &zone)))
+        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, own.map(|(id, _)| id)).await?;
+        later.and_then(|c| {
+            c.free(duration, to, horizon_end, now)
+                .into_iter()
+                .find(|at| Some(*at) != current)
+                .map(|at| offer(at, &zone))
+        })
     } else {
         None
     };
