@@ -2,6 +2,7 @@ use crate::api::catalog::public_profile;
 use crate::api::practitioner::practice_overview;
 use crate::app::catalog::{ServiceList, json_ld};
 use crate::app::components::{ErrorPanel, PageMeta, Skeleton, public_url};
+use crate::domain::AppError;
 use crate::domain::types::PublicProfile;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -12,6 +13,9 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn PractitionerPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| practice_overview());
+    // Made here, where the request's context is, and read inside the overview: a
+    // resource made inside a `Suspend` runs without it.
+    let earnings = Resource::new(|| (), |_| crate::api::checkout::my_earnings());
     view! {
         <PageMeta title="Your practice" description="Run your practice on Attune: your services, availability and sessions."/>
         <div class="container section">
@@ -27,7 +31,7 @@ pub fn PractitionerPage() -> impl IntoView {
                                     <p>"Account number "<strong>{w.code.to_string()}</strong></p>
                                     <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a><a href="/practitioner/orders">"Orders to deliver"</a><a href="/practitioner/availability">"Availability"</a></p>
                                 </section>
-                                <Earnings/>
+                                <Earnings rows=earnings/>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
@@ -40,8 +44,7 @@ pub fn PractitionerPage() -> impl IntoView {
 
 /// Credits and card payments earned per month.
 #[component]
-fn Earnings() -> impl IntoView {
-    let rows = Resource::new(|| (), |_| crate::api::checkout::my_earnings());
+fn Earnings(rows: Resource<Result<Vec<crate::domain::types::EarningsRow>, AppError>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="earnings-heading">
             <h2 id="earnings-heading">"Earnings"</h2>
