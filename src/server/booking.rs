@@ -108,7 +108,8 @@ pub async fn picker(
         |d: Date| d.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).map_err(|e| Failure::bug(e.to_string()));
     let from = start_of(first)?;
     let to = start_of(first.checked_add(WEEK.days()).map_err(|e| Failure::bug(e.to_string()))?)?;
-    let calendar = availability::calendar(&mut conn, owner, from, to, now, own.map(|(id, _)| id)).await?;
+    let (except, current) = (own.map(|(id, _)| id), own.map(|(_, at)| at));
+    let calendar = availability::calendar(&mut conn, owner, from, to, now, except).await?;
     drop(conn);
     let Some(calendar) = calendar else {
         return Ok(SlotPicker {
@@ -126,9 +127,10 @@ pub async fn picker(
         });
     };
     // Its current start is where the session already is, so it is not offered.
-    let current = own.map(|(_, at)| at);
-    let free: Vec<Timestamp> =
-        calendar.free(duration, from, to, now).into_iter().filter(|at| Some(*at) != current).collect();
+    let open = |c: &Calendar, from: Timestamp, to: Timestamp| -> Vec<Timestamp> {
+        c.free(duration, from, to, now).into_iter().filter(|at| Some(*at) != current).collect()
+    };
+    let free = open(&calendar, from, to);
     let mut days: Vec<SlotDay> = (0..WEEK)
         .filter_map(|i| first.checked_add(i.days()).ok())
         .map(|day| SlotDay { day, label: day.strftime("%a %-d %b").to_string(), slots: Vec::new() })
@@ -142,13 +144,8 @@ pub async fn picker(
     let horizon_end = now + SignedDuration::from_hours(24 * i64::from(calendar.rules.horizon_days));
     let next_free = if free.is_empty() && to < horizon_end {
         let mut conn = state.pool.acquire().await?;
-        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, own.map(|(id, _)| id)).await?;
-        later.and_then(|c| {
-            c.free(duration, to, horizon_end, now)
-                .into_iter()
-                .find(|at| Some(*at) != current)
-                .map(|at| offer(at, &zone))
-        })
+        let later = availability::calendar(&mut conn, owner, to, horizon_end, now, except).await?;
+        later.and_then(|c| open(&c, to, horizon_end).first().map(|at| offer(*at, &zone)))
     } else {
         None
     };
