@@ -22,7 +22,6 @@ use attune::server::config::{Config, Environment, PasswordCost};
 use attune::server::ledger::{self, Kind, Movement};
 use attune::server::state::AppState;
 use jiff::{SignedDuration, Timestamp};
-use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -76,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: booking_bench <database_url> <concurrency> <seconds>");
     };
     let (concurrency, seconds): (usize, u64) = (concurrency.parse()?, seconds.parse()?);
-    let pool = PgPoolOptions::new().max_connections(concurrency as u32 + 2).connect(url).await?;
+    let pool = attune::server::pool::options(concurrency as u32 + 2).connect(url).await?;
     let state = AppState::new(pool.clone(), config()?);
     let now = Timestamp::now();
 

@@ -7,7 +7,6 @@
 use attune::domain::Credits;
 use attune::domain::ledger::LotSource;
 use attune::server::ledger::{self, Kind, Movement};
-use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let (wallets, concurrency, seconds): (usize, usize, u64) =
         (wallets.parse()?, concurrency.parse()?, seconds.parse()?);
-    let pool = PgPoolOptions::new().max_connections(concurrency as u32).connect(url).await?;
+    let pool = attune::server::pool::options(concurrency as u32).connect(url).await?;
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut users = Vec::with_capacity(wallets);
     for i in 0..wallets {

@@ -11,7 +11,6 @@ use attune::server::state::AppState;
 use attune::server::{accounts, demo, http, ledger, migrate, passwords, telemetry, worker};
 use clap::{Parser, Subcommand};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -243,12 +242,8 @@ async fn open_database(opts: &Options, config: &Config) -> anyhow::Result<Databa
             (pg.database_url.clone(), Some(pg), fresh)
         }
     };
-    let pool = PgPoolOptions::new()
-        .max_connections(opts.max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(&url)
-        .await
-        .context("connecting to PostgreSQL")?;
+    let pool =
+        attune::server::pool::options(opts.max_connections).connect(&url).await.context("connecting to PostgreSQL")?;
     migrate(&pool).await.context("applying migrations")?;
     Ok(Database { pool, embedded, fresh })
 }

@@ -29,6 +29,7 @@ pub mod packages;
 pub mod passwords;
 pub mod payments;
 pub mod phone_sign_in;
+pub mod pool;
 pub mod rate_limit;
 pub mod receipts;
 pub mod refunds;

@@ -126,12 +126,7 @@ impl Builder {
                 name
             }
         };
-        let pool = PgPoolOptions::new()
-            .max_connections(20)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options_for(&database))
-            .await
-            .unwrap();
+        let pool = attune::server::pool::options(20).connect_with(options_for(&database)).await.unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();

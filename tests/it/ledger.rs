@@ -8,7 +8,6 @@ use attune::server::error::Failure;
 use attune::server::ledger::{self, Kind, Movement, Posted};
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -209,7 +208,7 @@ async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balanc
     let app = spawn_app().await;
     let user = app.user(Role::Customer).await.id;
     grant(&app, user, 100, LotSource::Paid, None, "grant").await;
-    let second = PgPoolOptions::new().max_connections(16).connect(&database_url(&app.pool)).await.unwrap();
+    let second = attune::server::pool::options(16).connect(&database_url(&app.pool)).await.unwrap();
     let pools = [app.pool.clone(), second];
     let at = app.state.clock.now();
     let tasks: Vec<_> = (0..1000)
@@ -290,7 +289,7 @@ async fn expiry_posts_once_per_lot_however_often_and_wherever_it_runs() {
 
     app.advance(Duration::from_secs(2 * 3600));
     let now = app.state.clock.now();
-    let second = PgPoolOptions::new().max_connections(4).connect(&database_url(&app.pool)).await.unwrap();
+    let second = attune::server::pool::options(4).connect(&database_url(&app.pool)).await.unwrap();
     let runs: Vec<_> = [app.pool.clone(), second.clone(), app.pool.clone(), second]
         .into_iter()
         .map(|pool| tokio::spawn(async move { ledger::expire_due(&pool, now).await.unwrap() }))

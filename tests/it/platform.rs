@@ -574,3 +574,41 @@ async fn the_catalog_is_served_from_a_short_cache_that_a_change_here_clears() {
     attune::server::catalog::catalog_changed(&app.state).await;
     assert_eq!(slugs().await, ["coaching", "tarot", "yoga"]);
 }
+
+/// Kills the backend behind the pool's only connection, once that connection is back
+/// in the pool, and waits until the backend has gone.
+async fn drop_the_connection_server_side(app: &TestApp, pool: &PgPool) {
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pool).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while pool.num_idle() < 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the connection returns to the pool");
+    let gone: bool =
+        sqlx::query_scalar("SELECT pg_terminate_backend($1, 10000)").bind(pid).fetch_one(&app.pool).await.unwrap();
+    assert!(gone, "backend {pid} did not end");
+}
+
+#[tokio::test]
+async fn a_connection_the_server_dropped_while_idle_is_replaced_before_it_is_handed_out() {
+    let app = spawn_app().await;
+    let url = database_url(&app.pool);
+
+    // Idle past the window: checked on the way out, found dead, replaced.
+    let checked =
+        attune::server::pool::options_checking_after(1, std::time::Duration::ZERO).connect(&url).await.unwrap();
+    drop_the_connection_server_side(&app, &checked).await;
+    let answer: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&checked).await.expect("a live connection");
+    assert_eq!(answer, 1);
+
+    // Within the window the connection is handed out as it is: the check above is what
+    // kept the dead one from the query.
+    let unchecked = attune::server::pool::options_checking_after(1, std::time::Duration::from_secs(3600))
+        .connect(&url)
+        .await
+        .unwrap();
+    drop_the_connection_server_side(&app, &unchecked).await;
+    assert!(sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&unchecked).await.is_err());
+}
