@@ -3,7 +3,7 @@
 //!
 //! sqlx checks a connection on its way back into the pool (a round trip), and by
 //! default once more on its way out. The second check is kept only for a connection
-//! that has sat idle for a while: one handed out again within `recently_used` of its
+//! that has sat idle for a while: one handed out again within `RECENTLY_USED` of its
 //! return was checked a moment ago, and asking again would add a round trip to every
 //! transaction. A connection that fails the check is closed and another one handed out,
 //! so a server restart during a quiet spell costs no request.
