@@ -1,6 +1,6 @@
 //! The rules of the credit ledger that need no database: which lots a spend draws on.
-//! The server locks the wallet, reads its lots, asks `allocate`, and writes the result
-//! in the same transaction.
+//! The server (`ledger_spend`) locks the wallet, reads its lots, takes them in
+//! `allocate`'s order, and writes the result in the same transaction.
 
 use crate::domain::FieldError;
 use jiff::Timestamp;

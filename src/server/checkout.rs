@@ -970,9 +970,8 @@ pub async fn earnings(state: &AppState, user: &SessionUser) -> Result<Vec<crate:
     let rows = sqlx::query!(
         r#"SELECT to_char(o.paid_at AT TIME ZONE $2, 'YYYY-MM') AS "month!",
                   count(*) AS "orders!",
-                  COALESCE(sum((SELECT sum(e.amount) FROM ledger_transactions t
-                                JOIN ledger_entries e ON e.transaction_id = t.id
-                                JOIN ledger_accounts a ON a.id = e.account_id AND a.code = 'spent'
+                  COALESCE(sum((SELECT -sum(x.change) FROM ledger_transactions t
+                                JOIN ledger_transfers x ON x.transaction_id = t.id AND x.platform = 'spent'
                                 WHERE t.reference = 'order:' || o.number)), 0)::bigint AS "credits!",
                   array_agg(o.price_minor - o.refunded_minor) FILTER (WHERE o.paid_with = 'card') AS card_minor,
                   array_agg(o.currency) FILTER (WHERE o.paid_with = 'card') AS card_currency

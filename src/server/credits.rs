@@ -47,7 +47,7 @@ pub async fn adjust_by_admin(
         .await?;
     }
     tx.commit().await?;
-    tracing::info!(balance = posted.balance, replayed = posted.replayed, "credits adjusted");
+    tracing::info!(transaction = posted.transaction_id, replayed = posted.replayed, "credits adjusted");
     Ok(posted)
 }
 
@@ -58,7 +58,7 @@ pub const HISTORY_ROWS: i64 = 50;
 pub async fn overview(state: &AppState, user_id: uuid::Uuid) -> Result<CreditOverview, Failure> {
     let now = state.clock.now();
     let rows = sqlx::query!(
-        r#"SELECT l.id, l.source, l.granted, l.remaining, l.expires_at
+        r#"SELECT l.id, l.source::text AS "source!", l.granted, l.remaining, l.expires_at
            FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
            WHERE a.user_id = $1 AND a.kind = 'wallet' AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > $2)"#,
         user_id,
@@ -96,12 +96,12 @@ pub async fn overview(state: &AppState, user_id: uuid::Uuid) -> Result<CreditOve
 pub async fn history(state: &AppState, user_id: uuid::Uuid, limit: i64) -> Result<Vec<CreditMove>, Failure> {
     Ok(sqlx::query!(
         r#"WITH moves AS (
-               SELECT t.id, t.created_at, t.kind, t.reason, sum(e.amount)::bigint AS change
-               FROM ledger_entries e
-               JOIN ledger_accounts a ON a.id = e.account_id AND a.user_id = $1 AND a.kind = 'wallet'
-               JOIN ledger_transactions t ON t.id = e.transaction_id
+               SELECT t.id, t.created_at, t.kind::text AS kind, t.reason, sum(x.change)::bigint AS change
+               FROM ledger_transfers x
+               JOIN ledger_accounts a ON a.id = x.wallet AND a.user_id = $1 AND a.kind = 'wallet'
+               JOIN ledger_transactions t ON t.id = x.transaction_id
                GROUP BY t.id)
-           SELECT created_at, kind, reason, change AS "change!", (sum(change) OVER (ORDER BY id))::bigint AS "balance_after!"
+           SELECT created_at, kind AS "kind!", reason, change AS "change!", (sum(change) OVER (ORDER BY id))::bigint AS "balance_after!"
            FROM moves ORDER BY id DESC LIMIT $2"#,
         user_id,
         limit

@@ -3,14 +3,15 @@
 //! order, a booking or an adjustment and its credit movement commit together or not at
 //! all; on an error the caller rolls back.
 //!
-//! The books are transfers: each moves a positive amount from one account to another,
-//! so it is two entries that sum to zero, and the `ledger_entries` view reads it as
-//! those two. The database enforces what must never happen (a transfer of nothing,
-//! changed or deleted rows, a lot moved on another wallet's behalf, a negative wallet,
-//! one key applied twice). A spend runs
-//! as one database function, `ledger_spend`, which takes lots in
-//! `domain::ledger::allocate`'s order; the code here decides the rest, and the answer a
-//! repeated key gets.
+//! The books are transfers: each moves credit between one lot of a wallet and one
+//! platform account, so it is two entries that sum to zero, and the `ledger_entries`
+//! view reads it as those two. A wallet's balance is what its lots hold. The database
+//! enforces what must never happen (a transfer of nothing, changed or deleted rows, a
+//! lot moved on another wallet's behalf, a lot below zero and so a negative wallet, one
+//! key applied twice). Movements on one wallet happen one after another, under the
+//! wallet's lock (`lock_wallet`). A spend runs as one database
+//! function, `ledger_spend`, which takes lots in `domain::ledger::allocate`'s order; the
+//! code here decides the rest, and the answer a repeated key gets.
 
 use crate::domain::AppError;
 use crate::domain::Credits;
@@ -62,13 +63,22 @@ pub struct Movement<'a> {
     pub at: Timestamp,
 }
 
-/// The outcome of a movement: the transaction, whether it was a repeat of an earlier
-/// one with the same key (then nothing moved now), and the wallet's balance after it.
+/// The outcome of a movement: the transaction, and whether it was a repeat of an
+/// earlier one with the same key (then nothing moved now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Posted {
     pub transaction_id: i64,
     pub replayed: bool,
-    pub balance: i64,
+}
+
+/// What the user's wallet holds: the sum of its lots, expired or not (`credits::spendable`
+/// leaves out what has expired).
+pub async fn balance(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Failure> {
+    Ok(sqlx::query_scalar!("SELECT balance FROM wallet_balances WHERE user_id = $1", user_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten()
+        .unwrap_or(0))
 }
 
 /// Records the transaction row, or finds the one an earlier call with the same key
@@ -76,7 +86,7 @@ pub struct Posted {
 async fn open(conn: &mut PgConnection, m: &Movement<'_>) -> Result<Option<i64>, Failure> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO ledger_transactions (kind, actor_id, reference, reason, idempotency_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         VALUES ($1::text::ledger_kind, $2, $3, $4, $5, $6)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         m.kind.as_str(),
         m.actor,
@@ -98,10 +108,9 @@ async fn replay(
     wallet_change: i64,
 ) -> Result<Posted, Failure> {
     let first = sqlx::query!(
-        r#"SELECT t.id, t.kind,
-                  COALESCE((SELECT sum(e.amount) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
-                            WHERE e.transaction_id = t.id AND a.user_id = $2), 0)::bigint AS "change!",
-                  (SELECT balance FROM ledger_accounts WHERE user_id = $2 AND kind = 'wallet') AS balance
+        r#"SELECT t.id, t.kind::text AS "kind!",
+                  COALESCE((SELECT sum(x.change) FROM ledger_transfers x JOIN ledger_accounts a ON a.id = x.wallet
+                            WHERE x.transaction_id = t.id AND a.user_id = $2), 0)::bigint AS "change!"
            FROM ledger_transactions t WHERE t.idempotency_key = $1"#,
         m.key,
         user_id,
@@ -111,32 +120,26 @@ async fn replay(
     if first.kind != m.kind.as_str() || first.change != wallet_change {
         return Err(AppError::Conflict.into());
     }
-    Ok(Posted { transaction_id: first.id, replayed: true, balance: first.balance.unwrap_or(0) })
-}
-
-/// A locked wallet and its balance when it was locked.
-struct Wallet {
-    id: i64,
-    balance: i64,
+    Ok(Posted { transaction_id: first.id, replayed: true })
 }
 
 /// The user's wallet, created on first use, locked until the caller's transaction ends
-/// so that movements on one wallet happen one after another. An existing wallet costs
-/// one round trip.
-async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet, Failure> {
+/// so that movements on one wallet happen one after another: the advisory lock keyed by
+/// its id, which `ledger_spend` takes as well (see its migration). An existing wallet
+/// costs one round trip.
+async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Failure> {
     for _ in 0..2 {
-        let found = sqlx::query!(
-            "SELECT id, balance FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet' FOR UPDATE",
+        let found = sqlx::query_scalar!(
+            "SELECT a.id FROM ledger_accounts a, pg_advisory_xact_lock(a.id) WHERE a.user_id = $1 AND a.kind = 'wallet'",
             user_id
         )
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some(w) = found {
-            let balance = w.balance.ok_or_else(|| Failure::bug("a wallet without a balance"))?;
-            return Ok(Wallet { id: w.id, balance });
+        if let Some(id) = found {
+            return Ok(id);
         }
         sqlx::query!(
-            "INSERT INTO ledger_accounts (kind, user_id, balance) VALUES ('wallet', $1, 0)
+            "INSERT INTO ledger_accounts (kind, user_id) VALUES ('wallet', $1)
              ON CONFLICT (user_id) WHERE kind = 'wallet' DO NOTHING",
             user_id
         )
@@ -146,10 +149,25 @@ async fn lock_wallet(conn: &mut PgConnection, user_id: Uuid) -> Result<Wallet, F
     Err(Failure::bug("a wallet that was created cannot be found"))
 }
 
-/// The balance a movement of `change` leaves on `wallet` (the transfers' trigger applies
-/// the same change in the database).
-fn after(wallet: &Wallet, change: i64) -> Result<i64, Failure> {
-    wallet.balance.checked_add(change).ok_or_else(|| Failure::bug("a wallet balance out of range"))
+/// A lot of `wallet`, locked.
+struct LockedLot {
+    id: i64,
+    remaining: i64,
+    expires_at: Option<time::OffsetDateTime>,
+}
+
+/// Locks these lots of `wallet` (whose lock the caller holds) until the caller's
+/// transaction ends, and reads them as they are now. A lot that is not the wallet's is
+/// left out.
+async fn lock_lots(conn: &mut PgConnection, wallet: i64, ids: &[i64]) -> Result<Vec<LockedLot>, Failure> {
+    Ok(sqlx::query_as!(
+        LockedLot,
+        "SELECT id, remaining, expires_at FROM credit_lots WHERE id = ANY($1) AND account_id = $2 ORDER BY id FOR UPDATE",
+        ids,
+        wallet
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Adds a lot of `credits` to the user's wallet, drawn from the platform's paid or
@@ -203,10 +221,14 @@ async fn grant_from(
         return replay(conn, m, user_id, credits.get()).await;
     };
     let wallet = lock_wallet(conn, user_id).await?;
+    // Everything ever granted to the wallet stays within a bigint, and so does what its
+    // lots hold, whatever comes back to them: past that, the cast fails and nothing moves.
     let lot = sqlx::query_scalar!(
         "INSERT INTO credit_lots (account_id, source, granted, remaining, expires_at, transaction_id)
-         VALUES ($1, $2, $3, $3, $4, $5) RETURNING id",
-        wallet.id,
+         SELECT $1::bigint, $2::text::credit_source, $3::bigint, $3::bigint, $4::timestamptz, $5::bigint
+          WHERE ((SELECT COALESCE(sum(granted), 0) FROM credit_lots WHERE account_id = $1) + $3)::bigint IS NOT NULL
+         RETURNING id",
+        wallet,
         source.as_str(),
         credits.get(),
         expires_at.map(to_db),
@@ -215,17 +237,17 @@ async fn grant_from(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query!(
-        "INSERT INTO ledger_transfers (transaction_id, from_account, to_account, to_lot, amount)
-         VALUES ($1, (SELECT id FROM ledger_accounts WHERE code = $5), $2, $3, $4)",
+        "INSERT INTO ledger_transfers (transaction_id, wallet, lot, platform, change)
+         VALUES ($1, $2, $3, $5::text::ledger_platform, $4)",
         transaction_id,
-        wallet.id,
+        wallet,
         lot,
         credits.get(),
         counter,
     )
     .execute(&mut *conn)
     .await?;
-    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, credits.get())? })
+    Ok(Posted { transaction_id, replayed: false })
 }
 
 /// Takes `credits` from the user's wallet: promotional lots first, then the soonest to
@@ -251,11 +273,11 @@ async fn spend_to(
     if credits.get() == 0 {
         return Err(AppError::Invalid(crate::domain::FieldError::new("credits", "Spend at least one credit.")).into());
     }
-    // One round trip: `ledger_spend` (migrations) locks the wallet, answers a repeated
-    // key, reads the lots after the lock, takes them in `allocate`'s order and posts one
-    // transfer per lot.
+    // One round trip: `ledger_spend` (migrations) locks the wallet, takes the credit from
+    // the first lot in `allocate`'s order when it holds enough, or else from the lots in
+    // that order; it answers a repeated key, and posts one transfer per lot.
     let r = sqlx::query!(
-        r#"SELECT o_outcome AS "outcome!", o_transaction_id AS transaction_id, o_balance AS balance,
+        r#"SELECT o_outcome AS "outcome!", o_transaction_id AS transaction_id,
                   o_available AS available, o_first_kind AS first_kind, o_first_change AS first_change
            FROM ledger_spend($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
         user_id,
@@ -272,7 +294,7 @@ async fn spend_to(
     .await?;
     let transaction_id = || r.transaction_id.ok_or_else(|| Failure::bug("ledger_spend returned no transaction"));
     match r.outcome.as_str() {
-        "posted" => Ok(Posted { transaction_id: transaction_id()?, replayed: false, balance: r.balance.unwrap_or(0) }),
+        "posted" => Ok(Posted { transaction_id: transaction_id()?, replayed: false }),
         "short" => {
             Err(AppError::InsufficientCredits { available: r.available.unwrap_or(0), needed: credits.get() }.into())
         }
@@ -280,7 +302,7 @@ async fn spend_to(
             if r.first_kind.as_deref() != Some(m.kind.as_str()) || r.first_change != Some(-credits.get()) {
                 return Err(AppError::Conflict.into());
             }
-            Ok(Posted { transaction_id: transaction_id()?, replayed: true, balance: r.balance.unwrap_or(0) })
+            Ok(Posted { transaction_id: transaction_id()?, replayed: true })
         }
         other => Err(Failure::bug(format!("ledger_spend answered {other:?}"))),
     }
@@ -288,7 +310,8 @@ async fn spend_to(
 
 /// Takes `amounts[i]` credits out of lot `ids[i]` of `wallet` (a negative amount puts
 /// them back) and posts one transfer per lot between the wallet and the platform
-/// account `counter`, the lots and the transfers in one statement.
+/// account `counter`, the lots and the transfers in one statement. The caller holds the
+/// lots' locks (`lock_lots`).
 async fn move_lots(
     conn: &mut PgConnection,
     transaction_id: i64,
@@ -302,14 +325,8 @@ async fn move_lots(
              UPDATE credit_lots l SET remaining = l.remaining - t.n
              FROM unnest($3::bigint[], $4::bigint[]) AS t(id, n) WHERE l.id = t.id AND l.account_id = $2
              RETURNING l.id, t.n)
-         INSERT INTO ledger_transfers (transaction_id, from_account, to_account, from_lot, to_lot, amount)
-         SELECT $1::bigint,
-                CASE WHEN taken.n > 0 THEN $2::bigint ELSE c.id END,
-                CASE WHEN taken.n > 0 THEN c.id ELSE $2::bigint END,
-                CASE WHEN taken.n > 0 THEN taken.id END,
-                CASE WHEN taken.n < 0 THEN taken.id END,
-                abs(taken.n)
-         FROM taken, ledger_accounts c WHERE c.code = $5",
+         INSERT INTO ledger_transfers (transaction_id, wallet, lot, platform, change)
+         SELECT $1::bigint, $2::bigint, taken.id, $5::text::ledger_platform, -taken.n FROM taken",
         transaction_id,
         wallet,
         ids,
@@ -338,7 +355,7 @@ pub async fn lots_granted_by(
     now: Timestamp,
 ) -> Result<Vec<LotLeft>, Failure> {
     sqlx::query!(
-        "SELECT l.id, l.source, CASE WHEN l.expires_at IS NOT NULL AND l.expires_at <= $2 THEN 0 ELSE l.remaining END AS \"spendable!\"
+        "SELECT l.id, l.source::text AS \"source!\", CASE WHEN l.expires_at IS NOT NULL AND l.expires_at <= $2 THEN 0 ELSE l.remaining END AS \"spendable!\"
          FROM credit_lots l JOIN ledger_transactions t ON t.id = l.transaction_id
          WHERE t.idempotency_key = ANY($1) ORDER BY l.id",
         keys,
@@ -356,7 +373,7 @@ pub async fn lots_granted_by(
 
 /// Takes credits back out of particular lots of the user's wallet (a refund), to the
 /// platform's refunded account. Each lot must still hold that much unexpired credit
-/// once the wallet is locked; otherwise nothing moves and the caller is told the
+/// once it is locked; otherwise nothing moves and the caller is told the
 /// credits changed under it.
 #[tracing::instrument(skip_all, fields(key = m.key))]
 pub async fn take_back(
@@ -374,26 +391,20 @@ pub async fn take_back(
     };
     let wallet = lock_wallet(conn, user_id).await?;
     let (ids, amounts): (Vec<i64>, Vec<i64>) = lots.iter().copied().unzip();
-    let short = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM unnest($1::bigint[], $2::bigint[]) AS t(id, n)
-         LEFT JOIN credit_lots l ON l.id = t.id AND l.account_id = $3
-         WHERE l.id IS NULL OR l.remaining < t.n OR l.expires_at <= $4",
-        &ids,
-        &amounts,
-        wallet.id,
-        to_db(m.at)
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if short > 0 {
+    let locked = lock_lots(conn, wallet, &ids).await?;
+    let at = to_db(m.at);
+    let short = lots.iter().any(|(id, n)| {
+        !locked.iter().any(|l| l.id == *id && l.remaining >= *n && l.expires_at.is_none_or(|e| e > at))
+    });
+    if short {
         return Err(AppError::invalid(
             "credits",
             "Some of these credits were spent or expired a moment ago. Check the refund again.",
         )
         .into());
     }
-    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, "refunded").await?;
-    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, -total)? })
+    move_lots(conn, transaction_id, wallet, &ids, &amounts, "refunded").await?;
+    Ok(Posted { transaction_id, replayed: false })
 }
 
 /// Puts back into their lots the credits the transaction keyed `of_key` took back (a
@@ -434,9 +445,9 @@ async fn put_back(
     m: &Movement<'_>,
 ) -> Result<Posted, Failure> {
     let taken = sqlx::query!(
-        r#"SELECT e.lot_id AS "lot_id!", -e.amount AS "n!"
-           FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id JOIN credit_lots l ON l.id = e.lot_id
-           WHERE t.idempotency_key = $1 AND e.amount < 0
+        r#"SELECT x.lot AS lot_id, -x.change AS "n!"
+           FROM ledger_transfers x JOIN ledger_transactions t ON t.id = x.transaction_id JOIN credit_lots l ON l.id = x.lot
+           WHERE t.idempotency_key = $1 AND x.change < 0
            ORDER BY (l.expires_at IS NOT NULL AND l.expires_at <= $2), l.expires_at DESC NULLS FIRST, l.id DESC"#,
         of_key,
         to_db(m.at)
@@ -461,8 +472,9 @@ async fn put_back(
         return replay(conn, m, user_id, total).await;
     };
     let wallet = lock_wallet(conn, user_id).await?;
-    move_lots(conn, transaction_id, wallet.id, &ids, &amounts, counter).await?;
-    Ok(Posted { transaction_id, replayed: false, balance: after(&wallet, total)? })
+    lock_lots(conn, wallet, &ids).await?;
+    move_lots(conn, transaction_id, wallet, &ids, &amounts, counter).await?;
+    Ok(Posted { transaction_id, replayed: false })
 }
 
 /// What `attune check-ledger` and the nightly check report: each count of problems
@@ -474,7 +486,7 @@ pub struct LedgerCheck {
     pub unbalanced: i64,
     /// Transactions with no entries at all.
     pub empty: i64,
-    /// Wallets whose kept balance differs from the sum of their entries.
+    /// Wallets whose balance (what their lots hold) differs from the sum of their entries.
     pub wallet_drift: i64,
     /// Lots whose remaining credit differs from the sum of their entries.
     pub lot_drift: i64,
@@ -502,8 +514,8 @@ pub async fn check(conn: &mut PgConnection) -> Result<LedgerCheck, Failure> {
                                     HAVING sum(amount) <> 0) u) AS "unbalanced!",
              (SELECT count(*) FROM ledger_transactions t
                WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)) AS "empty!",
-             (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'wallet'
-               AND a.balance <> COALESCE((SELECT sum(amount) FROM ledger_entries e WHERE e.account_id = a.id), 0)) AS "wallet_drift!",
+             (SELECT count(*) FROM wallet_balances w
+               WHERE w.balance <> COALESCE((SELECT sum(x.change) FROM ledger_transfers x WHERE x.wallet = w.account_id), 0)) AS "wallet_drift!",
              (SELECT count(*) FROM credit_lots l
                LEFT JOIN (SELECT lot_id, sum(amount) AS moved FROM ledger_entries WHERE lot_id IS NOT NULL GROUP BY lot_id) e
                  ON e.lot_id = l.id
@@ -524,8 +536,8 @@ pub async fn check(conn: &mut PgConnection) -> Result<LedgerCheck, Failure> {
 
 /// Posts an expiry for every lot whose expiry has passed with credit left: what was
 /// left moves from the wallet to the platform's expired account. One transaction per
-/// lot, keyed by the lot (and how often it expired before), under the wallet's lock,
-/// so however often or on however many workers this runs, what a lot holds expires
+/// lot, keyed by the lot (and how often it expired before), under the wallet's and the
+/// lot's locks, so however often or on however many workers this runs, what a lot holds expires
 /// once and never races a spend. Returns how many lots expired.
 #[tracing::instrument(skip_all)]
 pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Failure> {
@@ -539,9 +551,12 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
     let mut expired = 0;
     for lot in due {
         let mut tx = pool.begin().await?;
-        let wallet = lock_wallet(&mut tx, lot.user_id).await?.id;
-        let remaining =
-            sqlx::query_scalar!("SELECT remaining FROM credit_lots WHERE id = $1", lot.id).fetch_one(&mut *tx).await?;
+        let wallet = lock_wallet(&mut tx, lot.user_id).await?;
+        let remaining = lock_lots(&mut tx, wallet, &[lot.id])
+            .await?
+            .first()
+            .map(|l| l.remaining)
+            .ok_or_else(|| Failure::bug("a due lot that is not its wallet's"))?;
         if remaining == 0 {
             continue;
         }
@@ -549,7 +564,7 @@ pub async fn expire_due(pool: &sqlx::PgPool, now: Timestamp) -> Result<u64, Fail
         // the provider refused): each expiry of it has its own key.
         let earlier = sqlx::query_scalar!(
             "SELECT count(*) AS \"n!\" FROM ledger_transfers x JOIN ledger_transactions t ON t.id = x.transaction_id
-             WHERE x.from_account = $1 AND x.from_lot = $2 AND t.kind = 'expiry'",
+             WHERE x.wallet = $1 AND x.lot = $2 AND x.change < 0 AND t.kind = 'expiry'",
             wallet,
             lot.id
         )

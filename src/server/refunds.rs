@@ -104,7 +104,7 @@ fn refundable_status(order: &Row) -> Result<(), Failure> {
 }
 
 async fn wallet_balance(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Failure> {
-    Ok(sqlx::query_scalar!("SELECT balance FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet'", user_id)
+    Ok(sqlx::query_scalar!("SELECT balance FROM wallet_balances WHERE user_id = $1", user_id)
         .fetch_optional(conn)
         .await?
         .flatten()

@@ -41,13 +41,17 @@ async fn spend(pool: &PgPool, app: &TestApp, user: Uuid, n: i64, key: &str) -> R
     Ok(posted)
 }
 
+async fn balance(app: &TestApp, user: Uuid) -> i64 {
+    ledger::balance(&mut app.pool.acquire().await.unwrap(), user).await.unwrap()
+}
+
 async fn check(app: &TestApp) -> ledger::LedgerCheck {
     ledger::check(&mut app.pool.acquire().await.unwrap()).await.unwrap()
 }
 
 async fn lots(app: &TestApp, user: Uuid) -> Vec<(String, i64)> {
     sqlx::query_as(
-        "SELECT l.source, l.remaining FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
+        "SELECT l.source::text, l.remaining FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id
          WHERE a.user_id = $1 ORDER BY l.id",
     )
     .bind(user)
@@ -63,10 +67,11 @@ async fn spending_takes_promotional_then_soonest_expiring_credit_and_everything_
     let in_a_day = app.state.clock.now() + jiff::SignedDuration::from_hours(24);
     grant(&app, user, 10, LotSource::Paid, None, "g1").await;
     grant(&app, user, 4, LotSource::Paid, Some(in_a_day), "g2").await;
-    assert_eq!(grant(&app, user, 5, LotSource::Promotional, None, "g3").await.balance, 19);
+    grant(&app, user, 5, LotSource::Promotional, None, "g3").await;
+    assert_eq!(balance(&app, user).await, 19);
 
-    let posted = spend(&app.pool, &app, user, 7, "s1").await.unwrap();
-    assert_eq!(posted.balance, 12);
+    spend(&app.pool, &app, user, 7, "s1").await.unwrap();
+    assert_eq!(balance(&app, user).await, 12);
     assert_eq!(lots(&app, user).await, vec![("paid".into(), 10), ("paid".into(), 2), ("promotional".into(), 0)]);
     let report = check(&app).await;
     assert!(report.is_clean(), "{report:?}");
@@ -88,8 +93,9 @@ async fn expired_credit_is_never_spent_and_a_shortfall_moves_nothing() {
     assert_eq!(count(&app.pool, "ledger_entries").await, before, "nothing moved");
     assert_eq!(count(&app.pool, "ledger_transactions").await, 2, "the refused spend left no transaction");
 
+    spend(&app.pool, &app, user, 3, "all-paid").await.unwrap();
     assert_eq!(
-        spend(&app.pool, &app, user, 3, "all-paid").await.unwrap().balance,
+        balance(&app, user).await,
         50,
         "the expired 50 is still on the books until expiry is posted"
     );
@@ -104,7 +110,7 @@ async fn a_repeated_key_returns_the_first_result_and_moves_nothing_even_at_once(
     grant(&app, user, 10, LotSource::Paid, None, "grant").await;
     let first = spend(&app.pool, &app, user, 4, "order:1").await.unwrap();
     let again = spend(&app.pool, &app, user, 4, "order:1").await.unwrap();
-    assert_eq!((again.transaction_id, again.replayed, again.balance), (first.transaction_id, true, 6));
+    assert_eq!((again.transaction_id, again.replayed, balance(&app, user).await), (first.transaction_id, true, 6));
     let reused = spend(&app.pool, &app, user, 5, "order:1").await.unwrap_err();
     assert!(matches!(reused, Failure::User(AppError::Conflict)), "a key reused for another amount: {reused:?}");
 
@@ -137,7 +143,8 @@ async fn a_repeated_key_returns_the_first_result_and_moves_nothing_even_at_once(
         }
     }
     assert_eq!(applied, 1, "twenty concurrent grants with one key apply once");
-    assert_eq!(spend(&app.pool, &app, user, 1, "probe").await.unwrap().balance, 8);
+    spend(&app.pool, &app, user, 1, "probe").await.unwrap();
+    assert_eq!(balance(&app, user).await, 8);
     assert!(check(&app).await.is_clean());
 }
 
@@ -149,7 +156,7 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
     grant(&app, user, 5, LotSource::Paid, None, "grant").await;
     grant(&app, other, 5, LotSource::Paid, None, "other grant").await;
     for sql in [
-        "UPDATE ledger_transfers SET amount = amount * 2",
+        "UPDATE ledger_transfers SET change = change * 2",
         "DELETE FROM ledger_transfers",
         "UPDATE ledger_transactions SET kind = 'refund'",
         "DELETE FROM ledger_transactions",
@@ -161,9 +168,9 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
     let err = sqlx::query("UPDATE ledger_entries SET amount = 0").execute(&app.pool).await.unwrap_err();
     assert!(err.to_string().contains("cannot update view"), "{err}");
 
-    // Each attempt moves from `$1`'s wallet (its lot, unless the case names another) to
-    // the platform's adjustments account, or to the wallet itself.
-    let attempt = |amount: i64, to_self: bool, lot_of: Uuid| {
+    // Each attempt moves `change` between `$1`'s wallet, through the lot of the wallet
+    // the case names, and the platform's account `$4`.
+    let attempt = |change: i64, lot_of: Uuid, platform: &'static str| {
         let pool = app.pool.clone();
         async move {
             let mut tx = pool.begin().await.unwrap();
@@ -171,54 +178,64 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
                 "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key, created_at)
                             VALUES ('adjustment', 'by hand', now()) RETURNING id),
                       w AS (SELECT id FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet')
-                 INSERT INTO ledger_transfers (transaction_id, from_account, to_account, from_lot, amount)
+                 INSERT INTO ledger_transfers (transaction_id, wallet, lot, platform, change)
                  SELECT t.id, w.id,
-                        CASE WHEN $3 THEN w.id ELSE (SELECT id FROM ledger_accounts WHERE code = 'adjustments') END,
-                        (SELECT l.id FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id WHERE a.user_id = $4),
-                        $2
+                        (SELECT l.id FROM credit_lots l JOIN ledger_accounts a ON a.id = l.account_id WHERE a.user_id = $3),
+                        $4::text::ledger_platform, $2
                  FROM t, w",
             )
             .bind(user)
-            .bind(amount)
-            .bind(to_self)
+            .bind(change)
             .bind(lot_of)
+            .bind(platform)
             .execute(&mut *tx)
             .await
             .unwrap_err();
-            attune::server::error::violation(&err)
+            err.to_string()
         }
     };
     use attune::server::error::Violation;
-    for (amount, to_self, lot_of, refused) in [
-        (0, false, user, Violation::Check("ledger_transfers_amount_positive".into())),
-        (-1, false, user, Violation::Check("ledger_transfers_amount_positive".into())),
-        (1, true, user, Violation::Check("ledger_transfers_two_accounts".into())),
-        (1, false, other, Violation::ForeignKey("ledger_transfers_from_lot".into())),
-        (6, false, user, Violation::Check("ledger_accounts_wallet_not_negative".into())),
+    for (change, lot_of, platform, refused) in [
+        (0, user, "adjustments", "ledger_transfers_change_nonzero"),
+        (1, other, "adjustments", "ledger_transfers_lot"),
+        (1, user, "nowhere", "invalid input value for enum ledger_platform"),
     ] {
-        assert_eq!(attempt(amount, to_self, lot_of).await, Some(refused), "{amount} {to_self} {lot_of}");
+        let err = attempt(change, lot_of, platform).await;
+        assert!(err.contains(refused), "{change} {lot_of} {platform}: {err}");
+    }
+    // A lot, and so a wallet, never holds less than nothing, nor more than it was granted.
+    for (sql, refused) in [
+        ("UPDATE credit_lots SET remaining = remaining - 6", "credit_lots_remaining_in_range"),
+        ("UPDATE credit_lots SET remaining = remaining + 1", "credit_lots_remaining_in_range"),
+    ] {
+        let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
+        assert_eq!(
+            attune::server::error::violation(&err),
+            Some(Violation::Check(refused.into())),
+            "{sql}: {err}"
+        );
     }
     let books = check(&app).await;
     assert!(books.is_clean(), "{books:?}");
-    assert_eq!(spend(&app.pool, &app, user, 5, "all of it").await.unwrap().balance, 0, "nothing moved before");
+    spend(&app.pool, &app, user, 5, "all of it").await.unwrap();
+    assert_eq!(balance(&app, user).await, 0, "nothing moved before");
 }
 
-#[tokio::test]
-async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balance() {
-    let app = spawn_app().await;
-    let user = app.user(Role::Customer).await.id;
-    grant(&app, user, 100, LotSource::Paid, None, "grant").await;
+/// `n` spends of `each` credits at once from the user's wallet, half through the app's
+/// pool and half through a second one (as two instances of the app would): how many
+/// succeeded, how many were refused for want of credit, and every other error.
+async fn race_spends(app: &TestApp, user: Uuid, n: usize, each: i64) -> (usize, usize, Vec<String>) {
     let second = attune::server::pool::options(16).connect(&database_url(&app.pool)).await.unwrap();
     let pools = [app.pool.clone(), second];
     let at = app.state.clock.now();
-    let tasks: Vec<_> = (0..1000)
+    let tasks: Vec<_> = (0..n)
         .map(|i| {
             let pool = pools[i % 2].clone();
             tokio::spawn(async move {
                 let key = format!("spend:{i}");
                 let m = Movement { kind: Kind::Spend, key: &key, actor: None, reference: None, reason: None, at };
                 let mut tx = pool.begin().await.unwrap();
-                let result = ledger::spend(&mut tx, user, Credits::new(1).unwrap(), &m).await;
+                let result = ledger::spend(&mut tx, user, Credits::new(each).unwrap(), &m).await;
                 if result.is_ok() {
                     tx.commit().await.unwrap();
                 }
@@ -234,9 +251,18 @@ async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balanc
             Err(e) => other.push(format!("{e:?}")),
         }
     }
+    (ok, short, other)
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balance() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    grant(&app, user, 100, LotSource::Paid, None, "grant").await;
+    let (ok, short, other) = race_spends(&app, user, 1000, 1).await;
     assert_eq!((ok, short), (100, 900));
     assert!(other.is_empty(), "{other:?}");
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallet_balances WHERE user_id = $1")
         .bind(user)
         .fetch_one(&app.pool)
         .await
@@ -245,6 +271,32 @@ async fn a_thousand_concurrent_spends_through_two_pools_spend_exactly_the_balanc
     let report = check(&app).await;
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(report.transactions, 101);
+}
+
+/// Spends that the first lot covers and spends that need the next lot as well, racing
+/// each other through two pools, neither wait on each other for ever (a deadlock is
+/// one of the other errors) nor take a credit twice.
+#[tokio::test]
+async fn concurrent_spends_across_several_lots_take_every_credit_once_in_spending_order() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer).await.id;
+    let in_a_week = app.state.clock.now() + jiff::SignedDuration::from_hours(24 * 7);
+    grant(&app, user, 10, LotSource::Paid, None, "paid").await;
+    grant(&app, user, 10, LotSource::Paid, Some(in_a_week), "paid, expiring").await;
+    grant(&app, user, 10, LotSource::Promotional, None, "promotional").await;
+    let (ok, short, other) = race_spends(&app, user, 200, 3).await;
+    assert!(other.is_empty(), "{other:?}");
+    assert_eq!((ok, short), (10, 190), "thirty credits are ten spends of three");
+    assert_eq!(lots(&app, user).await, vec![("paid".into(), 0), ("paid".into(), 0), ("promotional".into(), 0)]);
+    let straddling: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT transaction_id FROM ledger_transfers GROUP BY transaction_id HAVING count(*) = 2) t",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(straddling, 2, "the spends that emptied a lot took the rest from the next one");
+    let report = check(&app).await;
+    assert!(report.is_clean(), "{report:?}");
 }
 
 #[tokio::test]
@@ -264,11 +316,7 @@ async fn check_ledger_reports_drift_and_the_command_fails_on_it() {
     assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
     assert!(String::from_utf8_lossy(&clean.stdout).contains("\"wallet_drift\":0"));
 
-    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1")
-        .bind(user)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    // A lot that holds less than its entries say drifts its wallet's balance with it.
     sqlx::query("UPDATE credit_lots SET remaining = remaining - 1").execute(&app.pool).await.unwrap();
     let report = check(&app).await;
     assert_eq!((report.wallet_drift, report.lot_drift, report.unbalanced), (1, 1, 0));
@@ -300,7 +348,8 @@ async fn expiry_posts_once_per_lot_however_often_and_wherever_it_runs() {
     }
     assert_eq!(expired, 1, "four concurrent runs expire the lot once");
     assert_eq!(lots(&app, user).await, vec![("promotional".into(), 0), ("paid".into(), 3)]);
-    assert_eq!(spend(&app.pool, &app, user, 3, "rest").await.unwrap().balance, 0, "only the unexpired 3 were left");
+    spend(&app.pool, &app, user, 3, "rest").await.unwrap();
+    assert_eq!(balance(&app, user).await, 0, "only the unexpired 3 were left");
     let expiries: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'expiry'")
         .fetch_one(&app.pool)
         .await
@@ -483,7 +532,7 @@ async fn random_sequences_of_grants_spends_expiries_refunds_adjustments_and_retr
         let report = check(&app).await;
         assert!(report.is_clean(), "step {step}: {report:?}");
         for (i, user) in users.iter().enumerate() {
-            let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+            let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM wallet_balances WHERE user_id = $1")
                 .bind(user)
                 .fetch_optional(&app.pool)
                 .await
@@ -507,7 +556,7 @@ async fn an_admin_adjusts_credits_with_a_reason_once_per_form_and_bad_input_chan
     let code = format!("U{number}");
     let key = Uuid::new_v4().to_string();
     let balance = || async {
-        let b: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+        let b: Option<i64> = sqlx::query_scalar("SELECT balance FROM wallet_balances WHERE user_id = $1")
             .bind(customer.id)
             .fetch_optional(&app.pool)
             .await
@@ -586,27 +635,23 @@ async fn the_daily_check_keeps_its_result_and_the_admin_panel_shows_the_latest()
     assert!(status().await.contains("Balanced: 1 transactions checked, no drift."), "{}", status().await);
     assert_eq!(app.state.metrics.ledger_drift.get(), 0);
 
-    sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE user_id = $1")
-        .bind(user)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE credit_lots SET remaining = remaining - 1").execute(&app.pool).await.unwrap();
     app.advance(Duration::from_secs(60));
     ledger::CheckLedger.run(&app.state).await.unwrap();
     let shown = status().await;
     assert!(
-        shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 1 drifted"),
+        shown.contains("alert-error") && shown.contains("does not balance: 0 unbalanced transactions and 2 drifted"),
         "{shown}"
     );
     assert_eq!(count(&app.pool, "ledger_checks").await, 2);
     let metrics = Browser::new(&app).get("/metrics").await.text().await.unwrap();
-    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "the drift is exported for alerting");
+    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 2"), "the drift is exported for alerting");
     // Another instance, which never ran the check (a web server beside a worker, or one
     // just restarted), exports the same drift from the stored result.
     let other = TestApp::builder().sharing_database_of(&app).spawn().await;
     assert_eq!(other.state.metrics.ledger_drift.get(), 0, "nothing set in this process yet");
     let metrics = Browser::new(&other).get("/metrics").await.text().await.unwrap();
-    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 1"), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "attune_ledger_drift 2"), "{metrics}");
 }
 
 #[tokio::test]
@@ -703,7 +748,7 @@ async fn admin_adjustments_racing_over_http_on_two_instances_take_exactly_the_ba
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let short = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
     assert_eq!((ok, short), (100, 100), "{statuses:?}");
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE user_id = $1")
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM wallet_balances WHERE user_id = $1")
         .bind(customer.id)
         .fetch_one(&app.pool)
         .await

@@ -424,13 +424,13 @@ impl<'a> Case<'a> {
         .unwrap();
         prop_assert_eq!(unbalanced, 0, "every transaction on these wallets sums to zero");
         let negative: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM ledger_accounts WHERE balance < 0").fetch_one(pool).await.unwrap();
+            sqlx::query_scalar("SELECT count(*) FROM wallet_balances WHERE balance < 0").fetch_one(pool).await.unwrap();
         prop_assert_eq!(negative, 0, "no wallet is below zero");
         for (who, user) in self.users.iter().enumerate() {
             let wallet: Option<(Option<i64>, i64)> = sqlx::query_as(
-                "SELECT a.balance,
-                        COALESCE((SELECT sum(e.amount) FROM ledger_entries e WHERE e.account_id = a.id), 0)::bigint
-                 FROM ledger_accounts a WHERE a.user_id = $1 AND a.kind = 'wallet'",
+                "SELECT w.balance,
+                        COALESCE((SELECT sum(e.amount) FROM ledger_entries e WHERE e.account_id = w.account_id), 0)::bigint
+                 FROM wallet_balances w WHERE w.user_id = $1",
             )
             .bind(user)
             .fetch_optional(pool)
@@ -666,7 +666,7 @@ async fn an_edited_package_sells_on_its_new_terms_and_orders_already_placed_keep
     assert_eq!(status(&app, &new).await, "paid");
     assert_eq!(balance(&app, user.id).await, 30);
     let lots: Vec<(String, i64, bool)> =
-        sqlx::query_as("SELECT source, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY id")
+        sqlx::query_as("SELECT source::text, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY id")
             .fetch_all(&app.pool)
             .await
             .unwrap();
@@ -937,7 +937,7 @@ async fn deliver_at_once(app: &TestApp, bodies: &[Vec<u8>]) -> Vec<StatusCode> {
 /// Each movement of the user's wallet, oldest first: (kind, change).
 async fn wallet_moves(app: &TestApp, user: Uuid) -> Vec<(String, i64)> {
     sqlx::query_as(
-        "SELECT t.kind, sum(e.amount)::bigint FROM ledger_transactions t
+        "SELECT t.kind::text, sum(e.amount)::bigint FROM ledger_transactions t
          JOIN ledger_entries e ON e.transaction_id = t.id JOIN ledger_accounts a ON a.id = e.account_id
          WHERE a.user_id = $1 GROUP BY t.id ORDER BY t.id",
     )

@@ -72,7 +72,7 @@ async fn result(b: &mut Browser<'_>, number: &str) -> Value {
 }
 
 pub(crate) async fn balance(app: &TestApp, user: uuid::Uuid) -> i64 {
-    sqlx::query_scalar::<_, Option<i64>>("SELECT balance FROM ledger_accounts WHERE user_id = $1 AND kind = 'wallet'")
+    sqlx::query_scalar::<_, Option<i64>>("SELECT balance FROM wallet_balances WHERE user_id = $1")
         .bind(user)
         .fetch_optional(&app.pool)
         .await
@@ -203,7 +203,7 @@ async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credit
     assert_eq!(events, [("checkout.session.completed".to_owned(), "processed".to_owned())]);
     assert_eq!(balance(&app, user.id).await, 12, "credits granted once");
     let lots: Vec<(String, i64, bool)> =
-        sqlx::query_as("SELECT source, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY source")
+        sqlx::query_as("SELECT source::text, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY source")
             .fetch_all(&app.pool)
             .await
             .unwrap();
