@@ -91,7 +91,7 @@ function psqlValue(sql: string, vars: Record<string, string>): string {
 
 function walletBalance(email: string): string {
   return psqlValue(
-    `SELECT a.balance FROM ledger_accounts a JOIN users u ON u.id = a.user_id WHERE a.kind = 'wallet' AND u.email = :'email';`,
+    `SELECT w.balance FROM wallet_balances w JOIN users u ON u.id = w.user_id WHERE u.email = :'email';`,
     { email },
   );
 }
