@@ -86,7 +86,7 @@ pub async fn balance(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, Fail
 async fn open(conn: &mut PgConnection, m: &Movement<'_>) -> Result<Option<i64>, Failure> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO ledger_transactions (kind, actor_id, reference, reason, idempotency_key, created_at)
-         VALUES ($1::text::ledger_kind, $2, $3, $4, $5, $6)
+         VALUES ($1::text::ledger_kind, $2, $3::text, $4::text, $5::text, $6)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         m.kind.as_str(),
         m.actor,

@@ -215,6 +215,47 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
             "{sql}: {err}"
         );
     }
+    // A transaction's key and reference hold 1 to 200 characters, its reason 1 to 500.
+    let long = |n: usize| "k".repeat(n);
+    for (key, reference, reason, refused) in [
+        (String::new(), None, None, "ledger_label_length"),
+        (long(201), None, None, "ledger_label_length"),
+        ("ref".into(), Some(String::new()), None, "ledger_label_length"),
+        ("ref".into(), Some(long(201)), None, "ledger_label_length"),
+        ("why".into(), None, Some(String::new()), "ledger_reason_length"),
+        ("why".into(), None, Some(long(501)), "ledger_reason_length"),
+    ] {
+        let err = sqlx::query(
+            "INSERT INTO ledger_transactions (kind, idempotency_key, reference, reason, created_at)
+             VALUES ('adjustment', $1, $2, $3, now())",
+        )
+        .bind(&key)
+        .bind(&reference)
+        .bind(&reason)
+        .execute(&app.pool)
+        .await
+        .unwrap_err();
+        assert_eq!(
+            attune::server::error::violation(&err),
+            Some(Violation::Check(refused.into())),
+            "{} {reference:?} {reason:?}: {err}",
+            key.len()
+        );
+    }
+    for (key, reference, reason) in [(long(200), Some(long(200)), Some(long(500))), (long(1), None, None)] {
+        let mut tx = app.pool.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO ledger_transactions (kind, idempotency_key, reference, reason, created_at)
+             VALUES ('adjustment', $1, $2, $3, now())",
+        )
+        .bind(&key)
+        .bind(&reference)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.rollback().await.unwrap();
+    }
     let books = check(&app).await;
     assert!(books.is_clean(), "{books:?}");
     spend(&app.pool, &app, user, 5, "all of it").await.unwrap();
