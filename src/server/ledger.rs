@@ -238,7 +238,7 @@ async fn grant_from(
     .await?;
     sqlx::query!(
         "INSERT INTO ledger_transfers (transaction_id, wallet, lot, platform, change)
-         VALUES ($1, $2, $3, $5::text::ledger_platform, $4)",
+         VALUES ($1, $2, $3, $5::text::ledger_platform, $4::bigint)",
         transaction_id,
         wallet,
         lot,
