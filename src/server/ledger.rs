@@ -393,9 +393,9 @@ pub async fn take_back(
     let (ids, amounts): (Vec<i64>, Vec<i64>) = lots.iter().copied().unzip();
     let locked = lock_lots(conn, wallet, &ids).await?;
     let at = to_db(m.at);
-    let short = lots.iter().any(|(id, n)| {
-        !locked.iter().any(|l| l.id == *id && l.remaining >= *n && l.expires_at.is_none_or(|e| e > at))
-    });
+    let short = lots
+        .iter()
+        .any(|(id, n)| !locked.iter().any(|l| l.id == *id && l.remaining >= *n && l.expires_at.is_none_or(|e| e > at)));
     if short {
         return Err(AppError::invalid(
             "credits",

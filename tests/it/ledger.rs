@@ -94,11 +94,7 @@ async fn expired_credit_is_never_spent_and_a_shortfall_moves_nothing() {
     assert_eq!(count(&app.pool, "ledger_transactions").await, 2, "the refused spend left no transaction");
 
     spend(&app.pool, &app, user, 3, "all-paid").await.unwrap();
-    assert_eq!(
-        balance(&app, user).await,
-        50,
-        "the expired 50 is still on the books until expiry is posted"
-    );
+    assert_eq!(balance(&app, user).await, 50, "the expired 50 is still on the books until expiry is posted");
     assert_eq!(lots(&app, user).await, vec![("promotional".into(), 50), ("paid".into(), 0)]);
     assert!(check(&app).await.is_clean());
 }
@@ -209,13 +205,26 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
         ("UPDATE credit_lots SET remaining = remaining + 1", "credit_lots_remaining_in_range"),
     ] {
         let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
-        assert_eq!(
-            attune::server::error::violation(&err),
-            Some(Violation::Check(refused.into())),
-            "{sql}: {err}"
-        );
+        assert_eq!(attune::server::error::violation(&err), Some(Violation::Check(refused.into())), "{sql}: {err}");
     }
     // A transaction's key and reference hold 1 to 200 characters, its reason 1 to 500.
+    // Each attempt writes one transaction and rolls it back.
+    let record = |key: String, reference: Option<String>, reason: Option<String>| {
+        let pool = app.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(
+                "INSERT INTO ledger_transactions (kind, idempotency_key, reference, reason, created_at)
+                 VALUES ('adjustment', $1, $2, $3, now())",
+            )
+            .bind(key)
+            .bind(reference)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            tx.rollback().await
+        }
+    };
     let long = |n: usize| "k".repeat(n);
     for (key, reference, reason, refused) in [
         (String::new(), None, None, "ledger_label_length"),
@@ -225,36 +234,12 @@ async fn the_database_refuses_changed_deleted_lopsided_or_negative_books() {
         ("why".into(), None, Some(String::new()), "ledger_reason_length"),
         ("why".into(), None, Some(long(501)), "ledger_reason_length"),
     ] {
-        let err = sqlx::query(
-            "INSERT INTO ledger_transactions (kind, idempotency_key, reference, reason, created_at)
-             VALUES ('adjustment', $1, $2, $3, now())",
-        )
-        .bind(&key)
-        .bind(&reference)
-        .bind(&reason)
-        .execute(&app.pool)
-        .await
-        .unwrap_err();
-        assert_eq!(
-            attune::server::error::violation(&err),
-            Some(Violation::Check(refused.into())),
-            "{} {reference:?} {reason:?}: {err}",
-            key.len()
-        );
+        let case = format!("{} {reference:?} {reason:?}", key.len());
+        let err = record(key, reference, reason).await.unwrap_err();
+        assert_eq!(attune::server::error::violation(&err), Some(Violation::Check(refused.into())), "{case}: {err}");
     }
     for (key, reference, reason) in [(long(200), Some(long(200)), Some(long(500))), (long(1), None, None)] {
-        let mut tx = app.pool.begin().await.unwrap();
-        sqlx::query(
-            "INSERT INTO ledger_transactions (kind, idempotency_key, reference, reason, created_at)
-             VALUES ('adjustment', $1, $2, $3, now())",
-        )
-        .bind(&key)
-        .bind(&reference)
-        .bind(&reason)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        tx.rollback().await.unwrap();
+        record(key, reference, reason).await.unwrap();
     }
     let books = check(&app).await;
     assert!(books.is_clean(), "{books:?}");
