@@ -1,6 +1,7 @@
 //! The `attune` binary itself: refusals in production, the missing-PostgreSQL hint,
 //! `--help`, and the private cluster's start and clean stop.
 
+use crate::helpers::Process;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -82,7 +83,7 @@ fn help_documents_every_environment_variable() {
 #[test]
 fn the_private_cluster_starts_answers_and_stops_cleanly_on_sigterm() {
     let dir = scratch_dir("pg");
-    let mut child = attune().arg("postgres").env("ATTUNE_DATA_DIR", &dir).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Process::spawn(attune().arg("postgres").env("ATTUNE_DATA_DIR", &dir).stdout(Stdio::piped()));
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url =
@@ -99,7 +100,7 @@ fn the_private_cluster_starts_answers_and_stops_cleanly_on_sigterm() {
     let pid_file = dir.join("postgres").join("postmaster.pid");
     assert!(pid_file.exists());
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    child.terminate();
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -194,14 +195,14 @@ async fn a_worker_stops_within_two_seconds_even_when_the_database_stops_answerin
     let o = app.pool.connect_options();
     let mut relay = Relay::start((o.get_host().to_owned(), o.get_port())).await;
     let url = format!("postgres://{}@127.0.0.1:{}/{}", o.get_username(), relay.port, app.database);
-    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
-        .arg("worker")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut worker = Process::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
+            .arg("worker")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped()),
+    );
     let stderr = worker.stderr.take().unwrap();
     let (up_tx, up_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -217,7 +218,7 @@ async fn a_worker_stops_within_two_seconds_even_when_the_database_stops_answerin
         .await
         .expect("the worker tries the dead database again");
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    worker.terminate();
     let asked = Instant::now();
     let status = tokio::task::spawn_blocking(move || worker.wait().unwrap()).await.unwrap();
     let took = asked.elapsed();

@@ -508,3 +508,51 @@ pub async fn approved_practitioner(app: &TestApp) -> TestUser {
     tx.commit().await.unwrap();
     user
 }
+
+/// A process the test started, stopped when dropped, so a failing test leaves nothing
+/// running behind it (a leftover would also hold the test run's output open). It is
+/// asked to stop with SIGTERM, as a service manager would, and killed if it has not
+/// stopped within ten seconds.
+pub struct Process(std::process::Child);
+
+impl Process {
+    pub fn spawn(command: &mut std::process::Command) -> Process {
+        Process(command.spawn().unwrap_or_else(|e| panic!("{:?} starts: {e}", command.get_program())))
+    }
+
+    pub fn terminate(&self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    }
+}
+
+impl std::ops::Deref for Process {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        self.terminate();
+        let asked = std::time::Instant::now();
+        while matches!(self.0.try_wait(), Ok(None)) {
+            if asked.elapsed() > Duration::from_secs(10) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -6,33 +6,26 @@ use crate::helpers::*;
 use attune::domain::Role;
 use attune::server::storage::Storage;
 use reqwest::StatusCode;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A moto S3 server of this test's own, stopped when dropped.
 struct Moto {
     endpoint: String,
-    child: Child,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _server: Process,
 }
 
 impl Moto {
     async fn start() -> Moto {
         let bin = std::env::var("MOTO_SERVER").expect("MOTO_SERVER names moto's server; scripts/test sets it up");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto starts");
-        let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child };
+        let server = Process::spawn(
+            Command::new(bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), _server: server };
         let client = reqwest::Client::new();
         for _ in 0..400 {
             if client.get(format!("{}/", moto.endpoint)).send().await.is_ok() {

@@ -11,7 +11,7 @@ use attune::server::payments::Provider;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const KEY: &str = "sk_test_attune_local";
@@ -20,7 +20,7 @@ const SECRET: &str = "whsec_attune_local";
 /// A localstripe server of this test's own; stopped when dropped.
 struct LocalStripe {
     url: String,
-    child: Child,
+    _server: Process,
     _state: tempdir::Dir,
 }
 
@@ -34,13 +34,6 @@ mod tempdir {
     }
 }
 
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl LocalStripe {
     async fn start() -> LocalStripe {
         let python = std::env::var("LOCALSTRIPE_PYTHON")
@@ -49,15 +42,15 @@ impl LocalStripe {
         let dir = std::env::temp_dir().join(format!("attune-stripe-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stripe/localstripe_compat.py");
-        let child = Command::new(python)
-            .args([script, "--port", &port.to_string(), "--state-file"])
-            .arg(dir.join("state.pickle"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("localstripe starts");
+        let server = Process::spawn(
+            Command::new(python)
+                .args([script, "--port", &port.to_string(), "--state-file"])
+                .arg(dir.join("state.pickle"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         let url = format!("http://127.0.0.1:{port}");
-        let server = LocalStripe { url, child, _state: tempdir::Dir(dir) };
+        let server = LocalStripe { url, _server: server, _state: tempdir::Dir(dir) };
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return server;
