@@ -520,9 +520,12 @@ impl Process {
         Process(command.spawn().unwrap_or_else(|e| panic!("{:?} starts: {e}", command.get_program())))
     }
 
+    fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.0.id() as i32)
+    }
+
     pub fn terminate(&self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        nix::sys::signal::kill(self.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
     }
 }
 
@@ -541,18 +544,24 @@ impl std::ops::DerefMut for Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        use nix::sys::wait::{Id, WaitPidFlag, waitid};
+        use std::sync::mpsc::{RecvTimeoutError, channel};
         if !matches!(self.0.try_wait(), Ok(None)) {
             return;
         }
         self.terminate();
-        let asked = std::time::Instant::now();
-        while matches!(self.0.try_wait(), Ok(None)) {
-            if asked.elapsed() > Duration::from_secs(10) {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-                return;
+        let pid = self.pid();
+        let (stopped, on_stop) = channel::<()>();
+        let deadline = std::thread::spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = on_stop.recv_timeout(Duration::from_secs(10)) {
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        });
+        // Waits for the exit without reaping it, so until `deadline` has finished the
+        // process id is still this child's and the kill can reach no other process.
+        let _ = waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT);
+        drop(stopped);
+        let _ = deadline.join();
+        let _ = self.0.wait();
     }
 }
