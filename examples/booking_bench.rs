@@ -45,6 +45,8 @@ fn config() -> anyhow::Result<Config> {
         session_absolute: Duration::from_secs(86_400),
         run_jobs: false,
         payments: attune::server::payments::Provider::sandbox(None),
+        metrics_token: None,
+        outbox_key: Some(attune::server::sealing::SealingKey::generate()),
     })
 }
 
@@ -130,7 +132,11 @@ async fn main() -> anyhow::Result<()> {
             role: Role::Customer,
             time_zone: TimeZone::utc(),
         };
-        paying.push((d.practitioner_id == hot, d.number, Visitor { user: Some(user), guest_orders: Vec::new() }));
+        paying.push((
+            d.practitioner_id == hot,
+            d.number,
+            Visitor { user: Some(user), guest_orders: Vec::new(), guest_zone: None },
+        ));
     }
     tx.commit().await?;
     for (name, hot_only) in [("book_one_practitioner", true), ("book_many_practitioners", false)] {

@@ -12,7 +12,8 @@ WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
 SITE=$ROOT/target/site
 
-say() { printf '==> %s\n' "$*" >&2; }
+# Each step says when it started, counted from the script's start, so a slow step shows.
+say() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 # Runs a command, showing its output only when it fails.
 quietly() {
@@ -24,6 +25,36 @@ quietly() {
     return 1
   fi
   rm -f "$log"
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "timed out waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+free_port() {
+  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+http_ok() {
+  node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))" "$1"
+}
+
+# Secrets that every process of one deployment must share, made up once when the
+# environment does not give them: the sandbox payment provider's signing secret (each
+# process would otherwise pick its own, and events signed by one would not verify in
+# another) and the key that seals the links the email outbox holds until delivery
+# (what one process sealed, another must open).
+export_shared_secrets() {
+  export SANDBOX_WEBHOOK_SECRET=${SANDBOX_WEBHOOK_SECRET:-whsec_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
+  export OUTBOX_KEY=${OUTBOX_KEY:-$(head -c 32 /dev/urandom | base64)}
 }
 
 APT_UPDATED=
@@ -120,6 +151,14 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# The load balancer the browser tests go through (scripts/balanced). Exports HAPROXY
+# (Debian puts it in /usr/sbin, which is not on every user's PATH).
+ensure_haproxy() {
+  HAPROXY=$(command -v haproxy 2>/dev/null || echo /usr/sbin/haproxy)
+  [ -x "$HAPROXY" ] || apt_install haproxy
+  export HAPROXY
+}
+
 # Builds the hydration bundle (WASM + JS glue), the stylesheet and the static assets
 # into target/site, exactly where Leptos.toml tells the server to look.
 build_site() {
@@ -157,13 +196,18 @@ build_site() {
 }
 
 # Builds the server binary and makes it reachable as target/<profile>/attune.
+# build_server PROFILE: the server binary, with the benchmark examples in the same cargo
+# call, so the library is compiled once for all of them (examples bring the
+# dev-dependencies' features, and a separate call would compile the library a second
+# time with those). scripts/run and scripts/test build with this one call, so whichever
+# runs second finds everything built.
 build_server() {
   local profile=$1
   say "building the server ($profile)"
   if [ "$profile" = release ]; then
-    cargo build -q --release --features ssr --bin attune
+    cargo build -q --release --features ssr --bin attune --examples
   else
-    cargo build -q --features ssr --bin attune
+    cargo build -q --features ssr --bin attune --examples
   fi
   if [ "$CARGO_TARGET_DIR" != "$ROOT/target" ]; then
     # A real folder here is left over from a build with the default target dir.

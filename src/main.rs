@@ -114,6 +114,16 @@ struct Options {
     /// Another address for Stripe's API (a test server); api.stripe.com when unset.
     #[arg(long, global = true, env = "STRIPE_API_BASE")]
     stripe_api_base: Option<String>,
+    /// Bearer token a Prometheus scraper must send to read /metrics. Unset: production
+    /// answers /metrics with 404; development serves it to anyone on this machine.
+    #[arg(long, global = true, env = "METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Key that seals the links waiting in the email outbox: 32 random bytes as base64
+    /// (`openssl rand -base64 32`) or hex, the same for every instance and worker.
+    /// Required in production; development keeps a generated one in
+    /// ATTUNE_DATA_DIR/outbox.key.
+    #[arg(long, global = true, env = "OUTBOX_KEY", hide_env_values = true)]
+    outbox_key: Option<String>,
     /// Database connections per process.
     #[arg(long, global = true, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     max_connections: u32,
@@ -225,6 +235,13 @@ fn build_config(opts: &Options) -> anyhow::Result<Config> {
         session_absolute: Duration::from_secs(opts.session_absolute_hours * 3600),
         run_jobs: opts.serve_jobs,
         payments,
+        metrics_token: set(&opts.metrics_token).map(Secret::new),
+        outbox_key: attune::server::sealing::outbox_key(
+            env == Environment::Production,
+            opts.outbox_key.as_deref(),
+            &opts.data_dir,
+        )
+        .map_err(anyhow::Error::msg)?,
     })
 }
 
@@ -281,6 +298,9 @@ async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = state.config.run_jobs.then(|| tokio::spawn(worker::work(state.clone(), worker::registry(), stop_rx)));
     http::spawn_session_cleanup(&state);
+    // The tasks that live as long as the server, counted before the first request: at
+    // shutdown, any beyond them (less the worker, which stops first) were left by requests.
+    let resident = tokio::runtime::Handle::current().metrics().num_alive_tasks() - usize::from(worker.is_some());
     let bundle = std::path::Path::new(&*state.config.leptos.site_root)
         .join(&*state.config.leptos.site_pkg_dir)
         .join(format!("{}.js", state.config.leptos.output_name));
@@ -295,11 +315,27 @@ async fn serve(opts: Options, config: Config) -> anyhow::Result<()> {
     if let Some(worker) = worker {
         let _ = worker.await;
     }
+    let_request_work_finish(resident, Duration::from_secs(10)).await;
     db.pool.close().await;
     if let Some(pg) = db.embedded.as_mut() {
         pg.stop();
     }
     result.context("serving HTTP")
+}
+
+/// Waits, at most `limit`, until only the `resident` tasks are left: work that a request
+/// started and that outlived its response (a page's data still loading) then ends, and
+/// logs what it has to, instead of being cut off by the exit.
+async fn let_request_work_finish(resident: usize, limit: Duration) {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let deadline = tokio::time::Instant::now() + limit;
+    while metrics.num_alive_tasks() > resident && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let left = metrics.num_alive_tasks().saturating_sub(resident);
+    if left > 0 {
+        tracing::warn!(left, "stopped with work that requests started still running");
+    }
 }
 
 async fn create_user(

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { createUser, expectNoAxeViolations, logIn, uniqueEmail, waitForHydration } from './helpers';
+import { confirmSignUp, createUser, expectNoAxeViolations, logIn, submitLogIn, uniqueEmail, waitForHydration } from './helpers';
 
 test('a visitor signs up, sees their user code, logs out and back in, and an admin finds them', async ({ page, browser }) => {
   const email = uniqueEmail('newcomer');
@@ -11,6 +11,9 @@ test('a visitor signs up, sees their user code, logs out and back in, and an adm
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByText('Check your inbox')).toBeVisible();
+  await confirmSignUp(page, email);
 
   await expect(page).toHaveURL(/\/dashboard$/);
   const code = page.getByTestId('user-code');
@@ -52,7 +55,7 @@ test('logging in works with JavaScript disabled', async ({ browser }) => {
 test('a wrong password without JavaScript is explained on the login page', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await logIn(page, createUser('customer').email, 'not the password at all');
+  await submitLogIn(page, createUser('customer').email, 'not the password at all');
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole('alert').filter({ hasText: 'do not match' })).toBeVisible();
   const landed = page.url();
@@ -197,9 +200,12 @@ test('sign-up keeps the browser time zone, and the profile changes it without a 
   await page.goto('/signup');
   await waitForHydration(page);
   await page.getByLabel('Your name').fill('Zara Zone');
-  await page.getByLabel('Email').fill(uniqueEmail('zone'));
+  const email = uniqueEmail('zone');
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill('a long enough passphrase');
   await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(page, email);
   await expect(page).toHaveURL(/\/dashboard$/);
   await waitForHydration(page);
   const zone = page.getByLabel('Time zone');
@@ -231,7 +237,8 @@ test('a hydrated form posts in place: the error appears beside the field and wha
 
   await page.getByLabel('Email').fill(uniqueEmail('inplace'));
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByText('Check your inbox')).toBeVisible();
 });
 
 test('an admin adjusts a customer\'s credits from the panel, with the error in place first', async ({ browser }) => {

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Browser, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { approvePractitioner, createUser, expectNoAxeViolations, logIn, psql, publishService, uniqueEmail, waitForHydration } from './helpers';
+import { approvePractitioner, createUser, expectNoAxeViolations, logIn, packOnSale, psql, publishService, uniqueEmail, waitForHydration } from './helpers';
 
 /** A written service with one required question, by a new approved practitioner. */
 function serviceWithQuestion(unique: string): { slug: string; practitioner: { email: string; password: string }; name: string } {
@@ -17,15 +17,21 @@ function serviceWithQuestion(unique: string): { slug: string; practitioner: { em
   return { slug, practitioner, name };
 }
 
-/** A credit pack on sale, for the shortfall offer. */
-function packOnSale(unique: string): string {
-  const name = `Checkout pack ${unique}`;
-  psql(
-    `INSERT INTO credit_packages (name, credits, bonus_credits, price_minor, currency, active, position, created_at, updated_at)
-     VALUES (:'name', 10, 0, 1000, 'EUR', true, 0, now(), now());`,
-    { name },
-  );
-  return name;
+/** A guest in a browser of their own through the first two steps of the service's
+ * checkout (details, then `answer` to its question), at the review. */
+async function guestAtReview(browser: Browser, slug: string, name: string, answer: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`/s/${slug}`);
+  await page.getByTestId('purchase').click();
+  await waitForHydration(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(uniqueEmail('guest'));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Questions' })).toBeVisible();
+  await page.getByLabel('What should the letter focus on?').fill(answer);
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await expect(page.getByRole('heading', { name: 'Review and pay' })).toBeVisible();
+  return page;
 }
 
 /** Presses Tab until `target` has the focus (at most 40 times), then returns. */
@@ -41,7 +47,7 @@ test('a customer finds a service by search, checks out by keyboard, covers a sho
   test.setTimeout(120_000);
   const unique = String(Date.now() % 1e8);
   const { slug, practitioner, name } = serviceWithQuestion(unique);
-  const pack = packOnSale(unique);
+  const pack = packOnSale(`Checkout pack ${unique}`); // for the shortfall offer
   const customer = createUser('customer', 'Pia Reader');
   await logIn(page, customer.email, customer.password);
   await expect(page).toHaveURL(/\/dashboard$/);
@@ -141,17 +147,7 @@ test('a guest checks out by card in the sandbox and sees the paid order', async 
   test.setTimeout(90_000);
   const unique = String(Date.now() % 1e8);
   const { slug } = serviceWithQuestion(unique);
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`/s/${slug}`);
-  await page.getByTestId('purchase').click();
-  await waitForHydration(page);
-  await page.getByLabel('Your name').fill('Quinn Guest');
-  await page.getByLabel('Email').fill(uniqueEmail('guest'));
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'Questions' })).toBeVisible();
-  await page.getByLabel('What should the letter focus on?').fill('Health');
-  await page.getByRole('button', { name: 'Continue to review' }).click();
-  await expect(page.getByRole('heading', { name: 'Review and pay' })).toBeVisible();
+  const page = await guestAtReview(browser, slug, 'Quinn Guest', 'Health');
   await expect(page.getByTestId('shortfall')).toContainText('Credits are for signed-in customers');
   await page.getByRole('button', { name: 'Pay €39.00 by card' }).click();
   await expect(page).toHaveURL(/\/sandbox\/checkout\//);
@@ -181,4 +177,41 @@ test('without JavaScript each step posts as a plain form and a refused answer co
   await page.getByRole('button', { name: 'Continue to review' }).click();
   await expect(page.getByRole('heading', { name: 'Review and pay' })).toBeVisible();
   await page.context().close();
+});
+
+test('an admin cancels and refunds in full an order that will not be delivered, with or without JavaScript', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const unique = String(Date.now() % 1e8);
+  const { slug } = serviceWithQuestion(unique);
+  const guest = await guestAtReview(browser, slug, 'Rory Guest', 'Travel');
+  await guest.getByRole('button', { name: 'Pay €39.00 by card' }).click();
+  await guest.getByRole('button', { name: 'Approve test payment' }).click();
+  await expect(guest.getByTestId('order-status')).toHaveText('Paid');
+  const number = new URL(guest.url()).pathname.split('/').pop()!;
+  await guest.context().close();
+
+  const admin = createUser('admin', 'Ada Admin');
+  for (const javaScriptEnabled of [false, true]) {
+    const page = await (await browser.newContext({ javaScriptEnabled })).newPage();
+    await logIn(page, admin.email, admin.password);
+    await page.goto(`/orders/${number}`);
+    const section = page.getByRole('region', { name: 'Cancel and refund in full' });
+    await expect(section).toContainText('all of €39.00');
+    if (javaScriptEnabled) {
+      await waitForHydration(page);
+      await expectNoAxeViolations(page);
+      await section.getByLabel(/^Reason/).fill('The practitioner is leaving the platform');
+      await section.getByRole('button', { name: 'Cancel and refund' }).click();
+      await expect(page.getByTestId('order-status')).toHaveText('Refunded');
+      await expect(page.getByTestId('timeline')).toContainText('Cancelled by an admin and refunded in full (€39.00)');
+      await expect(page.getByRole('region', { name: 'Cancel and refund in full' })).toHaveCount(0);
+    } else {
+      // Sent with a blank reason, the plain form comes back with a reason asked for beside its field.
+      await section.getByLabel(/^Reason/).fill('   ');
+      await section.getByRole('button', { name: 'Cancel and refund' }).click();
+      await expect(page.getByText('Say why the order is refunded').first()).toBeVisible();
+      await expect(page.getByTestId('order-status')).toHaveText('Paid');
+    }
+    await page.context().close();
+  }
 });

@@ -41,11 +41,21 @@ export async function expectNoAxeViolations(page: Page) {
   expect(summary, 'axe violations').toEqual([]);
 }
 
-export async function logIn(page: Page, email: string, password: string) {
+/** Fills in and sends the login form, without waiting for its answer. */
+export async function submitLogIn(page: Page, email: string, password: string) {
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/**
+ * Logs in and waits until the session is set and the login page left behind: a page
+ * opened straight after must not cancel the login on its way.
+ */
+export async function logIn(page: Page, email: string, password: string) {
+  await submitLogIn(page, email, password);
+  await expect(page).not.toHaveURL(/\/login(\?|$)/);
 }
 
 /**
@@ -89,4 +99,28 @@ export function publishService(email: string, title: string): string {
     { email, slug, title },
   );
   return slug;
+}
+
+/** A pack of 10 credits for €10.00, on sale under `name`; returns the name. */
+export function packOnSale(name: string): string {
+  psql(
+    `INSERT INTO credit_packages (name, credits, bonus_credits, price_minor, currency, active, position, created_at, updated_at)
+     VALUES (:'name', 10, 0, 1000, 'EUR', true, 0, now(), now());`,
+    { name },
+  );
+  return name;
+}
+
+/**
+ * Opens the link a sign-up of `email` was emailed, as the address's owner would. The
+ * emailed link is never readable from the app, so the waiting sign-up is given a token
+ * the test knows (stored, as every token is, as its SHA-256).
+ */
+export async function confirmSignUp(page: Page, email: string) {
+  const token = `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const sql = "UPDATE sign_up_requests SET token_hash = sha256(convert_to(:'token', 'UTF8')) WHERE email = lower(:'email') RETURNING 1;";
+  const args = ['-qAt', '-v', 'ON_ERROR_STOP=1', '-v', `token=${token}`, '-v', `email=${email}`, process.env.DATABASE_URL!];
+  expect(execFileSync('psql', args, { input: sql, encoding: 'utf8' }).trim()).toBe('1');
+  await page.goto(`/signup/confirm?token=${token}`);
+  await page.getByRole('button', { name: 'Create my account' }).click();
 }

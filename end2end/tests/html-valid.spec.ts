@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { approvePractitioner, createUser, logIn, psql, publishService, type Role } from './helpers';
+import { approvePractitioner, createUser, logIn, psql, publishService, submitLogIn, type Role } from './helpers';
 
 // The Nu HTML Checker over the HTML the server sends (not `page.content()`, the DOM
 // after hydration): every page each kind of visitor can reach, the 404 and 403 pages,
@@ -123,7 +123,7 @@ test('the server-rendered HTML of every page is valid (Nu HTML Checker)', async 
     docs.push(await fetchDoc(page, '/orders/ATN-0000-0000', 404, 'anonymous: unknown order'));
 
     // The no-JS errors, as accounts.spec.ts reaches them.
-    await logIn(page, createUser('customer').email, 'not the password at all');
+    await submitLogIn(page, createUser('customer').email, 'not the password at all');
     docs.push(await fetchDoc(page, await landedWithError(page, '/login'), 200, 'anonymous: log in, wrong password'));
 
     await page.goto('/signup');

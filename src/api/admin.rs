@@ -21,11 +21,11 @@ fn optional_id(raw: &str) -> Result<Option<uuid::Uuid>, AppError> {
 #[server(endpoint = "admin/users")]
 pub async fn list_users(query: String, page: i64) -> Result<UserPage, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        let admin = context::require_admin().await?;
         if query.chars().count() > 200 {
             return Err(AppError::invalid("query", "Search for at most 200 characters.").into());
         }
-        accounts::search_users(&context::state()?, &query, page).await
+        accounts::search_users(&context::state()?, &admin, &query, page).await
     })
     .await
 }
@@ -33,7 +33,7 @@ pub async fn list_users(query: String, page: i64) -> Result<UserPage, AppError> 
 #[server(endpoint = "admin/users/role")]
 pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let target = uuid::Uuid::parse_str(user_id.trim())
             .map_err(|_| AppError::invalid("user_id", "That user does not exist."))?;
         let role =
@@ -49,7 +49,7 @@ pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError
 #[server(endpoint = "admin/credits/adjust")]
 pub async fn adjust_credits(user_code: String, delta: String, reason: String, key: String) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let target = crate::domain::UserCode::parse(&user_code)
             .ok_or_else(|| AppError::invalid("user_code", "Enter an account number such as U100042."))?;
         let (delta, reason) = crate::domain::ledger::parse_adjustment(&delta, &reason)?;
@@ -66,7 +66,7 @@ pub async fn adjust_credits(user_code: String, delta: String, reason: String, ke
 #[server(endpoint = "admin/ledger/status")]
 pub async fn last_ledger_check() -> Result<Option<LedgerStatus>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        context::require_admin().await?;
         let last = crate::server::ledger::last_check(&context::state()?.pool).await?;
         Ok(last.map(|(checked_at, r)| LedgerStatus {
             checked_at,
@@ -82,8 +82,8 @@ pub async fn last_ledger_check() -> Result<Option<LedgerStatus>, AppError> {
 #[server(endpoint = "admin/outbox")]
 pub async fn list_outbox() -> Result<Vec<OutboxRow>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        admin::outbox(&context::state()?, 100).await
+        let admin = context::require_admin().await?;
+        admin::outbox(&context::state()?, &admin, 100).await
     })
     .await
 }
@@ -91,8 +91,8 @@ pub async fn list_outbox() -> Result<Vec<OutboxRow>, AppError> {
 #[server(endpoint = "admin/jobs")]
 pub async fn list_troubled_jobs() -> Result<Vec<JobRow>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        admin::troubled_jobs(&context::state()?, 100).await
+        let admin = context::require_admin().await?;
+        admin::troubled_jobs(&context::state()?, &admin, 100).await
     })
     .await
 }
@@ -101,8 +101,8 @@ pub async fn list_troubled_jobs() -> Result<Vec<JobRow>, AppError> {
 #[server(endpoint = "admin/packages")]
 pub async fn admin_packages() -> Result<Vec<crate::domain::types::CreditPackage>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::packages::all(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::packages::all(&context::state()?, &admin).await
     })
     .await
 }
@@ -115,7 +115,7 @@ pub async fn save_package(
     #[server(flatten)] form: crate::domain::orders::PackageForm,
 ) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let id = optional_id(&id)?;
         let draft = form.parse()?;
         crate::server::packages::save(&context::state()?, &actor, id, &draft).await?;
@@ -129,8 +129,8 @@ pub async fn save_package(
 #[server(endpoint = "admin/service-types")]
 pub async fn admin_service_types() -> Result<Vec<crate::domain::types::ServiceTypeAdmin>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::catalog::all_types(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::catalog::all_types(&context::state()?, &admin).await
     })
     .await
 }
@@ -142,7 +142,7 @@ pub async fn save_service_type(
     #[server(flatten)] form: crate::domain::catalog::ServiceTypeForm,
 ) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let id = optional_id(&id)?;
         let draft = form.parse()?;
         crate::server::catalog::save_type(&context::state()?, &actor, id, &draft).await?;
@@ -156,8 +156,8 @@ pub async fn save_service_type(
 #[server(endpoint = "admin/payments")]
 pub async fn payment_overview() -> Result<crate::domain::types::PaymentsOverview, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::orders::payments_overview(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::orders::payments_overview(&context::state()?, &admin).await
     })
     .await
 }
@@ -166,7 +166,7 @@ pub async fn payment_overview() -> Result<crate::domain::types::PaymentsOverview
 #[server(endpoint = "admin/payments/retry")]
 pub async fn retry_payment_event(event_id: String) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let state = context::state()?;
         let outcome = crate::server::payments::webhooks::retry(&state, event_id.trim()).await?;
         tracing::info!(actor = %actor.code, event = %event_id.trim(), handled = outcome.is_ok(), "payment event retried by an admin");
@@ -180,7 +180,7 @@ pub async fn retry_payment_event(event_id: String) -> Result<(), AppError> {
 #[server(endpoint = "admin/payments/reconcile")]
 pub async fn reconcile_now() -> Result<(), AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        context::require_admin().await?;
         crate::server::orders::reconcile(&context::state()?).await?;
         leptos_axum::redirect("/admin/payments?reconciled=1");
         Ok(())
@@ -192,8 +192,8 @@ pub async fn reconcile_now() -> Result<(), AppError> {
 #[server(endpoint = "admin/orders/detail")]
 pub async fn order_detail(order: String) -> Result<crate::domain::types::OrderDetail, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::orders::detail(&context::state()?, &order).await
+        let admin = context::require_admin().await?;
+        crate::server::orders::detail(&context::state()?, &admin, &order).await
     })
     .await
 }
@@ -203,10 +203,10 @@ pub async fn order_detail(order: String) -> Result<crate::domain::types::OrderDe
 #[server(endpoint = "admin/orders/refund/preview")]
 pub async fn refund_preview(order: String, credits: String) -> Result<crate::domain::types::RefundPreview, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        let admin = context::require_admin().await?;
         let credits =
             if credits.trim().is_empty() { None } else { Some(crate::domain::refunds::parse_credits(&credits)?) };
-        crate::server::refunds::preview(&context::state()?, &order, credits).await
+        crate::server::refunds::preview(&context::state()?, &admin, &order, credits).await
     })
     .await
 }
@@ -223,7 +223,7 @@ pub async fn refund_order(
     key: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let actor = context::require_role(Role::Admin).await?;
+        let actor = context::require_admin().await?;
         let form = crate::server::refunds::RefundForm {
             credits: crate::domain::refunds::parse_credits(&credits)?,
             reason: crate::domain::refunds::parse_reason(&reason)?,
@@ -246,8 +246,8 @@ pub async fn refund_order(
 #[server(endpoint = "admin/leads/batches")]
 pub async fn lead_batches() -> Result<Vec<crate::domain::types::LeadBatchRow>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::leads::batches(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::leads::batches(&context::state()?, &admin).await
     })
     .await
 }
@@ -256,9 +256,9 @@ pub async fn lead_batches() -> Result<Vec<crate::domain::types::LeadBatchRow>, A
 #[server(endpoint = "admin/leads/batch")]
 pub async fn lead_batch(batch: String) -> Result<crate::domain::types::LeadBatchDetail, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        let admin = context::require_admin().await?;
         let id = uuid::Uuid::parse_str(batch.trim()).map_err(|_| AppError::NotFound)?;
-        crate::server::leads::batch_detail(&context::state()?, id).await
+        crate::server::leads::batch_detail(&context::state()?, &admin, id).await
     })
     .await
 }
@@ -267,8 +267,8 @@ pub async fn lead_batch(batch: String) -> Result<crate::domain::types::LeadBatch
 #[server(endpoint = "admin/practitioners")]
 pub async fn admin_practitioners() -> Result<Vec<crate::domain::types::PractitionerRow>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::onboarding::list(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::onboarding::list(&context::state()?, &admin).await
     })
     .await
 }
@@ -277,7 +277,7 @@ pub async fn admin_practitioners() -> Result<Vec<crate::domain::types::Practitio
 #[server(endpoint = "admin/practitioners/one")]
 pub async fn admin_practitioner(code: String) -> Result<crate::domain::types::WizardView, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
+        context::require_admin().await?;
         let state = context::state()?;
         let code = crate::domain::UserCode::parse(&code).ok_or(AppError::NotFound)?;
         let id = crate::server::onboarding::id_of(&state, code).await?;
@@ -291,7 +291,7 @@ pub async fn admin_practitioner(code: String) -> Result<crate::domain::types::Wi
 pub async fn review_practitioner(code: String, decision: String, reason: Option<String>) -> Result<(), AppError> {
     answer(async move {
         use crate::server::onboarding::{Decision, review};
-        let admin = context::require_role(Role::Admin).await?;
+        let admin = context::require_admin().await?;
         let state = context::state()?;
         let parsed = crate::domain::UserCode::parse(&code).ok_or(AppError::NotFound)?;
         let reason = reason.unwrap_or_default();
@@ -313,8 +313,8 @@ pub async fn review_practitioner(code: String, decision: String, reason: Option<
 #[server(endpoint = "admin/practitioners/funnel")]
 pub async fn onboarding_funnel() -> Result<Vec<crate::domain::types::FunnelRow>, AppError> {
     answer(async move {
-        context::require_role(Role::Admin).await?;
-        crate::server::onboarding::funnel(&context::state()?).await
+        let admin = context::require_admin().await?;
+        crate::server::onboarding::funnel(&context::state()?, &admin).await
     })
     .await
 }

@@ -13,21 +13,42 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     answer(async move { context::current_user().await }).await
 }
 
+/// Takes a sign-up and answers "check your inbox" whether or not the address has an
+/// account; the account is made when the link sent to the address is opened.
 #[server(endpoint = "auth/signup")]
 pub async fn sign_up(name: String, email: String, password: String, time_zone: Option<String>) -> Result<(), AppError> {
     answer(async move {
         use crate::domain::{Email, Password, PersonName, Role, TimeZone};
         let state = context::state()?;
-        let ip = context::client_ip(&state);
-        rate_limit::hit(&state.pool, &state.clock, &Bucket::ip("signup", ip), rate_limit::SIGNUP_PER_IP).await?;
+        accounts::limit_new_accounts(&state, context::client_ip(&state)).await?;
         let name = PersonName::parse(&name)?;
         let email = Email::parse(&email)?;
         let password = Password::parse_new(&password, "password", Some(email.as_str()))?;
+        rate_limit::hit(
+            &state.pool,
+            &state.clock,
+            &Bucket::account("signup", email.as_str()),
+            rate_limit::SIGNUP_PER_ADDRESS,
+        )
+        .await?;
         // The zone is what the browser reports, not something the person typed: one the
         // server does not know falls back to UTC rather than refusing the sign-up.
         let time_zone = time_zone.and_then(|z| TimeZone::parse(&z).ok()).unwrap_or_else(TimeZone::utc);
         let new = accounts::NewAccount { email, password, name, role: Role::Customer, time_zone };
-        let created = accounts::sign_up(&state, new).await?;
+        crate::server::sign_up::request(&state, new).await?;
+        leptos_axum::redirect("/signup?sent=1");
+        Ok(())
+    })
+    .await
+}
+
+/// Finishes a sign-up from the link emailed to the address: makes the account and
+/// signs it in.
+#[server(endpoint = "auth/signup/confirm")]
+pub async fn confirm_sign_up(#[server(default)] token: String) -> Result<(), AppError> {
+    answer(async move {
+        let state = context::state()?;
+        let created = crate::server::sign_up::confirm(&state, &token).await?;
         sessions::establish(&state, &context::session().await?, created.user.id, created.epoch).await?;
         leptos_axum::redirect("/dashboard");
         Ok(())

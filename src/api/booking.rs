@@ -85,9 +85,10 @@ pub async fn choose_session_time(
     #[server(default)] at: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let at = booking::parse_at(&at)?;
+        let state = context::state()?;
+        let at = booking::parse_at(&at, state.clock.now())?;
         let visitor = crate::api::checkout::visitor().await?;
-        let number = booking::choose_time(&context::state()?, &visitor, &order, at).await?;
+        let number = booking::choose_time(&state, &visitor, &order, at).await?;
         leptos_axum::redirect(&format!("/checkout/{number}"));
         Ok(())
     })
@@ -117,9 +118,10 @@ pub async fn reschedule_session(
     #[server(default)] at: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let at = booking::parse_at(&at)?;
+        let state = context::state()?;
+        let at = booking::parse_at(&at, state.clock.now())?;
         let visitor = crate::api::checkout::visitor().await?;
-        let number = booking::reschedule(&context::state()?, &visitor, &order, at).await?;
+        let number = booking::reschedule(&state, &visitor, &order, at).await?;
         leptos_axum::redirect(&format!("/orders/{number}?moved=1"));
         Ok(())
     })

@@ -33,8 +33,14 @@ pub(crate) async fn visitor() -> Result<checkout::Visitor, Failure> {
 }
 
 #[cfg(feature = "ssr")]
-async fn keep_guest_order(number: &str) -> Result<(), Failure> {
+async fn keep_guest_order(number: &str, zone: Option<crate::domain::TimeZone>) -> Result<(), Failure> {
     let session = context::session().await?;
+    if let Some(zone) = zone {
+        session
+            .insert(checkout::GUEST_ZONE, zone.as_str())
+            .await
+            .map_err(|e| Failure::bug(format!("writing the session: {e}")))?;
+    }
     let mut kept = session
         .get::<Vec<String>>(checkout::GUEST_ORDERS)
         .await
@@ -59,11 +65,16 @@ fn form_key(raw: &str) -> Result<uuid::Uuid, AppError> {
 /// The time a session's checkout starts with (`at`, from the slot picker) and the zone
 /// it was read in (`tz`); nothing for a service that is not booked for a time.
 #[cfg(feature = "ssr")]
-fn chosen(at: &str, tz: &str, visitor: &checkout::Visitor) -> Result<Option<checkout::Chosen>, AppError> {
+fn chosen(
+    at: &str,
+    tz: &str,
+    visitor: &checkout::Visitor,
+    now: jiff::Timestamp,
+) -> Result<Option<checkout::Chosen>, AppError> {
     if at.trim().is_empty() {
         return Ok(None);
     }
-    let at = crate::server::booking::parse_at(at)?;
+    let at = crate::server::booking::parse_at(at, now)?;
     let zone = crate::domain::TimeZone::parse(tz)
         .ok()
         .or_else(|| visitor.user.as_ref().map(|u| u.time_zone.clone()))
@@ -82,7 +93,7 @@ pub async fn open_checkout(
     answer(async move {
         let state = context::state()?;
         let visitor = visitor().await?;
-        let chosen = chosen(&at, &tz, &visitor)?;
+        let chosen = chosen(&at, &tz, &visitor, state.clock.now())?;
         Ok(match checkout::start(&state, &visitor, &service, chosen).await? {
             checkout::Started::Resume(number) => CheckoutOpening::Resume(number),
             checkout::Started::New(start) => CheckoutOpening::New(start),
@@ -108,13 +119,16 @@ pub async fn save_checkout_details(
             "" => checkout::Target::New {
                 slug: service.trim(),
                 key: form_key(&key)?,
-                chosen: chosen(&at, &tz, &visitor)?,
+                chosen: chosen(&at, &tz, &visitor, state.clock.now())?,
             },
             number => checkout::Target::Existing(number),
         };
+        if visitor.user.is_none() && matches!(target, checkout::Target::New { .. }) {
+            crate::server::accounts::limit_new_accounts(&state, context::client_ip(&state)).await?;
+        }
         let saved = checkout::save_details(&state, &visitor, target, &form).await?;
         if saved.by_guest {
-            keep_guest_order(&saved.number).await?;
+            keep_guest_order(&saved.number, crate::domain::TimeZone::parse(&tz).ok()).await?;
         }
         leptos_axum::redirect(&format!("/checkout/{}", saved.number));
         Ok(())
@@ -204,8 +218,24 @@ pub async fn reassign_order(
     #[server(default)] practitioner: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let admin = context::require_role(crate::domain::Role::Admin).await?;
+        let admin = context::require_admin().await?;
         checkout::reassign(&context::state()?, &admin, &order, &practitioner).await?;
+        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        Ok(())
+    })
+    .await
+}
+
+/// An admin cancels a paid service order that will not be delivered and refunds it in
+/// full, saying why (the customer is told the order is cancelled and refunded).
+#[server(endpoint = "admin/orders/refund-undelivered")]
+pub async fn refund_undelivered(
+    #[server(default)] order: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    answer(async move {
+        let admin = context::require_admin().await?;
+        crate::server::refunds::refund_undelivered(&context::state()?, &admin, &order, &reason).await?;
         leptos_axum::redirect(&format!("/orders/{}", order.trim()));
         Ok(())
     })

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{Role, wizard},
+    domain::wizard,
     server::{context, error::answer, wizard as service},
 };
 
@@ -26,13 +26,12 @@ fn go_to_step(step: i16) {
 #[server(endpoint = "onboarding/view")]
 pub async fn onboarding_progress() -> Result<WizardView, AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         service::view(&context::state()?, user.id).await
     })
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "onboarding/basic")]
 pub async fn save_basic_info(
     first_name: String,
@@ -47,7 +46,7 @@ pub async fn save_basic_info(
     confirm_location: Option<String>,
 ) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let form = wizard::BasicForm { first_name, last_name, email, phone, location, time_zone };
         let ticked = ticked(&[
             ("first_name", &confirm_first_name),
@@ -71,7 +70,7 @@ pub async fn save_professional(
     confirm_practice_type: Option<String>,
 ) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let form = wizard::ProfessionalForm { practice_type, specialties, languages, years_experience };
         service::save_professional(
             &context::state()?,
@@ -89,7 +88,7 @@ pub async fn save_professional(
 #[server(endpoint = "onboarding/bio")]
 pub async fn save_bio(headline: String, bio: String) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         service::save_bio(&context::state()?, &user, &wizard::BioForm { headline, bio }).await?;
         go_to_step(wizard::EXPERIENCE);
         Ok(())
@@ -105,7 +104,7 @@ pub async fn add_experience(
     end_year: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let form = wizard::ExperienceForm { title, organisation, start_year, end_year };
         service::add_experience(&context::state()?, &user, &form).await?;
         go_to_step(wizard::EXPERIENCE);
@@ -117,7 +116,7 @@ pub async fn add_experience(
 #[server(endpoint = "onboarding/experience/remove")]
 pub async fn remove_experience(id: String) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let id = id.trim().parse::<i64>().map_err(|_| AppError::NotFound)?;
         service::remove_experience(&context::state()?, &user, id).await?;
         go_to_step(wizard::EXPERIENCE);
@@ -129,7 +128,7 @@ pub async fn remove_experience(id: String) -> Result<(), AppError> {
 #[server(endpoint = "onboarding/certificates/remove")]
 pub async fn remove_certificate(id: String) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
         crate::server::uploads::remove_certificate(&context::state()?, &user, id).await?;
         go_to_step(wizard::EXPERIENCE);
@@ -142,7 +141,7 @@ pub async fn remove_certificate(id: String) -> Result<(), AppError> {
 #[server(endpoint = "onboarding/complete")]
 pub async fn complete_step(step: String) -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         let step = step.trim().parse::<i16>().map_err(|_| AppError::invalid("step", "Unknown step."))?;
         service::complete_step(&context::state()?, &user, step).await?;
         if step == wizard::EXPERIENCE {
@@ -158,7 +157,7 @@ pub async fn complete_step(step: String) -> Result<(), AppError> {
 #[server(endpoint = "onboarding/submit")]
 pub async fn submit_onboarding() -> Result<(), AppError> {
     answer(async move {
-        let user = context::require_role(Role::Practitioner).await?;
+        let user = context::require_practitioner().await?;
         service::submit(&context::state()?, &user).await?;
         leptos_axum::redirect("/onboarding");
         Ok(())

@@ -74,13 +74,16 @@ pub fn asset_path(asset: Asset) -> String {
 
 /// Loads the JS glue and WASM, then hydrates every `<leptos-island>` on the page, and
 /// marks `<body data-hydrated>` when done (browser tests wait for it). A page without
-/// islands downloads neither file. Pages of the work areas (`/admin…`, `/onboarding…`,
+/// islands downloads neither file and is marked at once: there is nothing to wait for. Pages of the work areas (`/admin…`, `/onboarding…`,
 /// `/practitioner…`) and of checkout and orders (`/checkout…`, `/orders…`) load the workspace bundle, which holds their islands as well as everyone's; every
 /// other page loads the small one. The text avoids `<` and `&`, which must not appear
 /// raw inside a script element.
 const BOOT: &str = r#"(async (js, wasm, workspaceJs, workspaceWasm) => {
   const islands = document.querySelectorAll("leptos-island");
-  if (islands.length === 0) return;
+  if (islands.length === 0) {
+    document.body.dataset.hydrated = "true";
+    return;
+  }
   if (/^[/](admin|onboarding|practitioner|checkout|orders)([/]|$)/.test(location.pathname)) {
     js = workspaceJs;
     wasm = workspaceWasm;

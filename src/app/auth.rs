@@ -1,4 +1,6 @@
-use crate::api::auth::{LogIn, RequestPasswordReset, RequestPhoneCode, ResetPassword, SignUp, VerifyPhoneCode};
+use crate::api::auth::{
+    ConfirmSignUp, LogIn, RequestPasswordReset, RequestPhoneCode, ResetPassword, SignUp, VerifyPhoneCode,
+};
 use crate::app::components::{
     Field, FormAlert, Notice, PageMeta, PostForm, Submission, Submit, endpoint, posted_error,
 };
@@ -108,11 +110,13 @@ fn LoginForm(next: String, error: Option<AppError>) -> impl IntoView {
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
+    let sent = use_query_map().read_untracked().get("sent").is_some();
     let error = posted_error::<SignUp, ()>();
     view! {
         <PageMeta title="Create your account" description="Create a free Attune account to book sessions and buy credits."/>
         <section class="auth-card card">
             <h1>"Create your account"</h1>
+            <Notice show=sent message="Check your inbox: we have sent that address an email. Open the link in it to finish creating your account; it works for 24 hours."/>
             <SignupForm error/>
             <p class="muted">"Already have an account? "<a href="/login">"Log in"</a></p>
         </section>
@@ -140,6 +144,40 @@ fn SignupForm(error: Option<AppError>) -> impl IntoView {
             <Field label="Email" name="email" kind="email" autocomplete="email" error required=true maxlength=254/>
             <PasswordField label="Password" name="password" autocomplete="new-password" error check_policy=true/>
             <Submit label="Create account" busy_label="Creating your account…" pending=state.pending/>
+        </PostForm>
+    }
+}
+
+/// Where the link of a sign-up email lands: one button makes the account, so a mail
+/// scanner that opens links makes nothing.
+#[component]
+pub fn ConfirmSignupPage() -> impl IntoView {
+    let token = use_query_map().read_untracked().get("token").unwrap_or_default();
+    let error = posted_error::<ConfirmSignUp, ()>();
+    view! {
+        <PageMeta title="Finish creating your account" description="Confirm your email address to finish creating your Attune account."/>
+        <section class="auth-card card">
+            <h1>"Finish creating your account"</h1>
+            <p class="muted">"Your email address is confirmed by this link. Create the account to sign in."</p>
+            <ConfirmSignupForm token error/>
+            <p class="muted"><a href="/signup">"Sign up again"</a></p>
+        </section>
+    }
+}
+
+#[island]
+fn ConfirmSignupForm(token: String, error: Option<AppError>) -> impl IntoView {
+    let state = Submission::new(error);
+    let error = state.error;
+    // The one field is hidden, so every refusal is shown above the button.
+    let message = move || error.get().map(|e| e.to_string());
+    view! {
+        <div role="alert" class="alert-slot">
+            {move || message().map(|m| view! { <p class="alert alert-error">{m}</p> })}
+        </div>
+        <PostForm action={endpoint::<ConfirmSignUp>()} state class="stack">
+            <input type="hidden" name="token" value=token/>
+            <Submit label="Create my account" busy_label="Creating your account…" pending=state.pending/>
         </PostForm>
     }
 }

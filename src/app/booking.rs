@@ -9,7 +9,8 @@ use crate::api::booking::{
     calendar_feed_state, free_slots, my_availability,
 };
 use crate::app::components::{
-    ErrorPanel, FieldError, FormAlert, PageMeta, PostForm, Skeleton, Submission, Submit, endpoint, posted_error,
+    ErrorPanel, FieldError, FormAlert, PageMeta, PostForm, Skeleton, StatusBadge, Submission, Submit, endpoint,
+    posted_error,
 };
 use crate::app::dashboard::ZoneSelect;
 use crate::domain::AppError;
@@ -263,7 +264,7 @@ pub fn BookingSection(
                 <dt>"When"</dt>
                 <dd><time datetime=crate::domain::datetime::machine(b.time.starts_at) data-testid="booking-time">{b.time.label.clone()}</time>
                     {b.other_zone.clone().map(|o| view! { <span class="muted">{format!(" ({o} for the other side)")}</span> })}</dd>
-                <dt>"Booking"</dt><dd><span class=format!("badge badge-{}", b.status.as_str()) data-testid="booking-status">{b.status.label()}</span></dd>
+                <dt>"Booking"</dt><dd><StatusBadge state=b.status.as_str() label=b.status.label() testid="booking-status"/></dd>
                 <dt>"Cancellation"</dt><dd class="small">{b.policy.clone()}</dd>
             </dl>
             {held.map(|until| view! {

@@ -30,11 +30,6 @@ pub fn PageMeta(
     }
 }
 
-/// `text` with `&`, `<` and `>` written as entities, for markup written out raw.
-pub fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// The address the platform is served at (`PUBLIC_URL`), without a trailing slash. Pages
 /// outside islands render only on the server, which is the only place it is known.
 pub fn public_url() -> String {
@@ -304,7 +299,38 @@ pub fn Submit(
     }
 }
 
+/// A table that may be wider than the screen. It scrolls sideways inside this region,
+/// which the keyboard can focus (and then scroll with the arrow keys) and screen
+/// readers announce as "`label` table" (apart from the section around it, often named
+/// `label` too); a shadow on an edge with more to show says it scrolls.
+#[component]
+pub fn TableScroll(
+    #[prop(into)] label: String,
+    /// Drawn as a card of its own rather than inside one.
+    #[prop(optional)]
+    card: bool,
+    children: Children,
+) -> impl IntoView {
+    let class = if card { "card table-wrap" } else { "table-wrap" };
+    view! {
+        <div class=class role="region" aria-label=format!("{label} table") tabindex="0">
+            {children()}
+        </div>
+    }
+}
+
 /// Grey placeholder lines shown while content loads.
+/// A state as a coloured badge: the class names the state (`badge-paid`), the text
+/// says it in words.
+#[component]
+pub fn StatusBadge(
+    #[prop(into)] state: String,
+    #[prop(into)] label: String,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView {
+    view! { <span class=format!("badge badge-{state}") data-testid=testid>{label}</span> }
+}
+
 #[component]
 pub fn Skeleton(#[prop(default = 3)] lines: usize) -> impl IntoView {
     view! {

@@ -3,8 +3,8 @@ use crate::api::credits::my_credits;
 use crate::api::orders::my_orders;
 use crate::app::booking::CalendarFeed;
 use crate::app::components::{
-    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, Submission, Submit,
-    endpoint, posted_error,
+    ErrorPanel, Field, FieldError, FormAlert, LocalTime, Notice, PageMeta, PostForm, Skeleton, StatusBadge, Submission,
+    Submit, TableScroll, endpoint, posted_error,
 };
 use crate::domain::datetime::zone_groups;
 use crate::domain::types::CreditOverview;
@@ -136,7 +136,7 @@ fn CreditsBody(credits: CreditOverview) -> impl IntoView {
         <p class="lead"><strong data-testid="credits-available">{available}</strong>" credits available"</p>
         {(!lots.is_empty()).then(|| view! {
             <h3>"Your credit, in the order it is spent"</h3>
-            <div class="table-wrap">
+            <TableScroll label="Your credit">
                 <table class="table">
                     <thead><tr><th scope="col">"Kind"</th><th scope="col">"Left"</th><th scope="col">"Of"</th><th scope="col">"Expires"</th></tr></thead>
                     <tbody>
@@ -153,14 +153,14 @@ fn CreditsBody(credits: CreditOverview) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            </div>
+            </TableScroll>
         })}
         <h3>"History"</h3>
         {if history.is_empty() {
             view! { <p class="muted">"No credit movements yet."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
+                <TableScroll label="Credit history">
                     <table class="table" data-testid="credit-history">
                         <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Change"</th><th scope="col">"Balance"</th></tr></thead>
                         <tbody>
@@ -174,7 +174,7 @@ fn CreditsBody(credits: CreditOverview) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                </div>
+                </TableScroll>
             }.into_any()
         }}
     }
@@ -264,10 +264,9 @@ pub fn OrderDocuments(order: crate::domain::types::OrderView) -> impl IntoView {
 
 /// Which service orders the dashboard lists (`?orders=`).
 fn shows(filter: &str, status: crate::domain::orders::OrderStatus) -> bool {
-    use crate::domain::orders::OrderStatus::*;
     match filter {
-        "open" => matches!(status, Draft | PendingPayment | PaymentFailed | Paid | InProgress),
-        "done" => matches!(status, Completed | Refunded | PartiallyRefunded | Expired | Cancelled),
+        "open" => !status.is_finished(),
+        "done" => status.is_finished(),
         _ => true,
     }
 }
@@ -327,18 +326,18 @@ fn OrdersSection() -> impl IntoView {
                     match orders.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No orders yet."</p> }.into_any(),
                         Ok(list) => view! {
-                            <div class="table-wrap">
+                            <TableScroll label="Credit orders">
                                 <table class="table" data-testid="orders">
                                     <thead><tr><th scope="col">"Placed"</th><th scope="col">"Order"</th><th scope="col">"Pack"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Receipt"</th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|o| view! {
                                             <tr>
                                                 <td><LocalTime at=o.created_at/></td>
-                                                <td><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
+                                                <td class="nowrap"><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
                                                 <td>{o.item_name.clone()}</td>
-                                                <td>{o.price_label(crate::domain::Locale::default())}</td>
+                                                <td class="nowrap">{o.price_label(crate::domain::Locale::default())}</td>
                                                 <td>
-                                                    <span class=format!("badge badge-{}", o.status.as_str())>{o.status.label()}</span>
+                                                    <StatusBadge state=o.status.as_str() label=o.status.label()/>
                                                     {o.refunded().filter(|m| m.minor() > 0).map(|m| format!(" {} refunded", m.format(crate::domain::Locale::default())))}
                                                 </td>
                                                 <td><OrderDocuments order=o.clone()/></td>
@@ -346,7 +345,7 @@ fn OrdersSection() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                            </div>
+                            </TableScroll>
                         }.into_any(),
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                     }

@@ -72,7 +72,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href=asset_path(Asset::Css)/>
         // leptos_meta writes the title into the head as it is, so it is escaped here:
         // practitioners' own words (a service's title) reach it.
-        <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{} · Attune", components::escape_text(&text)) }/>
+        <Title formatter=|text: String| if text.is_empty() { "Attune".to_owned() } else { format!("{} · Attune", crate::domain::markup::escape(&text)) }/>
         <Router>
             <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <layout::SiteHeader/>
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/phone") view=auth::PhoneLoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/signup") view=auth::SignupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup/confirm") view=auth::ConfirmSignupPage ssr=SsrMode::Async/>
                     <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=auth::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async/>

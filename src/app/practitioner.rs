@@ -1,29 +1,35 @@
 use crate::api::catalog::public_profile;
 use crate::api::practitioner::practice_overview;
 use crate::app::catalog::{ServiceList, json_ld};
-use crate::app::components::{ErrorPanel, PageMeta, Skeleton, public_url};
+use crate::app::components::{ErrorPanel, PageMeta, Skeleton, TableScroll, public_url};
 use crate::domain::AppError;
 use crate::domain::types::PublicProfile;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-/// The practice dashboard. Its data comes from a practitioner server function, which
-/// refuses until onboarding is approved; that answer sends the page to the wizard, so
+/// The practice dashboard. Its data comes from practitioner server functions, which
+/// refuse until onboarding is approved; that answer sends the page to the wizard, so
 /// the decision is the server's alone.
 #[component]
 pub fn PractitionerPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| practice_overview());
-    // Made here, where the request's context is, and read inside the overview: a
-    // resource made inside a `Suspend` runs without it.
-    let earnings = Resource::new(|| (), |_| crate::api::checkout::my_earnings());
+    // One load, the earnings asked for only once the overview has answered: a second
+    // resource the page never reads (when it sends the visitor to the wizard) would run
+    // on after the request has ended, without the request's context.
+    let practice = Resource::new(
+        || (),
+        |_| async move {
+            let overview = practice_overview().await?;
+            Ok::<_, AppError>((overview, crate::api::checkout::my_earnings().await))
+        },
+    );
     view! {
         <PageMeta title="Your practice" description="Run your practice on Attune: your services, availability and sessions."/>
         <div class="container section">
             <h1>"Your practice"</h1>
             <Suspense fallback=|| view! { <div class="card"><Skeleton lines=4/></div> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(w) => {
+                    match practice.await {
+                        Ok((w, earnings)) => {
                             let public = w.slug.clone().map(|s| format!("/p/{s}")).unwrap_or_default();
                             view! {
                                 <section class="card">
@@ -31,7 +37,7 @@ pub fn PractitionerPage() -> impl IntoView {
                                     <p>"Account number "<strong>{w.code.to_string()}</strong></p>
                                     <p class="actions"><a href=public>"See your public profile"</a><a href="/practitioner/services">"Your services"</a><a href="/practitioner/orders">"Orders to deliver"</a><a href="/practitioner/availability">"Availability"</a></p>
                                 </section>
-                                <Earnings rows=earnings/>
+                                <Earnings loaded=earnings/>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
@@ -44,34 +50,30 @@ pub fn PractitionerPage() -> impl IntoView {
 
 /// Credits and card payments earned per month.
 #[component]
-fn Earnings(rows: Resource<Result<Vec<crate::domain::types::EarningsRow>, AppError>>) -> impl IntoView {
+fn Earnings(loaded: Result<Vec<crate::domain::types::EarningsRow>, AppError>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="earnings-heading">
             <h2 id="earnings-heading">"Earnings"</h2>
-            <Suspense fallback=|| view! { <Skeleton lines=3/> }>
-                {move || Suspend::new(async move {
-                    match rows.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing yet: paid orders appear here by month."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-wrap">
-                                <table class="table" data-testid="earnings">
-                                    <caption class="sr-only">"Earnings by month"</caption>
-                                    <thead><tr><th scope="col">"Month"</th><th scope="col">"Paid orders"</th><th scope="col">"Credits"</th><th scope="col">"Card payments"</th></tr></thead>
-                                    <tbody>
-                                        {list.into_iter().map(|r| {
-                                            let money = if r.money.is_empty() { "None".to_owned() } else {
-                                                r.money.iter().map(|m| m.format(crate::domain::Locale::default())).collect::<Vec<_>>().join(" · ")
-                                            };
-                                            view! { <tr><td>{r.month}</td><td>{r.orders}</td><td>{r.credits}</td><td>{money}</td></tr> }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match loaded {
+                Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing yet: paid orders appear here by month."</p> }.into_any(),
+                Ok(list) => view! {
+                    <TableScroll label="Earnings by month">
+                        <table class="table" data-testid="earnings">
+                            <caption class="sr-only">"Earnings by month"</caption>
+                            <thead><tr><th scope="col">"Month"</th><th scope="col">"Paid orders"</th><th scope="col">"Credits"</th><th scope="col">"Card payments"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|r| {
+                                    let money = if r.money.is_empty() { "None".to_owned() } else {
+                                        r.money.iter().map(|m| m.format(crate::domain::Locale::default())).collect::<Vec<_>>().join(" · ")
+                                    };
+                                    view! { <tr><td>{r.month}</td><td>{r.orders}</td><td>{r.credits}</td><td>{money}</td></tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </TableScroll>
+                }.into_any(),
+                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+            }}
         </section>
     }
 }

@@ -7,8 +7,8 @@ use crate::api::catalog::service_types;
 use crate::api::practitioner::{AddQuestion, ChangeQuestion, SaveService, SetServiceStatus, my_service, my_services};
 use crate::app::catalog::delivery_line;
 use crate::app::components::{
-    CurrencySelect, ErrorPanel, Field, FieldError, FormAlert, Notice, PageMeta, PostForm, Skeleton, Submission, Submit,
-    endpoint, posted_error,
+    CurrencySelect, ErrorPanel, Field, FieldError, FormAlert, Notice, PageMeta, PostForm, Skeleton, StatusBadge,
+    Submission, Submit, TableScroll, endpoint, posted_error,
 };
 use crate::domain::catalog::{DURATIONS, Delivery, QuestionForm, QuestionKind, ServiceForm, ServiceStatus};
 use crate::domain::types::{ServiceType, ServiceView};
@@ -51,7 +51,7 @@ pub fn ServicesPage() -> impl IntoView {
 #[component]
 fn ServiceTable(list: Vec<ServiceView>) -> impl IntoView {
     view! {
-        <div class="card table-wrap">
+        <TableScroll label="Your services" card=true>
             <table class="table">
                 <caption class="sr-only">"Your services"</caption>
                 <thead><tr><th scope="col">"Service"</th><th scope="col">"Type"</th><th scope="col">"Delivery"</th><th scope="col">"Price"</th><th scope="col">"Status"</th><th scope="col">"Questions"</th></tr></thead>
@@ -63,15 +63,15 @@ fn ServiceTable(list: Vec<ServiceView>) -> impl IntoView {
                                 <td><a href=format!("/practitioner/services/{}", s.id)>{s.title.clone()}</a></td>
                                 <td>{s.type_name.clone()}</td>
                                 <td>{line}</td>
-                                <td>{s.price.label(Locale::default())}</td>
-                                <td><span class=format!("badge badge-{}", s.status.as_str())>{s.status.label()}</span></td>
+                                <td class="nowrap">{s.price.label(Locale::default())}</td>
+                                <td><StatusBadge state=s.status.as_str() label=s.status.label()/></td>
                                 <td>{s.questions.len()}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
-        </div>
+        </TableScroll>
     }
 }
 
@@ -97,14 +97,19 @@ pub fn ServiceEditorPage() -> impl IntoView {
     let status_changed = query.get("status").is_some();
     let question_changed = query.get("question").is_some();
     let is_new = id == "new";
-    let service = Resource::new(
+    // One load, in order. The list of the practitioner's services stands in for the gate
+    // on a new service: it refuses (and sends them to the wizard) exactly when the
+    // editor's saves would. Nothing else is asked for once it has refused: a load the
+    // page never reads would run on after the request has ended, without its context.
+    let editor = Resource::new(
         move || id.clone(),
-        move |id| async move { if id == "new" { Ok(None) } else { my_service(id).await.map(Some) } },
+        |id| async move {
+            my_services(false).await?;
+            let types = service_types().await?;
+            let service = if id == "new" { None } else { Some(my_service(id).await?) };
+            Ok::<_, AppError>((types, service))
+        },
     );
-    // The list of the practitioner's services stands in for the gate on a new service:
-    // it refuses (and sends them to the wizard) exactly when the editor's saves would.
-    let gate = Resource::new(|| (), |_| my_services(false));
-    let types = Resource::new(|| (), |_| service_types());
     let save_error = posted_error::<SaveService, ()>();
     let status_error = posted_error::<SetServiceStatus, ()>();
     let question_error = posted_error::<AddQuestion, ()>();
@@ -118,15 +123,8 @@ pub fn ServiceEditorPage() -> impl IntoView {
                     let (save_error, status_error, question_error, change_error) =
                         (save_error.clone(), status_error.clone(), question_error.clone(), change_error.clone());
                     Suspend::new(async move {
-                        if let Err(e) = gate.await {
-                            return view! { <ErrorPanel error=e/> }.into_any();
-                        }
-                        let types = match types.await {
-                            Ok(t) => t,
-                            Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
-                        };
-                        let s = match service.await {
-                            Ok(s) => s,
+                        let (types, s) = match editor.await {
+                            Ok(loaded) => loaded,
                             Err(e) => return view! { <ErrorPanel error=e/> }.into_any(),
                         };
                         let values = s.as_ref().map(form_values).unwrap_or_else(|| ServiceForm { currency: "EUR".into(), ..ServiceForm::default() });

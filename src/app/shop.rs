@@ -4,7 +4,9 @@
 //! a payment being confirmed.
 
 use crate::api::orders::{BuyCredits, PayOrder, SettleSandbox, credit_packages, order_result, sandbox_checkout};
-use crate::app::components::{ErrorPanel, FormAlert, PageMeta, Skeleton, endpoint, form_key, posted_error};
+use crate::app::components::{
+    ErrorPanel, FormAlert, PageMeta, Skeleton, StatusBadge, endpoint, form_key, posted_error,
+};
 use crate::app::layout::page_user;
 use crate::domain::Locale;
 use crate::domain::orders::OrderStatus;
@@ -134,7 +136,7 @@ fn OrderResult(order: OrderView) -> impl IntoView {
                 <dt>"Pack"</dt><dd>{order.item_name.clone()}</dd>
                 <dt>"Credits"</dt><dd>{order.credits}{(order.bonus_credits > 0).then(|| format!(" + {} bonus", order.bonus_credits))}</dd>
                 <dt>"Price"</dt><dd>{order.price_label(Locale::default())}</dd>
-                <dt>"Status"</dt><dd><span class=format!("badge badge-{}", order.status.as_str())>{order.status.label()}</span></dd>
+                <dt>"Status"</dt><dd><StatusBadge state=order.status.as_str() label=order.status.label()/></dd>
                 {order.invoice_number.clone().map(|n| view! {
                     <dt>"Invoice"</dt>
                     <dd>{n}" "<a href=format!("/orders/{}/receipt.pdf", order.number) download="" data-testid="receipt">"Download the receipt (PDF)"</a></dd>

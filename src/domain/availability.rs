@@ -92,7 +92,7 @@ impl Rules {
     /// The working hours of local date `date`: its weekday's, unless the day is off,
     /// plus any extra hours given for it.
     pub fn hours_on(&self, date: Date) -> Vec<Hours> {
-        if self.exceptions.iter().any(|e| *e == Exception::DayOff(date)) {
+        if self.exceptions.contains(&Exception::DayOff(date)) {
             return Vec::new();
         }
         let mut hours = self.weekly[weekday_index(date.weekday())].clone();

@@ -49,6 +49,9 @@ pub enum AppError {
     AccountDisabled,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
+    /// Too many people are signing in at this moment; nothing was checked or changed.
+    #[error("Too many people are signing in right now. Please try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
     #[error("We could not find what you were looking for.")]
     NotFound,
     /// Someone else changed the same thing at the same moment; the person's change was
@@ -57,6 +60,13 @@ pub enum AppError {
     Conflict,
     #[error("The last admin cannot stop being an admin: make someone else an admin first.")]
     LastAdmin,
+    /// A practitioner cannot stop being one while customers wait for paid work;
+    /// `numbers` are the first few of those orders.
+    #[error(
+        "This practitioner still has {count} paid order(s) to deliver ({}). On each order's page, reassign it to another practitioner, cancel its session, or cancel and refund it in full; then change the role.",
+        numbers.join(", ")
+    )]
+    OrdersToDeliver { count: i64, numbers: Vec<String> },
     /// Spendable (unexpired) credit is short of what is needed; nothing was spent.
     #[error("This needs {needed} credits and you have {available} to spend. Buy credits and try again.")]
     InsufficientCredits { available: i64, needed: i64 },
@@ -103,10 +113,11 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict
             | AppError::LastAdmin
+            | AppError::OrdersToDeliver { .. }
             | AppError::InsufficientCredits { .. }
             | AppError::SlotTaken { .. } => 409,
             AppError::Internal { .. } => 500,
-            AppError::ProviderUnavailable => 503,
+            AppError::ProviderUnavailable | AppError::Busy { .. } => 503,
             AppError::Transport(_) => 400,
         }
     }

@@ -146,9 +146,83 @@ pub fn history_csv(moves: &[crate::domain::types::CreditMove]) -> String {
     out
 }
 
+/// The key a ledger transaction is stored under. It names the one effect the
+/// transaction has, and the database refuses a key twice, so a retry moves nothing.
+/// Every key the platform writes or looks for is spelled here, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerKey<'a> {
+    /// A credit pack order's credits (`Paid`) or bonus (`Promotional`), granted when it
+    /// was paid.
+    OrderGrant(&'a str, LotSource),
+    /// The credits a service order was paid with.
+    OrderSpend(&'a str),
+    /// Those credits, or part of them, returned when the order was cancelled or refunded.
+    OrderReturn(&'a str),
+    /// The credits refund `id` took back from the order's lots.
+    Refund(uuid::Uuid),
+    /// Refund `id`'s credits put back into their lots after the provider refused it.
+    RefundCancelled(uuid::Uuid),
+    /// An admin's adjustment, by the key of the form that made it.
+    Adjustment(uuid::Uuid),
+    /// The `nth` expiry of lot `lot` (a lot expires again when refused refund credit
+    /// came back to it after it expired).
+    Expiry { lot: i64, nth: i64 },
+}
+
+impl std::fmt::Display for LedgerKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LedgerKey::OrderGrant(number, LotSource::Paid) => write!(f, "{}:credits", OrderReference(number)),
+            LedgerKey::OrderGrant(number, LotSource::Promotional) => write!(f, "{}:bonus", OrderReference(number)),
+            LedgerKey::OrderSpend(number) => write!(f, "{}:spend", OrderReference(number)),
+            LedgerKey::OrderReturn(number) => write!(f, "{}:cancel", OrderReference(number)),
+            LedgerKey::Refund(id) => write!(f, "refund:{id}"),
+            LedgerKey::RefundCancelled(id) => write!(f, "refund:{id}:cancelled"),
+            LedgerKey::Adjustment(key) => write!(f, "admin-adjustment:{key}"),
+            LedgerKey::Expiry { lot, nth: 1 } => write!(f, "expiry:lot:{lot}"),
+            LedgerKey::Expiry { lot, nth } => write!(f, "expiry:lot:{lot}:{nth}"),
+        }
+    }
+}
+
+/// What the transactions of order `0` name as their reference: `order:<number>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderReference<'a>(pub &'a str);
+
+impl OrderReference<'_> {
+    /// The part before the number, for queries that join transactions to orders.
+    pub const PREFIX: &'static str = "order:";
+}
+
+impl std::fmt::Display for OrderReference<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", Self::PREFIX, self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_and_reference_keeps_the_spelling_the_stored_books_use() {
+        let id = uuid::Uuid::nil();
+        let keys = [
+            (LedgerKey::OrderGrant("ATN-1", LotSource::Paid), "order:ATN-1:credits"),
+            (LedgerKey::OrderGrant("ATN-1", LotSource::Promotional), "order:ATN-1:bonus"),
+            (LedgerKey::OrderSpend("ATN-1"), "order:ATN-1:spend"),
+            (LedgerKey::OrderReturn("ATN-1"), "order:ATN-1:cancel"),
+            (LedgerKey::Refund(id), "refund:00000000-0000-0000-0000-000000000000"),
+            (LedgerKey::RefundCancelled(id), "refund:00000000-0000-0000-0000-000000000000:cancelled"),
+            (LedgerKey::Adjustment(id), "admin-adjustment:00000000-0000-0000-0000-000000000000"),
+            (LedgerKey::Expiry { lot: 7, nth: 1 }, "expiry:lot:7"),
+            (LedgerKey::Expiry { lot: 7, nth: 2 }, "expiry:lot:7:2"),
+        ];
+        for (key, spelled) in keys {
+            assert_eq!(key.to_string(), spelled);
+        }
+        assert_eq!(OrderReference("ATN-1").to_string(), "order:ATN-1");
+    }
 
     #[test]
     fn adjustments_are_signed_whole_non_zero_bounded_and_explained() {

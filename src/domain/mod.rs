@@ -20,6 +20,7 @@ macro_rules! string_newtype_serde {
 }
 pub(crate) use string_newtype_serde;
 
+pub mod access;
 pub mod availability;
 pub mod booking;
 pub mod catalog;
@@ -30,6 +31,7 @@ pub mod error;
 pub mod ical;
 pub mod leads;
 pub mod ledger;
+pub mod markup;
 pub mod messages;
 pub mod money;
 pub mod onboarding;

@@ -89,6 +89,7 @@ impl OrderStatus {
                 | (Paid, InProgress | Completed | Cancelled)
                 | (InProgress, Completed)
                 | (Paid, PartiallyRefunded | Refunded)
+                | (InProgress, Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded)
         )
     }
@@ -96,6 +97,29 @@ impl OrderStatus {
     /// Whether the customer can still pay for it.
     pub fn awaits_payment(self) -> bool {
         matches!(self, OrderStatus::Draft | OrderStatus::PendingPayment | OrderStatus::PaymentFailed)
+    }
+
+    /// Whether it can be paid at `now`: it awaits payment and its payment window, which
+    /// ends at `expires_at`, is still open. Nothing is held or charged for it otherwise.
+    pub fn payable(self, expires_at: jiff::Timestamp, now: jiff::Timestamp) -> bool {
+        self.awaits_payment() && now < expires_at
+    }
+
+    /// Where a refund the provider confirmed moves the order: refunded when all of its
+    /// price has gone back (`in_full`), partly refunded otherwise. `None` when that is
+    /// not a move it can make (it is refunded already, or it moved on before the money
+    /// came back): the order stays where it is, and the refund is recorded all the same.
+    pub fn after_refund(self, in_full: bool) -> Option<OrderStatus> {
+        let to = if in_full { OrderStatus::Refunded } else { OrderStatus::PartiallyRefunded };
+        self.can_move_to(to).then_some(to)
+    }
+
+    /// Whether it is over: delivered, refunded (in full or in part), cancelled or
+    /// expired. Nothing more happens to a finished order: it is listed as finished, and
+    /// it can no longer be reassigned or refunded as undelivered.
+    pub fn is_finished(self) -> bool {
+        use OrderStatus::*;
+        matches!(self, Completed | Refunded | PartiallyRefunded | Expired | Cancelled)
     }
 
     /// Whether it was paid (refunds included): it has a payment, and a pack's credits
@@ -290,6 +314,20 @@ impl PackageForm {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_finished_order_moves_only_when_a_late_payment_or_the_rest_of_a_refund_arrives() {
+        use OrderStatus::*;
+        assert!(PartiallyRefunded.is_finished() && Refunded.is_finished() && !InProgress.is_finished());
+        for from in OrderStatus::ALL.into_iter().filter(|s| s.is_finished()) {
+            assert!(!from.awaits_payment(), "{from:?}");
+            for to in OrderStatus::ALL.into_iter().filter(|&to| from.can_move_to(to)) {
+                let late_money = matches!((from, to), (Expired | Cancelled, Paid));
+                let rest_refunded = from == PartiallyRefunded && matches!(to, PartiallyRefunded | Refunded);
+                assert!(late_money || rest_refunded, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
     fn form() -> PackageForm {
         PackageForm {
             name: " Starter ".into(),
@@ -356,11 +394,29 @@ mod tests {
     }
 
     #[test]
+    fn a_confirmed_refund_moves_an_order_only_by_a_legal_move() {
+        use OrderStatus::*;
+        for from in OrderStatus::ALL {
+            for in_full in [true, false] {
+                if let Some(to) = from.after_refund(in_full) {
+                    assert!(from.can_move_to(to), "{from:?} -> {to:?}");
+                }
+            }
+        }
+        assert_eq!(Paid.after_refund(true), Some(Refunded));
+        assert_eq!(PartiallyRefunded.after_refund(false), Some(PartiallyRefunded));
+        assert_eq!(InProgress.after_refund(true), Some(Refunded), "an accepted order an admin refunds in full");
+        assert_eq!(InProgress.after_refund(false), None);
+        assert_eq!(Completed.after_refund(true), None, "a refund settling after delivery leaves the order where it is");
+        assert_eq!(Refunded.after_refund(true), None);
+    }
+
+    #[test]
     fn paid_money_is_never_stranded_and_refunds_only_follow_payment() {
         use OrderStatus::*;
         for from in OrderStatus::ALL {
             assert!(!from.can_move_to(PendingPayment) || matches!(from, PaymentFailed | Draft));
-            assert_eq!(from.can_move_to(Refunded), from == Paid || from == PartiallyRefunded);
+            assert_eq!(from.can_move_to(Refunded), matches!(from, Paid | InProgress | PartiallyRefunded));
             if !from.was_paid() {
                 assert!(from.can_move_to(Paid), "{from:?} must accept a late payment");
             }

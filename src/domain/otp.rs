@@ -28,10 +28,10 @@ impl Code {
 }
 
 /// The text message that carries `code`.
-pub fn message(code: &Code) -> String {
+/// The text message carrying `code` (or the marker that stands in for it until delivery).
+pub fn message(code: &str) -> String {
     format!(
-        "{} is your Attune sign-in code. It expires in {VALID_MINUTES} minutes. Never share it: Attune will never ask you for it.",
-        code.as_str()
+        "{code} is your Attune sign-in code. It expires in {VALID_MINUTES} minutes. Never share it: Attune will never ask you for it."
     )
 }
 
@@ -47,6 +47,6 @@ mod tests {
             let e = Code::parse(bad).unwrap_err();
             assert_eq!(e.field, "code", "{bad}");
         }
-        assert!(message(&Code::parse("042917").unwrap()).starts_with("042917 is your Attune sign-in code"));
+        assert!(message(Code::parse("042917").unwrap().as_str()).starts_with("042917 is your Attune sign-in code"));
     }
 }

@@ -78,6 +78,11 @@ pub const THUMB_SIDE: u32 = 256;
 /// Images with more pixels than this are refused before decoding (a small file can
 /// claim an enormous picture).
 pub const MAX_PIXELS: u64 = 40_000_000;
+/// The longest side an image may have, however few pixels it holds in all.
+pub const MAX_SIDE: u32 = 12_000;
+/// The most memory decoding one image may take: 40 megapixels of 8-bit RGBA. A picture
+/// within the pixel limit whose format needs more (16 bits a channel, say) is refused.
+pub const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 4;
 
 impl Slot {
     pub fn max_bytes(self) -> usize {

@@ -1,14 +1,15 @@
 //! Read models for the admin panel's operational views.
 
 use crate::domain::types::{JobRow, OutboxRow};
+use crate::server::capability::Admin;
 use crate::server::clock::from_db;
 use crate::server::email::holds_secret;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
 
-/// The newest emails and text messages together. A held sign-in code is shown: without an
-/// SMS gateway this is where it is read, and it stops working five minutes after it was sent.
-pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, Failure> {
+/// The newest emails and text messages together. A text's stored body never holds its
+/// sign-in code (only the marker where it goes), so no code can be read here.
+pub async fn outbox(state: &AppState, _: &Admin, limit: i64) -> Result<Vec<OutboxRow>, Failure> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", channel AS "channel!", to_address AS "to_address!", template AS "template!", subject AS "subject!",
                   status AS "status!", attempts AS "attempts!", last_error, created_at AS "created_at!", sent_at
@@ -40,7 +41,7 @@ pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxRow>, Fail
 }
 
 /// Jobs that need a human: dead ones, and ones that are retrying.
-pub async fn troubled_jobs(state: &AppState, limit: i64) -> Result<Vec<JobRow>, Failure> {
+pub async fn troubled_jobs(state: &AppState, _: &Admin, limit: i64) -> Result<Vec<JobRow>, Failure> {
     let rows = sqlx::query!(
         "SELECT id, kind, status, attempts, max_attempts, last_error, run_at
          FROM jobs WHERE status = 'dead' OR (status = 'queued' AND attempts > 0)

@@ -5,8 +5,9 @@
 
 use crate::domain::availability::{self, Busy, Exception, Hours, Rules};
 use crate::domain::booking::{Availability, AvailabilityForm, ExceptionForm, Policy};
-use crate::domain::types::{AvailabilityView, DayHours, ExceptionRow, SessionUser};
+use crate::domain::types::{AvailabilityView, DayHours, ExceptionRow};
 use crate::domain::{AppError, TimeZone};
+use crate::server::capability::LivePractitioner;
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -227,7 +228,7 @@ fn starting_point(zone: &TimeZone) -> Availability {
 
 /// The editor's page: the settings (or a starting point), the exceptions to come and
 /// the working hours of the next seven local days.
-pub async fn view(state: &AppState, user: &SessionUser) -> Result<AvailabilityView, Failure> {
+pub async fn view(state: &AppState, user: &LivePractitioner) -> Result<AvailabilityView, Failure> {
     let now = state.clock.now();
     let zone_today = |zone: &TimeZone| now.to_zoned_datetime(zone.rules()).date();
     let mut conn = state.pool.acquire().await?;
@@ -268,7 +269,7 @@ fn exception_day(e: &Exception) -> Date {
 
 /// Saves the settings and weekly hours, replacing the weekly hours in one transaction.
 #[tracing::instrument(skip_all, fields(user = %user.code))]
-pub async fn save(state: &AppState, user: &SessionUser, form: &AvailabilityForm) -> Result<(), Failure> {
+pub async fn save(state: &AppState, user: &LivePractitioner, form: &AvailabilityForm) -> Result<(), Failure> {
     let a = form.parse()?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
@@ -316,7 +317,7 @@ pub async fn save(state: &AppState, user: &SessionUser, form: &AvailabilityForm)
 }
 
 /// Adds a day off or extra hours on a date (in the practitioner's zone).
-pub async fn add_exception(state: &AppState, user: &SessionUser, form: &ExceptionForm) -> Result<(), Failure> {
+pub async fn add_exception(state: &AppState, user: &LivePractitioner, form: &ExceptionForm) -> Result<(), Failure> {
     let mut conn = state.pool.acquire().await?;
     let zone = sqlx::query_scalar!("SELECT time_zone FROM availability WHERE practitioner_id = $1", user.id)
         .fetch_optional(&mut *conn)
@@ -344,7 +345,7 @@ pub async fn add_exception(state: &AppState, user: &SessionUser, form: &Exceptio
 }
 
 /// Removes one of the practitioner's exceptions; another's is not found.
-pub async fn remove_exception(state: &AppState, user: &SessionUser, id: i64) -> Result<(), Failure> {
+pub async fn remove_exception(state: &AppState, user: &LivePractitioner, id: i64) -> Result<(), Failure> {
     let gone = sqlx::query!("DELETE FROM availability_exceptions WHERE id = $1 AND practitioner_id = $2", id, user.id)
         .execute(&state.pool)
         .await?;

@@ -6,7 +6,6 @@ use crate::domain::datetime::{self, Style};
 use crate::domain::ical::{self, Event};
 use crate::domain::types::{ReviewSummary, ReviewView, SessionUser};
 use crate::domain::{AppError, FieldError, Role};
-use crate::server::accounts::zone_of;
 use crate::server::clock::{from_db, to_db};
 use crate::server::email::{self, templates};
 use crate::server::error::Failure;
@@ -209,35 +208,26 @@ pub async fn send_reminders(state: &AppState) -> Result<usize, Failure> {
 
 async fn remind(conn: &mut PgConnection, state: &AppState, order_id: Uuid, now: Timestamp) -> Result<(), Failure> {
     let r = sqlx::query!(
-        r#"SELECT o.number, o.item_name, b.starts_at, c.id AS customer_id, c.name AS customer, c.email AS customer_email,
-                  c.time_zone AS customer_zone, p.id AS practitioner_id, p.name AS practitioner,
-                  p.email AS practitioner_email,
-                  COALESCE((SELECT a.time_zone FROM availability a WHERE a.practitioner_id = p.id), p.time_zone) AS "practitioner_zone!"
-           FROM bookings b JOIN orders o ON o.id = b.order_id JOIN users c ON c.id = b.customer_id
-                JOIN users p ON p.id = b.practitioner_id
-           WHERE b.order_id = $1"#,
+        "SELECT o.number, o.item_name, b.starts_at FROM bookings b JOIN orders o ON o.id = b.order_id WHERE b.order_id = $1",
         order_id
     )
     .fetch_one(&mut *conn)
     .await?;
+    let parties = crate::server::parties::of_order(conn, order_id).await?;
     let url = format!("{}/orders/{}", state.config.public_url, r.number);
-    let sides = [
-        (r.customer_id, &r.customer, r.customer_email.as_deref(), &r.customer_zone, &r.practitioner),
-        (r.practitioner_id, &r.practitioner, r.practitioner_email.as_deref(), &r.practitioner_zone, &r.customer),
-    ];
-    for (id, name, to, zone, other) in sides {
-        let Some(to) = to else { continue };
-        let when = datetime::show(from_db(r.starts_at), &zone_of(zone), Style::DateTime);
+    for (to, other) in parties.each() {
+        let Some(address) = to.email.as_deref() else { continue };
+        let when = datetime::show(from_db(r.starts_at), &to.zone, Style::DateTime);
         let facts = templates::ServiceOrderFacts {
-            name,
+            name: &to.name,
             number: &r.number,
             service: &r.item_name,
             paid: String::new(),
             url: url.clone(),
         };
-        let mail =
-            with_session_file(conn, state, order_id, id, templates::booking_reminder(&facts, &when, other)).await?;
-        email::enqueue(conn, Some(id), to, &mail, now).await?;
+        let mail = templates::booking_reminder(&facts, &when, &other.name);
+        let mail = with_session_file(conn, state, order_id, to.id, mail).await?;
+        email::enqueue(conn, Some(to.id), address, &mail, now).await?;
     }
     Ok(())
 }
@@ -250,7 +240,7 @@ impl Job for SendReminders {
     const NAME: &'static str = "send_reminders";
 
     async fn run(self, state: &AppState) -> Result<(), JobError> {
-        let n = send_reminders(state).await.map_err(|e| JobError::Transient(crate::server::error::chain(&e)))?;
+        let n = send_reminders(state).await.map_err(JobError::from)?;
         if n > 0 {
             tracing::info!(reminded = n, "session reminders sent");
         }

@@ -3,8 +3,9 @@
 use crate::domain::AppError;
 use crate::domain::catalog::{DIRECTORY_PAGE, DirectorySearch, DirectorySort, ServiceTypeDraft};
 use crate::domain::types::{
-    DirectoryCard, DirectoryPage, HomeStats, ServiceType, ServiceTypeAdmin, ServiceView, SessionUser, StatsView,
+    DirectoryCard, DirectoryPage, HomeStats, ServiceType, ServiceTypeAdmin, ServiceView, StatsView,
 };
+use crate::server::capability::Admin;
 use crate::server::clock::from_db;
 use crate::server::error::{Failure, Violation};
 use crate::server::state::AppState;
@@ -76,7 +77,7 @@ pub async fn home_stats(state: &AppState) -> StatsView {
 }
 
 /// Every service type, active or not, with how many services use it, for admins.
-pub async fn all_types(state: &AppState) -> Result<Vec<ServiceTypeAdmin>, Failure> {
+pub async fn all_types(state: &AppState, _: &Admin) -> Result<Vec<ServiceTypeAdmin>, Failure> {
     Ok(sqlx::query!(
         r#"SELECT t.id, t.slug, t.name, t.description, t.active, t.position,
                   (SELECT count(*) FROM services s WHERE s.type_id = t.id) AS "services!"
@@ -104,7 +105,7 @@ pub async fn all_types(state: &AppState) -> Result<Vec<ServiceTypeAdmin>, Failur
 #[tracing::instrument(skip_all, fields(actor = %actor.code, service_type = ?id))]
 pub async fn save_type(
     state: &AppState,
-    actor: &SessionUser,
+    actor: &Admin,
     id: Option<Uuid>,
     d: &ServiceTypeDraft,
 ) -> Result<Uuid, Failure> {
@@ -171,7 +172,7 @@ pub async fn directory(state: &AppState, search: DirectorySearch) -> Result<Dire
 
 async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<DirectoryPage, Failure> {
     let order = match search.sort {
-        DirectorySort::Relevance if search.prefix_query().is_some() => {
+        DirectorySort::Relevance if search.search_words().is_some() => {
             "ts_rank(p.search, q.query) DESC, p.years_experience DESC"
         }
         DirectorySort::Relevance | DirectorySort::Experience => "p.years_experience DESC, p.approved_at",
@@ -188,7 +189,7 @@ async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<D
     // without service filters or a price order it is skipped ($10), and the cards' own
     // services are read below for the 24 shown only.
     let sql = format!(
-        "WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE to_tsquery('english', $1) END AS query),
+        "WITH q AS (SELECT directory_query($1::text) AS query),
          -- The page's practitioners in order, with the count of all that match; what the
          -- cards show is read for these alone.
          chosen AS (
@@ -215,7 +216,7 @@ async fn search_directory(state: &AppState, search: DirectorySearch) -> Result<D
     );
     let mut conn = state.pool.acquire().await?;
     let rows = sqlx::query_as::<_, CardRow>(&sql)
-        .bind(search.prefix_query())
+        .bind(search.search_words())
         .bind(search.service_type.as_deref())
         .bind(search.delivery.map(|d| d.as_str()))
         .bind(search.min_credits)
@@ -299,21 +300,17 @@ pub async fn sitemap(state: &AppState) -> Result<String, Failure> {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
     for path in ["/", "/practitioners", "/credits"] {
-        xml.push_str(&format!("  <url><loc>{}</loc></url>\n", xml_escape(&format!("{base}{path}"))));
+        xml.push_str(&format!("  <url><loc>{}</loc></url>\n", crate::domain::markup::escape(&format!("{base}{path}"))));
     }
     for r in rows {
         let day = from_db(r.at).strftime("%Y-%m-%d").to_string();
         xml.push_str(&format!(
             "  <url><loc>{}</loc><lastmod>{day}</lastmod></url>\n",
-            xml_escape(&format!("{base}{}", r.path))
+            crate::domain::markup::escape(&format!("{base}{}", r.path))
         ));
     }
     xml.push_str("</urlset>\n");
     Ok(xml)
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
 /// `robots.txt`: everything public may be crawled; the private areas may not.

@@ -69,6 +69,11 @@ pub struct Config {
     pub run_jobs: bool,
     /// Who takes card payments: the sandbox unless real keys are configured.
     pub payments: crate::server::payments::Provider,
+    /// The bearer token `/metrics` asks for (see `metrics::metrics_access`).
+    pub metrics_token: Option<Secret>,
+    /// Seals the secrets the email outbox keeps until delivery (`OUTBOX_KEY`); None only
+    /// in production without the variable, which then refuses to start.
+    pub outbox_key: Option<crate::server::sealing::SealingKey>,
 }
 
 /// How expensive password hashes are. Only OWASP's parameters protect real
@@ -147,6 +152,13 @@ impl Config {
                     "production mode needs a real payment provider: the built-in sandbox takes no money".to_owned(),
                 );
             }
+            if self.outbox_key.is_none() {
+                problems.push(
+                    "production mode needs OUTBOX_KEY (32 random bytes as base64, e.g. `openssl rand -base64 32`), \
+                     the same for every instance and worker: it seals the links waiting in the email outbox"
+                        .to_owned(),
+                );
+            }
             if self.password_cost != PasswordCost::Owasp {
                 problems.push(
                     "production mode hashes passwords only at OWASP's cost; weaker hashing is for tests".to_owned(),
@@ -198,6 +210,8 @@ mod tests {
             session_absolute: Duration::from_secs(600),
             run_jobs: true,
             payments: crate::server::payments::Provider::sandbox(None),
+            metrics_token: None,
+            outbox_key: Some(crate::server::sealing::SealingKey::generate()),
         }
     }
 
@@ -219,6 +233,14 @@ mod tests {
     #[test]
     fn development_allows_everything() {
         assert!(config(Environment::Development, "http://127.0.0.1:3000").production_problems(true).is_empty());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_an_outbox_key() {
+        let mut c = config(Environment::Production, "https://x.example");
+        c.outbox_key = None;
+        let problems = c.production_problems(false);
+        assert!(problems.iter().any(|p| p.contains("OUTBOX_KEY")), "{problems:?}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! What a server function reads from its request: the app state, the session, the
-//! caller's identity and address. `require_user` / `require_role` are the first line of
-//! every server function that needs a signed-in caller.
+//! caller's identity and address. `require_user`, `require_admin` and the
+//! practitioner's two are the first line of every server function that needs a
+//! signed-in caller; the last three give the capability the services take.
 
+use crate::domain::AppError;
 use crate::domain::types::SessionUser;
-use crate::domain::{AppError, Role};
+use crate::server::capability::{Admin, LivePractitioner, Practitioner};
 use crate::server::error::Failure;
 use crate::server::sessions;
 use crate::server::state::AppState;
@@ -35,20 +37,20 @@ pub async fn require_user() -> Result<SessionUser, Failure> {
     Ok(current_user().await?.ok_or(AppError::Unauthenticated)?)
 }
 
-pub async fn require_role(role: Role) -> Result<SessionUser, Failure> {
-    let user = require_user().await?;
-    if user.role == role { Ok(user) } else { Err(AppError::Forbidden.into()) }
+/// A signed-in admin: the first line of every server function of the admin panel.
+pub async fn require_admin() -> Result<Admin, Failure> {
+    Admin::try_from(require_user().await?)
+}
+
+/// A signed-in practitioner, approved or not: the onboarding wizard's first line.
+pub async fn require_practitioner() -> Result<Practitioner, Failure> {
+    Practitioner::try_from(require_user().await?)
 }
 
 /// A practitioner whose onboarding is approved: the first line of every server function
 /// of the practice. Before approval the answer sends them back to the wizard.
-pub async fn require_live_practitioner() -> Result<SessionUser, Failure> {
-    let user = require_role(Role::Practitioner).await?;
-    if crate::server::onboarding::is_live(&state()?, user.id).await? {
-        Ok(user)
-    } else {
-        Err(AppError::OnboardingIncomplete.into())
-    }
+pub async fn require_live_practitioner() -> Result<LivePractitioner, Failure> {
+    require_practitioner().await?.live(&state()?).await
 }
 
 /// The id given to this request by the request-id layer, for logs and error messages.

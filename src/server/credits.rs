@@ -2,8 +2,9 @@
 //! customer's overview.
 
 use crate::domain::ledger::{Lot, LotSource, spending_order};
-use crate::domain::types::{CreditLotView, CreditMove, CreditOverview, SessionUser};
+use crate::domain::types::{CreditLotView, CreditMove, CreditOverview};
 use crate::domain::{AppError, UserCode};
+use crate::server::capability::Admin;
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use crate::server::ledger::{self, Kind, Movement, Posted};
@@ -15,7 +16,7 @@ use crate::server::state::AppState;
 #[tracing::instrument(skip_all, fields(actor = %actor.code, target = %target, delta))]
 pub async fn adjust_by_admin(
     state: &AppState,
-    actor: &SessionUser,
+    actor: &Admin,
     target: UserCode,
     delta: i64,
     reason: &str,
@@ -26,7 +27,7 @@ pub async fn adjust_by_admin(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("user_code", "No account has that number."))?;
-    let key = format!("admin-adjustment:{key}");
+    let key = crate::domain::ledger::LedgerKey::Adjustment(key).to_string();
     let m = Movement {
         kind: Kind::Adjustment,
         key: &key,

@@ -45,8 +45,8 @@ pub fn user_error(v: &Violation) -> Option<AppError> {
         Violation::Check(c) if c == "users_phone_check" => {
             AppError::invalid("phone", "Enter the number in international form, starting with + and the country code.")
         }
-        Violation::Unique(c) if c == "users_practitioner_phone_key" => {
-            AppError::invalid("phone", "This number belongs to another practitioner's account.")
+        Violation::Unique(c) if c == "users_verified_phone_key" => {
+            AppError::invalid("phone", "This number was just confirmed on another account.")
         }
         Violation::Check(c) if c == "users_reachable" => {
             AppError::invalid("email", "An account needs an email address or a phone number.")
@@ -54,6 +54,29 @@ pub fn user_error(v: &Violation) -> Option<AppError> {
         Violation::Check(c) if c == "users_time_zone_check" => {
             AppError::invalid("time_zone", "Choose a time zone from the list.")
         }
+        Violation::Check(c) if c == "practitioner_profiles_live_needs_role" => AppError::invalid(
+            "role",
+            "Only a practitioner's profile can be live: make the account a practitioner's first, or suspend the profile.",
+        ),
+        Violation::Check(c) if c == "bookings_hold_within_order" => {
+            AppError::invalid("order", crate::server::booking::NOT_PAYABLE)
+        }
+        Violation::Check(c) if c == "bookings_holds_per_customer" => AppError::invalid(
+            "order",
+            format!(
+                "You have as many card payments under way as one account may. Finish one, or wait up to {} minutes \
+                 for it to lapse, then try again.",
+                crate::domain::booking::HOLD.as_mins()
+            ),
+        ),
+        Violation::Check(c) if c == "bookings_holds_per_practitioner" => AppError::invalid(
+            "order",
+            format!(
+                "You are already paying for sessions with this practitioner. Finish one of those payments, or wait \
+                 up to {} minutes for it to lapse, then try again.",
+                crate::domain::booking::HOLD.as_mins()
+            ),
+        ),
         Violation::Unique(_) | Violation::Exclusion(_) => AppError::Conflict,
         Violation::ForeignKey(_) => AppError::NotFound,
         Violation::Check(_) | Violation::NotNull(_) => return None,

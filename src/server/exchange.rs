@@ -31,17 +31,29 @@ fn may_write(access: &Access) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Leave to attach a file to an order, given before the file is read: a visitor who
+/// may not write to the order never makes the server read their upload.
+pub struct UploadLeave<'a> {
+    visitor: &'a Visitor,
+    number: &'a str,
+}
+
+/// Checks, from the request's session and path alone, that `visitor` may attach a file
+/// to order `number`. Outside a transaction, so it holds no lock while the file arrives;
+/// `upload` checks again under the order's lock.
+pub async fn may_upload<'a>(
+    state: &AppState,
+    visitor: &'a Visitor,
+    number: &'a str,
+) -> Result<UploadLeave<'a>, Failure> {
+    may_write(&checkout::access(&mut *state.pool.acquire().await?, visitor, number).await?)?;
+    Ok(UploadLeave { visitor, number })
+}
+
 /// Attaches a file to the order, for the other side to download.
 #[tracing::instrument(skip_all, fields(bytes = bytes.len()))]
-pub async fn upload(
-    state: &AppState,
-    visitor: &Visitor,
-    number: &str,
-    file_name: &str,
-    bytes: Vec<u8>,
-) -> Result<(), Failure> {
-    // A check before the upload is read: outside a transaction, so it holds no lock.
-    may_write(&checkout::access(&mut *state.pool.acquire().await?, visitor, number).await?)?;
+pub async fn upload(state: &AppState, leave: UploadLeave<'_>, file_name: &str, bytes: Vec<u8>) -> Result<(), Failure> {
+    let UploadLeave { visitor, number } = leave;
     let t = uploads::check(Slot::OrderDocument, file_name, &bytes).map_err(|m| AppError::invalid("file", m))?;
     let name = uploads::download_name(file_name, t);
     let size = bytes.len() as i64;
@@ -168,25 +180,21 @@ pub async fn post(state: &AppState, visitor: &Visitor, number: &str, raw: &str) 
     .fetch_optional(&mut *tx)
     .await?;
     if due.is_some() {
-        let people = sqlx::query!(
-            "SELECT a.name AS author, r.name AS recipient, r.email FROM users a, users r WHERE a.id = $1 AND r.id = $2",
-            author,
-            recipient
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let to =
-            if recipient == access.customer_id { access.contact_email.clone().or(people.email) } else { people.email };
-        if let Some(to) = to {
+        let parties = crate::server::parties::of_order(&mut tx, access.id).await?;
+        let (to, from) = if recipient == parties.customer.id {
+            (&parties.customer, &parties.practitioner)
+        } else {
+            (&parties.practitioner, &parties.customer)
+        };
+        if let Some(address) = to.email.as_deref() {
             let facts = templates::ServiceOrderFacts {
-                name: &people.recipient,
+                name: &to.name,
                 number: &access.number,
                 service: &access.title,
                 paid: String::new(),
                 url: format!("{}/orders/{}#messages", state.config.public_url, access.number),
             };
-            email::enqueue(&mut tx, Some(recipient), &to, &templates::order_message(&facts, &people.author), now)
-                .await?;
+            email::enqueue(&mut tx, Some(to.id), address, &templates::order_message(&facts, &from.name), now).await?;
         }
     }
     tx.commit().await?;

@@ -28,6 +28,19 @@ impl From<sqlx::Error> for JobError {
     }
 }
 
+/// A refusal phrased for a person (the order is in another state, the input is wrong)
+/// will be refused again however often it is tried: the job is dead at once. Every other
+/// failure (the database, a provider, a broken assumption) may pass, and is retried.
+impl From<crate::server::error::Failure> for JobError {
+    fn from(e: crate::server::error::Failure) -> Self {
+        let why = crate::server::error::chain(&e);
+        match e {
+            crate::server::error::Failure::User(_) => JobError::Permanent(why),
+            _ => JobError::Transient(why),
+        }
+    }
+}
+
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Stored in the `kind` column: renaming one strands the queued jobs of that kind.
     const NAME: &'static str;
@@ -99,6 +112,22 @@ pub fn retry_delay(attempts: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AppError;
+    use crate::server::error::Failure;
+
+    #[test]
+    fn a_refusal_kills_a_job_at_once_and_anything_else_is_retried_with_its_causes() {
+        let refused = JobError::from(Failure::from(AppError::invalid("order", "This order is refunded.")));
+        assert_eq!(refused, JobError::Permanent("This order is refunded.".into()));
+        assert!(
+            matches!(JobError::from(Failure::Upstream("timed out".into())), JobError::Transient(m) if m == "timed out")
+        );
+        let db = JobError::from(Failure::from(sqlx::Error::PoolTimedOut));
+        assert!(
+            matches!(&db, JobError::Transient(m) if m.starts_with("database: ") && m.contains("pool timed out")),
+            "{db:?}"
+        );
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {

@@ -7,6 +7,7 @@
 use crate::domain::leads::{Columns, LeadRow, parse_row};
 use crate::domain::types::{LeadBatchDetail, LeadBatchRow, LeadErrorRow};
 use crate::domain::{AppError, UserCode};
+use crate::server::capability::Admin;
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -21,7 +22,10 @@ fn file_error(message: impl Into<String>) -> Failure {
 }
 
 /// Reads the file: the valid rows (with their line numbers) and the refused ones.
-fn read(bytes: &[u8], default_country: Option<&str>) -> Result<(Vec<(u32, LeadRow)>, Vec<(u32, String)>), Failure> {
+pub(crate) fn read(
+    bytes: &[u8],
+    default_country: Option<&str>,
+) -> Result<(Vec<(u32, LeadRow)>, Vec<(u32, String)>), Failure> {
     if bytes.len() > MAX_BYTES {
         return Err(file_error("The file is larger than 10 MB; split it into smaller files."));
     }
@@ -173,7 +177,7 @@ pub async fn import(
     .await?;
     tx.commit().await?;
     tracing::info!(%batch, total, created, updated, unchanged, rejected = refused.len(), "leads imported");
-    batch_detail(state, batch).await
+    detail_of(state, batch).await
 }
 
 struct BatchRecord {
@@ -205,7 +209,7 @@ impl BatchRecord {
 }
 
 /// The newest batches first.
-pub async fn batches(state: &AppState) -> Result<Vec<LeadBatchRow>, Failure> {
+pub async fn batches(state: &AppState, _: &Admin) -> Result<Vec<LeadBatchRow>, Failure> {
     Ok(sqlx::query_as!(
         BatchRecord,
         r#"SELECT b.id, b.file_name, b.created_at, u.code AS "imported_by?", b.rows_total, b.created, b.updated, b.unchanged, b.rejected
@@ -219,7 +223,11 @@ pub async fn batches(state: &AppState) -> Result<Vec<LeadBatchRow>, Failure> {
 }
 
 /// One batch with the rows it refused, in file order.
-pub async fn batch_detail(state: &AppState, id: Uuid) -> Result<LeadBatchDetail, Failure> {
+pub async fn batch_detail(state: &AppState, _: &Admin, id: Uuid) -> Result<LeadBatchDetail, Failure> {
+    detail_of(state, id).await
+}
+
+async fn detail_of(state: &AppState, id: Uuid) -> Result<LeadBatchDetail, Failure> {
     let batch = sqlx::query_as!(
         BatchRecord,
         r#"SELECT b.id, b.file_name, b.created_at, u.code AS "imported_by?", b.rows_total, b.created, b.updated, b.unchanged, b.rejected

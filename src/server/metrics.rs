@@ -1,5 +1,6 @@
 //! Prometheus metrics, kept in a registry per app (not a global) so tests stay isolated.
 
+use crate::server::config::{Environment, Secret};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
@@ -14,6 +15,9 @@ pub struct Metrics {
     pub payments: IntCounterVec,
     /// Provider events by type and what became of them.
     pub webhook_events: IntCounterVec,
+    /// Payments taken for orders another checkout had already paid, by provider and
+    /// stage: `detected`, then `refunded` or `refund_refused`.
+    pub duplicate_payments: IntCounterVec,
     /// Orders reconciliation found paid at the provider but not here.
     pub reconciliation_repairs: IntCounter,
     /// Time to turn a collected payment into a paid order, by the path that did it.
@@ -49,6 +53,14 @@ impl Metrics {
             &["type", "result"],
         )
         .expect("valid metric");
+        let duplicate_payments = IntCounterVec::new(
+            Opts::new(
+                "duplicate_payments_total",
+                "Payments for orders already paid by another checkout, by provider and stage (detected, refunded, refund_refused)",
+            ),
+            &["provider", "stage"],
+        )
+        .expect("valid metric");
         let reconciliation_repairs =
             IntCounter::new("reconciliation_repairs_total", "Orders reconciliation paid after a lost payment event")
                 .expect("valid metric");
@@ -66,7 +78,7 @@ impl Metrics {
         let ledger_drift =
             IntGauge::new("ledger_drift", "Problems the newest ledger check found (0 expected)").expect("valid metric");
         registry.register(Box::new(ledger_drift.clone())).expect("register once");
-        for metric in [&requests, &jobs, &payments, &webhook_events] {
+        for metric in [&requests, &jobs, &payments, &webhook_events, &duplicate_payments] {
             registry.register(Box::new(metric.clone())).expect("register once");
         }
         registry.register(Box::new(latency.clone())).expect("register once");
@@ -77,6 +89,7 @@ impl Metrics {
             jobs,
             payments,
             webhook_events,
+            duplicate_payments,
             reconciliation_repairs,
             fulfilment,
             ledger_drift,
@@ -93,5 +106,60 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Who may read `/metrics`. The figures describe the business (payments, orders) and
+/// each read asks the database, so they are not for the public: with `METRICS_TOKEN`
+/// set, only a scraper presenting it as a bearer token is answered; without one,
+/// production hides the endpoint (404) and development, which serves only its own
+/// machine, shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    Granted,
+    /// A token is configured and the request did not present it.
+    Unauthorised,
+    /// Production without a token: as if the route did not exist.
+    Hidden,
+}
+
+pub fn metrics_access(env: Environment, token: Option<&Secret>, authorization: Option<&str>) -> MetricsAccess {
+    match token {
+        Some(expected) => {
+            let presented = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+            match presented {
+                Some(p) if same_secret(p, expected.expose()) => MetricsAccess::Granted,
+                _ => MetricsAccess::Unauthorised,
+            }
+        }
+        None if env == Environment::Development => MetricsAccess::Granted,
+        None => MetricsAccess::Hidden,
+    }
+}
+
+/// Compares digests, so how long the comparison takes says nothing about the secret.
+fn same_secret(presented: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_need_the_token_when_one_is_set_and_are_hidden_in_production_without_one() {
+        use Environment::*;
+        use MetricsAccess::*;
+        let token = Secret::new("s3cret-token".into());
+        for env in [Development, Production] {
+            assert_eq!(metrics_access(env, Some(&token), Some("Bearer s3cret-token")), Granted);
+            assert_eq!(metrics_access(env, Some(&token), None), Unauthorised);
+            assert_eq!(metrics_access(env, Some(&token), Some("Bearer s3cret-tokex")), Unauthorised);
+            assert_eq!(metrics_access(env, Some(&token), Some("s3cret-token")), Unauthorised);
+            assert_eq!(metrics_access(env, Some(&token), Some("Basic czNjcmV0LXRva2Vu")), Unauthorised);
+        }
+        assert_eq!(metrics_access(Production, None, Some("Bearer anything")), Hidden);
+        assert_eq!(metrics_access(Development, None, None), Granted);
     }
 }

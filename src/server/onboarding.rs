@@ -3,8 +3,9 @@
 //! call-centre lead with the same phone number when there is one.
 
 use crate::domain::onboarding::OnboardingState;
-use crate::domain::types::{PractitionerRow, SessionUser};
+use crate::domain::types::PractitionerRow;
 use crate::domain::{AppError, UserCode};
+use crate::server::capability::Admin;
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -38,13 +39,14 @@ pub async fn start(
     Ok(opened)
 }
 
-/// Links the call-centre lead with the practitioner's phone number, when there is one
-/// and no other profile has it.
+/// Links the call-centre lead with the practitioner's phone number, when there is one,
+/// the number is verified (a code sent to it was entered: a number merely typed would
+/// hand the lead's details to whoever typed it) and no other profile has it.
 async fn link_lead(conn: &mut PgConnection, user_id: Uuid) -> Result<(), Failure> {
     sqlx::query!(
         "UPDATE practitioner_profiles p SET lead_id = l.id
          FROM users u JOIN leads l ON l.phone = u.phone
-         WHERE p.user_id = $1 AND u.id = p.user_id AND p.lead_id IS NULL
+         WHERE p.user_id = $1 AND u.id = p.user_id AND p.lead_id IS NULL AND u.phone_verified_at IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM practitioner_profiles o WHERE o.lead_id = l.id)",
         user_id
     )
@@ -130,7 +132,7 @@ pub async fn transition(
 }
 
 /// Every practitioner with where they are in onboarding, newest first.
-pub async fn list(state: &AppState) -> Result<Vec<PractitionerRow>, Failure> {
+pub async fn list(state: &AppState, _: &Admin) -> Result<Vec<PractitionerRow>, Failure> {
     sqlx::query!(
         "SELECT u.code, u.name, u.email, p.onboarding_state, p.step_reached, p.lead_id IS NOT NULL AS \"from_lead!\",
                 p.first_login_at, p.submitted_at, p.approved_at
@@ -199,12 +201,7 @@ fn reason_text(reason: &str) -> Result<&str, Failure> {
 /// with a reason the practitioner sees; either way they are emailed, in the same
 /// transaction as the move.
 #[tracing::instrument(skip_all, fields(practitioner = %code))]
-pub async fn review(
-    state: &AppState,
-    admin: &SessionUser,
-    code: UserCode,
-    decision: Decision<'_>,
-) -> Result<(), Failure> {
+pub async fn review(state: &AppState, admin: &Admin, code: UserCode, decision: Decision<'_>) -> Result<(), Failure> {
     let user_id = id_of(state, code).await?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
@@ -334,7 +331,7 @@ pub async fn public_profile(state: &AppState, slug: &str) -> Result<crate::domai
 /// The funnel over every lead, then per import batch (newest first): imported, contacted,
 /// signed in, started (a step completed), completed (all five), approved. A lead belongs
 /// to the batch that first brought it.
-pub async fn funnel(state: &AppState) -> Result<Vec<crate::domain::types::FunnelRow>, Failure> {
+pub async fn funnel(state: &AppState, _: &Admin) -> Result<Vec<crate::domain::types::FunnelRow>, Failure> {
     let rows = sqlx::query!(
         r#"SELECT b.id AS "batch?", b.file_name AS "file_name?", b.created_at AS "created_at?",
                   count(l.id) AS "imported!",

@@ -1,8 +1,9 @@
 //! Credit packages: what admins define and customers buy.
 
 use crate::domain::orders::PackageDraft;
-use crate::domain::types::{CreditPackage, SessionUser};
+use crate::domain::types::CreditPackage;
 use crate::domain::{AppError, Currency};
+use crate::server::capability::Admin;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
 use uuid::Uuid;
@@ -56,7 +57,7 @@ pub async fn on_sale(state: &AppState) -> Result<Vec<CreditPackage>, Failure> {
 }
 
 /// Every package, on sale or not, for the admin panel.
-pub async fn all(state: &AppState) -> Result<Vec<CreditPackage>, Failure> {
+pub async fn all(state: &AppState, _: &Admin) -> Result<Vec<CreditPackage>, Failure> {
     sqlx::query_as!(
         Row,
         "SELECT id, name, credits, bonus_credits, price_minor, currency, active, position, badge, validity_days
@@ -84,7 +85,7 @@ pub async fn get(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<Credi
 
 /// Creates a package (`id` None) or replaces one's fields, recording who did it.
 #[tracing::instrument(skip_all, fields(actor = %actor.code, package = ?id))]
-pub async fn save(state: &AppState, actor: &SessionUser, id: Option<Uuid>, d: &PackageDraft) -> Result<Uuid, Failure> {
+pub async fn save(state: &AppState, actor: &Admin, id: Option<Uuid>, d: &PackageDraft) -> Result<Uuid, Failure> {
     let now = state.clock.now_db();
     let mut tx = state.pool.begin().await?;
     // One statement for both: with no id it inserts, with one it updates that package

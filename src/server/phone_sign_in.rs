@@ -10,7 +10,7 @@ use crate::server::clock::to_db;
 use crate::server::error::Failure;
 use crate::server::rate_limit::{self, Bucket, Limit};
 use crate::server::state::AppState;
-use crate::server::{accounts, onboarding, passwords, sms};
+use crate::server::{accounts, onboarding, sms};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use std::net::IpAddr;
 
@@ -41,7 +41,7 @@ pub async fn request_code(state: &AppState, phone: &Phone, ip: IpAddr) -> Result
     rate_limit::hit(pool, clock, &Bucket::account("phone-code-min", phone.as_str()), CODES_PER_PHONE_MINUTE).await?;
     rate_limit::hit(pool, clock, &Bucket::account("phone-code", phone.as_str()), CODES_PER_PHONE_HOUR).await?;
     let code = new_code();
-    let hash = passwords::hash_secret(state.config.password_cost, code.as_str()).await?;
+    let hash = state.hasher.hash_secret(code.as_str()).await?;
     let now = clock.now();
     let mut tx = pool.begin().await?;
     sqlx::query!(
@@ -61,22 +61,28 @@ pub async fn request_code(state: &AppState, phone: &Phone, ip: IpAddr) -> Result
     )
     .execute(&mut *tx)
     .await?;
-    let user = sqlx::query_scalar!("SELECT id FROM users WHERE phone = $1 AND role = 'practitioner'", phone.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    sms::enqueue(&mut tx, user, phone.as_str(), "sign_in_code", &otp::message(&code), now).await?;
+    let user = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE phone = $1 AND role = 'practitioner' AND phone_verified_at IS NOT NULL",
+        phone.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let text = otp::message(sms::SECRET_MARKER);
+    sms::enqueue(&mut tx, user, phone.as_str(), "sign_in_code", &text, Some(code.as_str()), now).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Checks `code` for `phone` and signs the practitioner in. A wrong, expired, used or
-/// retired code, or one for another number, all get `CodeInvalid`. Each guess is counted
-/// before it is judged, so guesses racing each other still count against the limit.
+/// retired code, or one for another number, all get `CodeInvalid`. Each guess takes a
+/// slot in the address's limit before it is judged (and gives it back when right), so
+/// guesses racing each other still count against the limit.
 #[tracing::instrument(skip_all, fields(%ip))]
 pub async fn verify(state: &AppState, phone: &Phone, code: &Code, ip: IpAddr) -> Result<Created, Failure> {
     let (pool, clock) = (&state.pool, &state.clock);
+    state.hasher.refuse_when_saturated()?;
     let per_ip = Bucket::ip("phone-code-wrong", ip);
-    rate_limit::check(pool, clock, &per_ip, WRONG_CODES_PER_IP).await?;
+    let slot = [rate_limit::reserve(pool, clock, &per_ip, WRONG_CODES_PER_IP).await?];
     let now = clock.now();
     let live = sqlx::query!(
         "UPDATE phone_codes SET attempts = attempts + 1
@@ -90,13 +96,17 @@ pub async fn verify(state: &AppState, phone: &Phone, code: &Code, ip: IpAddr) ->
     )
     .fetch_optional(pool)
     .await?;
-    let matches =
-        passwords::verify(state.config.password_cost, live.as_ref().map(|c| c.code_hash.clone()), code.as_str())
-            .await?;
+    let matches = match state.hasher.verify(live.as_ref().map(|c| c.code_hash.clone()), code.as_str()).await {
+        Ok(matches) => matches,
+        Err(busy) => {
+            rate_limit::release(pool, &slot).await?;
+            return Err(busy);
+        }
+    };
     let Some(live) = live.filter(|_| matches) else {
-        rate_limit::record(pool, clock, &per_ip, WRONG_CODES_PER_IP).await?;
         return Err(AppError::CodeInvalid.into());
     };
+    rate_limit::release(pool, &slot).await?;
     let mut tx = pool.begin().await?;
     // Spent once: of two requests racing with the right code, one signs in.
     let spent = sqlx::query_scalar!(
@@ -124,13 +134,15 @@ pub async fn verify(state: &AppState, phone: &Phone, code: &Code, ip: IpAddr) ->
     Ok(created)
 }
 
-/// The practitioner whose verified number this is, or a new one made from the call-centre lead with
-/// this number (its name and, when no other account has it, its email), or a bare one
-/// named by the number until the wizard's first step.
+/// The account whose verified number this is (a practitioner's signs in), or a new
+/// practitioner made from the call-centre lead with this number (its name and, when no
+/// other account has it, its email), or a bare one named by the number until the
+/// wizard's first step. A number someone merely typed on a profile counts for nothing:
+/// it never stands between the number's owner and their sign-in.
 async fn find_or_open(tx: &mut sqlx::PgConnection, phone: &Phone, now: jiff::Timestamp) -> Result<uuid::Uuid, Failure> {
     let existing = sqlx::query!(
-        "SELECT id, role, disabled_at IS NOT NULL AS \"disabled!\", phone_verified_at IS NOT NULL AS \"verified!\"
-         FROM users WHERE phone = $1 ORDER BY (role = 'practitioner') DESC, created_at LIMIT 1",
+        "SELECT id, role, disabled_at IS NOT NULL AS \"disabled!\"
+         FROM users WHERE phone = $1 AND phone_verified_at IS NOT NULL",
         phone.as_str()
     )
     .fetch_optional(&mut *tx)
@@ -139,7 +151,7 @@ async fn find_or_open(tx: &mut sqlx::PgConnection, phone: &Phone, now: jiff::Tim
         if user.disabled {
             return Err(AppError::AccountDisabled.into());
         }
-        if user.role != Role::Practitioner.as_str() || !user.verified {
+        if user.role != Role::Practitioner.as_str() {
             return Err(AppError::invalid(
                 "phone",
                 "This number belongs to an account that signs in with its email and password. Sign in that way.",

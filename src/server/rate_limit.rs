@@ -28,6 +28,9 @@ pub const LOGIN_FAILURES_PER_IP: Limit = Limit { max: 50, window_secs: 15 * 60 }
 pub const RESET_PER_ACCOUNT: Limit = Limit { max: 3, window_secs: 60 * 60 };
 pub const RESET_PER_IP: Limit = Limit { max: 20, window_secs: 60 * 60 };
 pub const SIGNUP_PER_IP: Limit = Limit { max: 30, window_secs: 60 * 60 };
+/// Sign-ups with one address, whether it has an account or not: bounds the emails a
+/// stranger can make us send to it.
+pub const SIGNUP_PER_ADDRESS: Limit = Limit { max: 3, window_secs: 60 * 60 };
 
 /// A rate-limit key: a purpose and parsed or hashed parts, bounded in length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,32 +88,73 @@ pub async fn hit(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) ->
     Ok(())
 }
 
-/// Refuses when `bucket` has already reached its limit in this window, without counting.
-pub async fn check(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), Failure> {
-    let (start, retry_after) = window_start(clock, limit);
-    let hits = sqlx::query_scalar!(
-        "SELECT hits FROM rate_limit_counters WHERE bucket = $1 AND window_start = $2",
-        bucket.as_str(),
-        start
-    )
-    .fetch_optional(pool)
-    .await?
-    .unwrap_or(0);
-    if hits >= limit.max {
-        tracing::warn!(bucket = bucket.as_str(), hits, "rate limit reached");
-        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 }.into());
-    }
-    Ok(())
+/// A slot taken in one window of one bucket: kept, it counts as an attempt (a failure);
+/// released, it is given back. It remembers its window, so a release after the window
+/// turned gives back the slot it took, not one of the next window.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    bucket: Bucket,
+    window_start: time::OffsetDateTime,
 }
 
-/// Counts one hit on `bucket` without judging it (failures counted after the fact).
-pub async fn record(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<(), Failure> {
-    let (start, _) = window_start(clock, limit);
-    sqlx::query!(
+/// Takes a slot in `bucket` before the work it guards, in one statement: the counter
+/// goes up only while it is below the limit, so of any number of concurrent callers
+/// (on any instance) exactly the limit's worth get a slot and the rest `RateLimited`,
+/// with nothing counted for them.
+pub async fn reserve(pool: &PgPool, clock: &Clock, bucket: &Bucket, limit: Limit) -> Result<Reservation, Failure> {
+    let (start, retry_after) = window_start(clock, limit);
+    let taken = sqlx::query_scalar!(
         "INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 1)
-         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1",
+         ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
+         WHERE rate_limit_counters.hits < $3
+         RETURNING hits",
         bucket.as_str(),
         start,
+        limit.max,
+    )
+    .fetch_optional(pool)
+    .await?;
+    if taken.is_none() {
+        tracing::warn!(bucket = bucket.as_str(), "rate limit reached");
+        return Err(AppError::RateLimited { retry_after_secs: retry_after as u64 }.into());
+    }
+    Ok(Reservation { bucket: bucket.clone(), window_start: start })
+}
+
+/// Takes a slot in each of `limits` in order; when one refuses, the slots already taken
+/// are given back before the refusal is returned.
+pub async fn reserve_all(
+    pool: &PgPool,
+    clock: &Clock,
+    limits: &[(&Bucket, Limit)],
+) -> Result<Vec<Reservation>, Failure> {
+    let mut taken = Vec::with_capacity(limits.len());
+    for (bucket, limit) in limits {
+        match reserve(pool, clock, bucket, *limit).await {
+            Ok(r) => taken.push(r),
+            Err(refused) => {
+                release(pool, &taken).await?;
+                return Err(refused);
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// Gives the slots back (the attempt they guarded did not fail), in one statement. A
+/// counter may come back to zero; its row goes when its window is purged.
+pub async fn release(pool: &PgPool, taken: &[Reservation]) -> Result<(), Failure> {
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let buckets: Vec<String> = taken.iter().map(|r| r.bucket.as_str().to_owned()).collect();
+    let starts: Vec<time::OffsetDateTime> = taken.iter().map(|r| r.window_start).collect();
+    sqlx::query!(
+        "UPDATE rate_limit_counters c SET hits = c.hits - 1
+         FROM unnest($1::text[], $2::timestamptz[]) AS g(bucket, window_start)
+         WHERE c.bucket = g.bucket AND c.window_start = g.window_start AND c.hits > 0",
+        &buckets,
+        &starts
     )
     .execute(pool)
     .await?;

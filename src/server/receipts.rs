@@ -6,7 +6,7 @@
 use crate::domain::datetime::{self, Style};
 use crate::domain::orders::parse_order_number;
 use crate::domain::types::SessionUser;
-use crate::domain::{AppError, Currency, Locale, Money, Role, UserCode};
+use crate::domain::{AppError, Currency, Locale, Money, UserCode};
 use crate::server::accounts::zone_of;
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
@@ -127,9 +127,7 @@ async fn paid_order(state: &AppState, user: &SessionUser, number: &str) -> Resul
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    if r.user_id != user.id && user.role != Role::Admin {
-        return Err(AppError::NotFound.into());
-    }
+    crate::domain::access::owner_or_admin(Some(user), r.user_id)?;
     let (Some(invoice), Some(paid_at)) = (r.invoice_number, r.paid_at) else { return Err(AppError::NotFound.into()) };
     let currency = Currency::parse(&r.currency).map_err(|_| Failure::bug("an order in an unknown currency"))?;
     Ok((
@@ -181,7 +179,6 @@ impl Facts {
 /// The receipt of a paid order, with the credit notes of its refunds so far.
 pub async fn receipt(state: &AppState, user: &SessionUser, number: &str) -> Result<Pdf, Failure> {
     let (order_id, f) = paid_order(state, user, number).await?;
-    let locale = Locale::default();
     let refunds = sqlx::query!(
         "SELECT credit_note_number AS \"note!\", amount_minor FROM refunds
          WHERE order_id = $1 AND status = 'succeeded' ORDER BY completed_at, credit_note_number",
@@ -189,15 +186,23 @@ pub async fn receipt(state: &AppState, user: &SessionUser, number: &str) -> Resu
     )
     .fetch_all(&state.pool)
     .await?;
+    let refunds: Vec<(String, i64)> = refunds.into_iter().map(|r| (r.note, r.amount_minor)).collect();
+    Ok(Pdf { file_name: format!("attune-{}.pdf", f.invoice), bytes: render(&receipt_sheet(&f, &refunds))? })
+}
+
+/// A receipt's sheet: the order, its customer and item, and each refund so far (credit
+/// note number, amount in minor units) taken off the total.
+fn receipt_sheet(f: &Facts, refunds: &[(String, i64)]) -> Sheet {
+    let locale = Locale::default();
     let mut facts =
         vec![("Date".into(), datetime::show(f.paid_at, &f.zone, Style::Date)), ("Order".into(), f.number.clone())];
     facts.extend(f.customer());
     let mut totals = vec![("Total paid".to_owned(), f.price.format(locale))];
-    let refunded: i64 = refunds.iter().map(|r| r.amount_minor).sum();
-    for r in &refunds {
+    let refunded: i64 = refunds.iter().map(|(_, amount)| amount).sum();
+    for (note, amount) in refunds {
         totals.push((
-            format!("Refunded (credit note {})", r.note),
-            format!("−{}", Money::from_minor(r.amount_minor, f.price.currency()).format(locale)),
+            format!("Refunded (credit note {note})"),
+            format!("−{}", Money::from_minor(*amount, f.price.currency()).format(locale)),
         ));
     }
     if refunded > 0 {
@@ -206,21 +211,19 @@ pub async fn receipt(state: &AppState, user: &SessionUser, number: &str) -> Resu
             Money::from_minor(f.price.minor() - refunded, f.price.currency()).format(locale),
         ));
     }
-    let sheet = Sheet {
+    Sheet {
         title: "Receipt",
         number: f.invoice.clone(),
         facts,
         items: vec![(f.item(), f.price.format(locale))],
         totals,
         note: f.paid_with(),
-    };
-    Ok(Pdf { file_name: format!("attune-{}.pdf", f.invoice), bytes: render(&sheet)? })
+    }
 }
 
 /// The credit note a refund of the order issued.
 pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, note: &str) -> Result<Pdf, Failure> {
     let (order_id, f) = paid_order(state, user, number).await?;
-    let locale = Locale::default();
     let r = sqlx::query!(
         "SELECT credit_note_number AS \"note!\", amount_minor, credits, bonus_credits, completed_at AS \"completed_at!\"
          FROM refunds WHERE order_id = $1 AND credit_note_number = $2 AND status = 'succeeded'",
@@ -230,9 +233,31 @@ pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, not
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    let refund = Refunded {
+        note: r.note,
+        amount_minor: r.amount_minor,
+        credits: r.credits,
+        bonus_credits: r.bonus_credits,
+        completed_at: from_db(r.completed_at),
+    };
+    Ok(Pdf { file_name: format!("attune-{}.pdf", refund.note), bytes: render(&credit_note_sheet(&f, &refund))? })
+}
+
+/// A refund that succeeded, as its credit note states it.
+struct Refunded {
+    note: String,
+    amount_minor: i64,
+    credits: i64,
+    bonus_credits: i64,
+    completed_at: jiff::Timestamp,
+}
+
+/// A credit note's sheet: the invoice it corrects, what the refund took back and its amount.
+fn credit_note_sheet(f: &Facts, r: &Refunded) -> Sheet {
+    let locale = Locale::default();
     let amount = Money::from_minor(r.amount_minor, f.price.currency());
     let mut facts = vec![
-        ("Date".into(), datetime::show(from_db(r.completed_at), &f.zone, Style::Date)),
+        ("Date".into(), datetime::show(r.completed_at, &f.zone, Style::Date)),
         ("For invoice".into(), f.invoice.clone()),
         ("Order".into(), f.number.clone()),
     ];
@@ -242,7 +267,7 @@ pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, not
     } else {
         format!("Refund of {}: {} credits returned", f.item_name, r.credits)
     };
-    let sheet = Sheet {
+    Sheet {
         title: "Credit note",
         number: r.note.clone(),
         facts,
@@ -252,6 +277,61 @@ pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, not
             ("Invoice total".into(), f.price.format(locale)),
         ],
         note: "Refunded to the card the order was paid with.".into(),
-    };
-    Ok(Pdf { file_name: format!("attune-{}.pdf", r.note), bytes: render(&sheet)? })
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    //! The text of a receipt and of a credit note as their PDFs print it, from fixed
+    //! figures, compared with the reviewed copies in `snapshots/`.
+
+    use super::*;
+
+    fn pdf_text(bytes: &[u8]) -> String {
+        assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+        let doc = lopdf::Document::load_mem(bytes).expect("a readable PDF");
+        let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+        assert_eq!(pages, [1], "one A4 page");
+        doc.extract_text(&pages).expect("its text")
+    }
+
+    /// A paid order of ten credits plus two bonus, by card, read in Asia/Kolkata.
+    fn facts() -> Facts {
+        Facts {
+            number: "ATN-7K3Q-9F2M".to_owned(),
+            item_name: "Ten credits".to_owned(),
+            credits: 10,
+            bonus_credits: 2,
+            price: Money::from_minor(4900, Currency::Eur),
+            invoice: "INV-2026-000042".to_owned(),
+            paid_at: "2026-03-29T20:30:00Z".parse().expect("a fixed instant"),
+            provider: "stripe".to_owned(),
+            customer_name: "Ada Lovelace".to_owned(),
+            customer_code: UserCode::from_number(100_042).expect("a user code in range"),
+            customer_email: Some("ada@attune.example".to_owned()),
+            zone: crate::domain::TimeZone::parse("Asia/Kolkata").expect("a known zone"),
+        }
+    }
+
+    #[test]
+    fn a_receipt_prints_the_order_the_customer_and_what_its_refunds_took_back() {
+        let refunds = [("CN-2026-000007".to_owned(), 1900)];
+        insta::assert_snapshot!(
+            "receipt_pdf_text",
+            pdf_text(&render(&receipt_sheet(&facts(), &refunds)).expect("a PDF"))
+        );
+    }
+
+    #[test]
+    fn a_credit_note_prints_its_invoice_what_was_returned_and_the_amount_refunded() {
+        let refund = Refunded {
+            note: "CN-2026-000007".to_owned(),
+            amount_minor: 1900,
+            credits: 4,
+            bonus_credits: 1,
+            completed_at: "2026-04-02T05:00:00Z".parse().expect("a fixed instant"),
+        };
+        let pdf = render(&credit_note_sheet(&facts(), &refund)).expect("a PDF");
+        insta::assert_snapshot!("credit_note_pdf_text", pdf_text(&pdf));
+    }
 }

@@ -5,9 +5,10 @@
 use crate::domain::catalog::{
     self, Delivery, MAX_QUESTIONS, Price, Question, QuestionForm, ServiceDraft, ServiceStatus,
 };
-use crate::domain::types::{PractitionerSummary, ServicePage, ServiceView, SessionUser};
+use crate::domain::types::{PractitionerSummary, ServicePage, ServiceView};
 use crate::domain::{AppError, Currency, Money};
 use crate::server::audit;
+use crate::server::capability::LivePractitioner;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
 use sqlx::PgConnection;
@@ -86,7 +87,7 @@ pub(crate) async fn published_of(conn: &mut PgConnection, practitioners: &[Uuid]
 }
 
 /// The practitioner's services that are not archived (or only the archived ones).
-pub async fn own(state: &AppState, user: &SessionUser, archived: bool) -> Result<Vec<ServiceView>, Failure> {
+pub async fn own(state: &AppState, user: &LivePractitioner, archived: bool) -> Result<Vec<ServiceView>, Failure> {
     let rows = sqlx::query_as::<_, Row>(&format!(
         "SELECT {COLUMNS} FROM services s JOIN service_types t ON t.id = s.type_id
          WHERE s.practitioner_id = $1 AND (s.status = 'archived') = $2 ORDER BY s.created_at, s.id"
@@ -99,7 +100,7 @@ pub async fn own(state: &AppState, user: &SessionUser, archived: bool) -> Result
 }
 
 /// One of the practitioner's own services; another's is not found.
-pub async fn one_own(state: &AppState, user: &SessionUser, id: Uuid) -> Result<ServiceView, Failure> {
+pub async fn one_own(state: &AppState, user: &LivePractitioner, id: Uuid) -> Result<ServiceView, Failure> {
     let mut conn = state.pool.acquire().await?;
     own_row(&mut conn, user.id, id, false).await?.into_view()
 }
@@ -131,7 +132,12 @@ fn price_columns(p: &Price) -> (Option<i64>, Option<i64>, Option<&'static str>) 
 
 /// Publishes a new service (or keeps it paused) and returns its id.
 #[tracing::instrument(skip_all, fields(practitioner = %user.code))]
-pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publish: bool) -> Result<Uuid, Failure> {
+pub async fn create(
+    state: &AppState,
+    user: &LivePractitioner,
+    d: &ServiceDraft,
+    publish: bool,
+) -> Result<Uuid, Failure> {
     let now = state.clock.now_db();
     let mut tx = state.pool.begin().await?;
     let type_id = active_type(&mut tx, &d.type_slug).await?;
@@ -185,7 +191,7 @@ pub async fn create(state: &AppState, user: &SessionUser, d: &ServiceDraft, publ
 /// Replaces a service's fields. Orders already placed keep their own copy of what they
 /// bought, so nothing about them changes.
 #[tracing::instrument(skip_all, fields(practitioner = %user.code, service = %id))]
-pub async fn update(state: &AppState, user: &SessionUser, id: Uuid, d: &ServiceDraft) -> Result<(), Failure> {
+pub async fn update(state: &AppState, user: &LivePractitioner, id: Uuid, d: &ServiceDraft) -> Result<(), Failure> {
     let now = state.clock.now_db();
     let mut tx = state.pool.begin().await?;
     own_row(&mut tx, user.id, id, true).await?;
@@ -215,7 +221,7 @@ pub async fn update(state: &AppState, user: &SessionUser, id: Uuid, d: &ServiceD
 }
 
 /// Publishes, pauses, archives or restores a service, along `ServiceStatus::can_move_to`.
-pub async fn set_status(state: &AppState, user: &SessionUser, id: Uuid, to: ServiceStatus) -> Result<(), Failure> {
+pub async fn set_status(state: &AppState, user: &LivePractitioner, id: Uuid, to: ServiceStatus) -> Result<(), Failure> {
     let now = state.clock.now_db();
     let mut tx = state.pool.begin().await?;
     let row = own_row(&mut tx, user.id, id, true).await?;
@@ -250,7 +256,7 @@ pub async fn set_status(state: &AppState, user: &SessionUser, id: Uuid, to: Serv
 /// apply in turn; `change` refuses by field, and a refusal writes nothing.
 async fn edit_questions(
     state: &AppState,
-    user: &SessionUser,
+    user: &LivePractitioner,
     id: Uuid,
     action: &str,
     change: impl FnOnce(&mut Vec<Question>) -> Result<(), Failure>,
@@ -268,7 +274,12 @@ async fn edit_questions(
     Ok(())
 }
 
-pub async fn add_question(state: &AppState, user: &SessionUser, id: Uuid, form: &QuestionForm) -> Result<(), Failure> {
+pub async fn add_question(
+    state: &AppState,
+    user: &LivePractitioner,
+    id: Uuid,
+    form: &QuestionForm,
+) -> Result<(), Failure> {
     let question = form.parse(Uuid::new_v4())?;
     edit_questions(state, user, id, "service.question_added", |qs| {
         if qs.len() >= MAX_QUESTIONS {
@@ -282,7 +293,12 @@ pub async fn add_question(state: &AppState, user: &SessionUser, id: Uuid, form: 
     .await
 }
 
-pub async fn remove_question(state: &AppState, user: &SessionUser, id: Uuid, question: Uuid) -> Result<(), Failure> {
+pub async fn remove_question(
+    state: &AppState,
+    user: &LivePractitioner,
+    id: Uuid,
+    question: Uuid,
+) -> Result<(), Failure> {
     edit_questions(state, user, id, "service.question_removed", |qs| {
         let before = qs.len();
         qs.retain(|q| q.id != question);
@@ -294,7 +310,7 @@ pub async fn remove_question(state: &AppState, user: &SessionUser, id: Uuid, que
 /// Moves a question one place up (or down).
 pub async fn move_question(
     state: &AppState,
-    user: &SessionUser,
+    user: &LivePractitioner,
     id: Uuid,
     question: Uuid,
     up: bool,

@@ -5,7 +5,7 @@
 
 use crate::domain::types::SessionUser;
 use crate::domain::uploads::{self, FileType, Slot};
-use crate::domain::{AppError, Role, wizard};
+use crate::domain::{AppError, wizard};
 use crate::server::error::Failure;
 use crate::server::state::AppState;
 use crate::server::storage::Storage;
@@ -22,7 +22,39 @@ impl From<crate::server::storage::StorageError> for Failure {
     }
 }
 
-/// Decodes an image within the pixel limit, refusing anything that does not decode.
+/// How long an upload waits for a decoder before it is turned away.
+pub const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Decoding a large photo takes a core and a hundred megabytes or more for a moment, so
+/// at most one decode per core runs at once and the rest wait their turn (at most
+/// `DECODE_WAIT`). The pool belongs to the process, as the cores and memory it guards
+/// do: every app in one process shares it.
+static DECODERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+});
+
+/// Runs image work on the blocking pool once a decoder is free; a refusal of the image
+/// comes back as the upload's field error, a wait past `DECODE_WAIT` as "try again".
+async fn on_decoder<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, Failure> {
+    let permit = tokio::time::timeout(DECODE_WAIT, DECODERS.acquire())
+        .await
+        .map_err(|_| {
+            tracing::warn!("every image decoder stayed busy; an upload was turned away");
+            AppError::RateLimited { retry_after_secs: 30 }
+        })?
+        .map_err(|_| Failure::bug("the image decoders were shut down"))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await?
+    .map_err(refused)
+}
+
+/// Decodes an image within the pixel, side and memory limits, refusing anything that
+/// does not decode; each refusal says what to do instead.
 fn decode(bytes: &[u8], t: FileType) -> Result<image::DynamicImage, String> {
     let format = match t {
         FileType::Jpeg => image::ImageFormat::Jpeg,
@@ -30,17 +62,31 @@ fn decode(bytes: &[u8], t: FileType) -> Result<image::DynamicImage, String> {
         FileType::WebP => image::ImageFormat::WebP,
         FileType::Pdf => return Err("not an image".into()),
     };
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(uploads::MAX_PIXELS * 4);
-    reader.limits(limits.clone());
+    limits.max_image_width = Some(uploads::MAX_SIDE);
+    limits.max_image_height = Some(uploads::MAX_SIDE);
+    limits.max_alloc = Some(uploads::MAX_DECODE_BYTES);
+    let reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     let (w, h) = reader.into_dimensions().map_err(|_| damaged())?;
     if u64::from(w) * u64::from(h) > uploads::MAX_PIXELS {
         return Err(format!("The image is {w}×{h} pixels; the limit is 40 megapixels. Choose a smaller image."));
     }
+    if w.max(h) > uploads::MAX_SIDE {
+        return Err(format!(
+            "The image is {w}×{h} pixels; no side may be longer than {} pixels. Choose a smaller image.",
+            uploads::MAX_SIDE
+        ));
+    }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     reader.limits(limits);
-    reader.decode().map_err(|_| damaged())
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => format!(
+            "The image is {w}×{h} pixels but stored in a form that needs more than {} MB to open. \
+             Save it as an ordinary 8-bit JPEG or PNG and upload that.",
+            uploads::MAX_DECODE_BYTES / 1_000_000
+        ),
+        _ => damaged(),
+    })
 }
 
 fn damaged() -> String {
@@ -55,18 +101,27 @@ fn jpeg(img: &image::DynamicImage) -> Vec<u8> {
     out
 }
 
+/// Fits `img` within `side`×`side`. A large reduction averages each block of pixels
+/// (`thumbnail`), which reads the picture once and allocates only the result; a small
+/// one uses Lanczos, whose working buffers are then small too.
+fn shrink(img: &image::DynamicImage, side: u32) -> image::DynamicImage {
+    if img.width().max(img.height()) >= 2 * side {
+        img.thumbnail(side, side)
+    } else {
+        img.resize(side, side, image::imageops::FilterType::Lanczos3)
+    }
+}
+
 /// The photo as it is kept (at most 1600 px on its longest side) and its 256 px square
 /// thumbnail, both fresh JPEGs: nothing of the original file (metadata, location,
-/// embedded data) survives.
+/// embedded data) survives. The decoded original is dropped as soon as it is shrunk.
 pub fn process_photo(bytes: &[u8], t: FileType) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let img = decode(bytes, t)?;
     let side = uploads::PHOTO_MAX_SIDE;
-    let photo = if img.width() > side || img.height() > side {
-        img.resize(side, side, image::imageops::FilterType::Lanczos3)
-    } else {
-        img.clone()
+    let photo = match decode(bytes, t)? {
+        big if big.width() > side || big.height() > side => shrink(&big, side),
+        fits => fits,
     };
-    let thumb = img.resize_to_fill(uploads::THUMB_SIDE, uploads::THUMB_SIDE, image::imageops::FilterType::Triangle);
+    let thumb = photo.resize_to_fill(uploads::THUMB_SIDE, uploads::THUMB_SIDE, image::imageops::FilterType::Triangle);
     Ok((jpeg(&photo), jpeg(&thumb)))
 }
 
@@ -106,7 +161,7 @@ async fn may_upload(state: &AppState, user: &SessionUser, step: i16) -> Result<(
 pub async fn save_photo(state: &AppState, user: &SessionUser, file_name: &str, bytes: Vec<u8>) -> Result<(), Failure> {
     let t = uploads::check(Slot::Photo, file_name, &bytes).map_err(refused)?;
     may_upload(state, user, wizard::PHOTO).await?;
-    let (photo, thumb) = tokio::task::spawn_blocking(move || process_photo(&bytes, t)).await?.map_err(refused)?;
+    let (photo, thumb) = on_decoder(move || process_photo(&bytes, t)).await?;
     let size = photo.len() as i64;
     let storage = &state.config.storage;
     let keys = store_all(
@@ -162,11 +217,7 @@ pub async fn save_certificate(
     let title = uploads::certificate_title(title).map_err(|m| AppError::invalid("title", m))?;
     let t = uploads::check(Slot::Certificate, file_name, &bytes).map_err(refused)?;
     may_upload(state, user, wizard::EXPERIENCE).await?;
-    let bytes = if t.is_image() {
-        tokio::task::spawn_blocking(move || decode(&bytes, t).map(|_| bytes)).await?.map_err(refused)?
-    } else {
-        bytes
-    };
+    let bytes = if t.is_image() { on_decoder(move || decode(&bytes, t).map(|_| bytes)).await? } else { bytes };
     let size = bytes.len() as i64;
     let storage = &state.config.storage;
     let keys = store_all(storage, vec![(Storage::new_key("certificates", t.extension()), bytes)]).await?;
@@ -250,7 +301,7 @@ pub async fn read(state: &AppState, viewer: Option<&SessionUser>, id: Uuid, vari
     .fetch_optional(&state.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let privileged = viewer.is_some_and(|v| v.id == row.user_id || v.role == Role::Admin);
+    let privileged = crate::domain::access::owner_or_admin(viewer, row.user_id).is_ok();
     let public = row.kind == "photo" && row.live;
     if !(privileged || public) {
         return Err(AppError::NotFound.into());
@@ -268,4 +319,104 @@ pub async fn read(state: &AppState, viewer: Option<&SessionUser>, id: Uuid, vari
         bytes,
         private: row.kind == "certificate",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let body = [kind.as_slice(), data].concat();
+        [&(data.len() as u32).to_be_bytes()[..], &body[..], &crc32(&body).to_be_bytes()[..]].concat()
+    }
+
+    /// A small PNG file that claims a `w`×`h` picture of `depth`-bit channels of
+    /// `colour` type: a few dozen bytes, whatever it would take to decode.
+    fn claimed_png(w: u32, h: u32, depth: u8, colour: u8) -> Vec<u8> {
+        let ihdr = [&w.to_be_bytes()[..], &h.to_be_bytes()[..], &[depth, colour, 0, 0, 0][..]].concat();
+        let empty_zlib = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+        [
+            &b"\x89PNG\r\n\x1a\n"[..],
+            &chunk(b"IHDR", &ihdr)[..],
+            &chunk(b"IDAT", &empty_zlib)[..],
+            &chunk(b"IEND", &[])[..],
+        ]
+        .concat()
+    }
+
+    fn refusal(bytes: &[u8]) -> (String, Duration) {
+        let started = Instant::now();
+        let e = process_photo(bytes, FileType::Png).expect_err("refused");
+        (e, started.elapsed())
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_in_milliseconds_by_its_pixel_count() {
+        let (e, took) = refusal(&claimed_png(20_000, 20_000, 8, 2));
+        assert!(e.contains("20000×20000") && e.contains("40 megapixels"), "{e}");
+        assert!(took < Duration::from_millis(50), "{took:?}");
+    }
+
+    #[test]
+    fn a_picture_with_a_side_over_the_limit_is_refused_however_few_its_pixels() {
+        let (e, _) = refusal(&claimed_png(30_000, 100, 8, 2));
+        assert!(e.contains("30000×100") && e.contains("12000 pixels"), "{e}");
+    }
+
+    #[test]
+    fn a_picture_that_needs_more_memory_than_the_limit_is_refused_before_it_is_decoded() {
+        // 21 megapixels, within the pixel limit, but 16-bit RGBA: 168 MB to decode.
+        let (e, took) = refusal(&claimed_png(5_000, 4_200, 16, 6));
+        assert!(e.contains("needs more than 160 MB") && e.contains("8-bit"), "{e}");
+        assert!(took < Duration::from_millis(50), "{took:?}");
+    }
+
+    #[test]
+    fn a_large_photo_is_kept_at_1600_pixels_with_a_square_thumbnail() {
+        let img = image::RgbImage::from_fn(4000, 3000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let (photo, thumb) = process_photo(png.get_ref(), FileType::Png).unwrap();
+        let size = |b: &[u8]| {
+            let i = image::load_from_memory_with_format(b, image::ImageFormat::Jpeg).unwrap();
+            (i.width(), i.height())
+        };
+        assert_eq!(size(&photo), (1600, 1200));
+        assert_eq!(size(&thumb), (256, 256));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_images_are_decoded_at_once_than_there_are_decoders() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let jobs = (0..12).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            on_decoder(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(30));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            })
+        });
+        for outcome in futures_util::future::join_all(jobs).await {
+            assert!(outcome.is_ok());
+        }
+        let decoders = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        assert!(most.load(Ordering::SeqCst) <= decoders, "{} at once", most.load(Ordering::SeqCst));
+        assert!(most.load(Ordering::SeqCst) >= 1);
+    }
 }

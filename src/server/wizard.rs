@@ -4,9 +4,10 @@
 //! nothing. Only a draft or a rejected profile can be changed.
 
 use crate::domain::onboarding::OnboardingState;
-use crate::domain::types::{ExperienceRow, SessionUser, UploadRow, WizardView};
+use crate::domain::types::{ExperienceRow, UploadRow, WizardView};
 use crate::domain::wizard::{self, BasicForm, BioForm, ExperienceForm, Prefill, ProfessionalForm};
 use crate::domain::{AppError, UserCode};
+use crate::server::capability::Practitioner;
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -224,7 +225,7 @@ fn this_year(state: &AppState) -> i16 {
 /// the account's own; a changed phone number is no longer verified.
 pub async fn save_basic(
     state: &AppState,
-    user: &SessionUser,
+    user: &Practitioner,
     form: &BasicForm,
     ticked: &[String],
 ) -> Result<(), Failure> {
@@ -278,7 +279,7 @@ fn confirmed_now(step: i16, prefill: &[Prefill], ticked: &[String]) -> Vec<Strin
 /// Step 3: practice, specialties, languages and years.
 pub async fn save_professional(
     state: &AppState,
-    user: &SessionUser,
+    user: &Practitioner,
     form: &ProfessionalForm,
     ticked: &[String],
 ) -> Result<(), Failure> {
@@ -308,7 +309,7 @@ pub async fn save_professional(
 }
 
 /// Step 4: headline and bio.
-pub async fn save_bio(state: &AppState, user: &SessionUser, form: &BioForm) -> Result<(), Failure> {
+pub async fn save_bio(state: &AppState, user: &Practitioner, form: &BioForm) -> Result<(), Failure> {
     let bio = wizard::parse_bio(form)?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
@@ -328,7 +329,7 @@ pub async fn save_bio(state: &AppState, user: &SessionUser, form: &BioForm) -> R
 }
 
 /// Step 5: adds one entry at the end of the list.
-pub async fn add_experience(state: &AppState, user: &SessionUser, form: &ExperienceForm) -> Result<(), Failure> {
+pub async fn add_experience(state: &AppState, user: &Practitioner, form: &ExperienceForm) -> Result<(), Failure> {
     let entry = wizard::parse_experience(form, this_year(state))?;
     let mut tx = state.pool.begin().await?;
     let locked = lock(&mut tx, user.id).await?;
@@ -359,7 +360,7 @@ pub async fn add_experience(state: &AppState, user: &SessionUser, form: &Experie
     Ok(())
 }
 
-pub async fn remove_experience(state: &AppState, user: &SessionUser, id: i64) -> Result<(), Failure> {
+pub async fn remove_experience(state: &AppState, user: &Practitioner, id: i64) -> Result<(), Failure> {
     let mut tx = state.pool.begin().await?;
     let locked = lock(&mut tx, user.id).await?;
     may_edit(&locked, wizard::EXPERIENCE)?;
@@ -376,7 +377,7 @@ pub async fn remove_experience(state: &AppState, user: &SessionUser, id: i64) ->
 
 /// Completes a step whose content is saved piece by piece (the photo, the experience
 /// list) once it holds what it must.
-pub async fn complete_step(state: &AppState, user: &SessionUser, step: i16) -> Result<(), Failure> {
+pub async fn complete_step(state: &AppState, user: &Practitioner, step: i16) -> Result<(), Failure> {
     let mut tx = state.pool.begin().await?;
     let locked = lock(&mut tx, user.id).await?;
     may_edit(&locked, step)?;
@@ -409,7 +410,7 @@ pub async fn complete_step(state: &AppState, user: &SessionUser, step: i16) -> R
 
 /// Sends a complete profile for review (again, after a rejection), with an email to the
 /// practitioner saying so.
-pub async fn submit(state: &AppState, user: &SessionUser) -> Result<(), Failure> {
+pub async fn submit(state: &AppState, user: &Practitioner) -> Result<(), Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let locked = lock(&mut tx, user.id).await?;

@@ -78,6 +78,8 @@ pub fn registry() -> Registry {
         .register::<crate::server::payments::sandbox::DeliverSandboxEvent>()
         .register::<crate::server::payments::webhooks::RetryPaymentEvent>()
         .register::<crate::server::refunds::FinishRefund>()
+        .register::<crate::server::payments::sessions::CloseCheckoutSession>()
+        .register::<crate::server::payments::duplicates::RefundDuplicatePayment>()
         .every(Duration::from_secs(600), || crate::server::orders::ExpireOrders)
         .every(Duration::from_secs(900), || crate::server::orders::ReconcilePayments)
         .every(Duration::from_secs(60), || crate::server::booking::ReleaseHolds)
@@ -250,12 +252,13 @@ impl Job for Housekeeping {
             .rows_affected();
         let (secrets, emails) = crate::server::email::purge(pool, now, state.config.outbox_retention).await?;
         let windows = crate::server::rate_limit::purge_old(pool, now).await?;
+        let sign_ups = crate::server::sign_up::purge_expired(pool, now).await?;
         let known = now - time::Duration::days(crate::server::accounts::KNOWN_ADDRESS_DAYS);
         let addresses = sqlx::query!("DELETE FROM login_addresses WHERE last_success_at < $1", known)
             .execute(pool)
             .await?
             .rows_affected();
-        tracing::info!(buried, jobs, secrets, emails, windows, addresses, "housekeeping done");
+        tracing::info!(buried, jobs, secrets, emails, windows, sign_ups, addresses, "housekeeping done");
         Ok(())
     }
 }

@@ -93,23 +93,6 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 }
 
 #[tokio::test]
-async fn duplicate_email_gets_its_own_message_and_writes_nothing() {
-    let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.sign_up("Ada", "ada@example.com", PASSWORD).await;
-    let users = count(&app.pool, "users").await;
-    let outbox = count(&app.pool, "email_outbox").await;
-
-    let mut other = Browser::new(&app);
-    let (status, err) = error_of(other.sign_up("Imposter", " ADA@example.com ", PASSWORD).await).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(err, json!("EmailTaken"));
-    assert_eq!(count(&app.pool, "users").await, users);
-    assert_eq!(count(&app.pool, "email_outbox").await, outbox);
-    assert!(other.cookie.is_none(), "a failed sign-up must not sign anyone in");
-}
-
-#[tokio::test]
 async fn each_bad_sign_up_field_gets_a_specific_message_and_writes_nothing() {
     let app = spawn_app().await;
     let long_name = "n".repeat(101);

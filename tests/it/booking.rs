@@ -2,7 +2,8 @@
 //! one time across two app instances, holds during card payment and the late payment
 //! that lost its time, and cancellation whose preview is the refund.
 
-use crate::checkout::{emails_to, give_credits, spendable};
+use crate::checkout::{give_credits, spendable};
+use crate::fixtures::emails_to;
 use crate::helpers::*;
 use crate::orders::{ledger_is_clean, location};
 use attune::domain::Role;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 /// The practitioner's weekly hours: every day 09:00-17:00 in London, 15 minutes kept
 /// free after each session, no notice needed, 60 days ahead, full refund up to 24 hours
 /// before and half after that.
-const HOURS: [(&str, &str); 13] = [
+pub(crate) const HOURS: [(&str, &str); 13] = [
     ("time_zone", "Europe/London"),
     ("day_0", "09:00-17:00"),
     ("day_1", "09:00-17:00"),
@@ -64,7 +65,7 @@ pub(crate) async fn session_service<'a>(app: &'a TestApp, credits: i64, card_min
 }
 
 /// An app whose sign-ins outlast the days its tests move the clock through.
-async fn booking_app() -> TestApp {
+pub(crate) async fn booking_app() -> TestApp {
     spawn_app_with(|c| {
         c.session_idle = Duration::from_secs(30 * 86_400);
         c.session_absolute = Duration::from_secs(30 * 86_400);
@@ -73,18 +74,18 @@ async fn booking_app() -> TestApp {
 }
 
 /// `days` from the app's today at `hh:mm` London time.
-fn london(app: &TestApp, days: i64, hh: i8, mm: i8) -> Timestamp {
+pub(crate) fn london(app: &TestApp, days: i64, hh: i8, mm: i8) -> Timestamp {
     let tz = jiff::tz::db().get("Europe/London").unwrap();
     let today = app.state.clock.now().to_zoned_datetime(tz.clone()).date();
     today.checked_add(jiff::Span::new().days(days)).unwrap().at(hh, mm, 0, 0).to_zoned_datetime(tz).unwrap().timestamp()
 }
 
-fn machine(t: Timestamp) -> String {
+pub(crate) fn machine(t: Timestamp) -> String {
     attune::domain::datetime::machine(t)
 }
 
 /// Step 1 of a checkout for a session at `at`; returns the order's number.
-async fn start_at(b: &mut Browser<'_>, slug: &str, at: Timestamp, name: &str, email: &str) -> String {
+pub(crate) async fn start_at(b: &mut Browser<'_>, slug: &str, at: Timestamp, name: &str, email: &str) -> String {
     let key = Uuid::new_v4().to_string();
     let at = machine(at);
     let res = b
@@ -105,7 +106,7 @@ async fn start_at(b: &mut Browser<'_>, slug: &str, at: Timestamp, name: &str, em
     to.strip_prefix("/checkout/").unwrap_or_else(|| panic!("sent on to the order's checkout, not {to}")).to_owned()
 }
 
-async fn booking_of(app: &TestApp, number: &str) -> (String, Timestamp, i32) {
+pub(crate) async fn booking_of(app: &TestApp, number: &str) -> (String, Timestamp, i32) {
     let (status, starts, sequence): (String, time::OffsetDateTime, i32) = sqlx::query_as(
         "SELECT b.status, b.starts_at, b.sequence FROM bookings b JOIN orders o ON o.id = b.order_id WHERE o.number = $1",
     )
@@ -116,7 +117,7 @@ async fn booking_of(app: &TestApp, number: &str) -> (String, Timestamp, i32) {
     (status, attune::server::clock::from_db(starts), sequence)
 }
 
-async fn customer<'a>(app: &'a TestApp, email: &str, credits: i64) -> (Browser<'a>, Uuid) {
+pub(crate) async fn customer<'a>(app: &'a TestApp, email: &str, credits: i64) -> (Browser<'a>, Uuid) {
     let b = signed_in(app, email, Role::Customer).await;
     let id = sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE email = $1")
         .bind(email)
@@ -129,14 +130,14 @@ async fn customer<'a>(app: &'a TestApp, email: &str, credits: i64) -> (Browser<'
     (b, id)
 }
 
-async fn book_in_credits(b: &mut Browser<'_>, slug: &str, at: Timestamp, email: &str) -> String {
+pub(crate) async fn book_in_credits(b: &mut Browser<'_>, slug: &str, at: Timestamp, email: &str) -> String {
     let number = start_at(b, slug, at, "Customer", email).await;
     let res = b.call("checkout/pay", &[("order", &number), ("method", "credits")]).await;
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     number
 }
 
-async fn order_view(b: &mut Browser<'_>, number: &str) -> Value {
+pub(crate) async fn order_view(b: &mut Browser<'_>, number: &str) -> Value {
     let res = b.call("orders/service", &[("order", number)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
@@ -921,4 +922,82 @@ async fn earnings_are_net_of_what_cancellations_returned_and_lists_show_the_sess
         error_of(admin.call("admin/orders/reassign", &[("order", &first), ("practitioner", &code)]).await).await;
     assert!(body["Invalid"]["message"].as_str().unwrap().contains("cannot be reassigned"), "{body}");
     ledger_is_clean(&app).await;
+}
+
+#[tokio::test]
+async fn the_database_and_the_code_agree_on_every_booking_move_and_refuse_the_rest() {
+    use attune::domain::booking::BookingStatus;
+    let app = booking_app().await;
+    database_agrees_on_every_move(
+        &app.pool,
+        "booking_transition_allowed",
+        &BookingStatus::ALL,
+        BookingStatus::as_str,
+        BookingStatus::can_move_to,
+    )
+    .await;
+    let (slug, _) = session_service(&app, 2, 3000).await;
+    let (mut c, _) = customer(&app, "moe@example.com", 2).await;
+    let number = start_at(&mut c, &slug, london(&app, 3, 10, 0), "Moe", "moe@example.com").await;
+    assert_eq!(booking_of(&app, &number).await.0, "pending");
+    let refused = sqlx::query(
+        "UPDATE bookings SET status = 'completed' WHERE order_id = (SELECT id FROM orders WHERE number = $1)",
+    )
+    .bind(&number)
+    .execute(&app.pool)
+    .await;
+    assert!(refused.unwrap_err().to_string().contains("cannot move from pending to completed"));
+}
+
+#[tokio::test]
+async fn every_email_about_an_order_reaches_each_side_by_one_rule() {
+    let app = booking_app().await;
+    let (slug, mut p) = session_service(&app, 2, 3000).await;
+    let (mut c, customer_id) = customer(&app, "amy@example.com", 2).await;
+    // Each side's account keeps another zone than the one they are reached in: the
+    // customer reads times in their account's zone (New York), the practitioner in their
+    // availability's (London, not their account's Kolkata).
+    sqlx::query("UPDATE users SET time_zone = 'America/New_York' WHERE id = $1")
+        .bind(customer_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET time_zone = 'Asia/Kolkata' WHERE role = 'practitioner'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let at = london(&app, 3, 10, 0);
+    let number = start_at(&mut c, &slug, at, "Amy at work", "amy.work@example.com").await;
+    assert_eq!(c.call("checkout/pay", &[("order", &number), ("method", "credits")]).await.status(), StatusCode::OK);
+    let res = c.call("orders/messages/post", &[("order", &number), ("body", "See you then")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = p.call("booking/cancel", &[("order", &number), ("refund", "2 credits")]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+
+    let practitioner_email: String =
+        sqlx::query_scalar("SELECT email FROM users WHERE role = 'practitioner'").fetch_one(&app.pool).await.unwrap();
+    let sent: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT to_address, template, body_text FROM email_outbox WHERE template LIKE 'booking_%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let show = |zone: &str| {
+        attune::domain::datetime::show(
+            at,
+            &attune::domain::TimeZone::parse(zone).unwrap(),
+            attune::domain::datetime::Style::DateTime,
+        )
+    };
+    let (customer_time, practitioner_time) = (show("America/New_York"), show("Europe/London"));
+    for template in ["booking_confirmed", "booking_cancelled"] {
+        let mail = sent.iter().find(|(to, t, _)| t == template && to == "amy.work@example.com");
+        assert!(mail.is_some_and(|(_, _, body)| body.contains(&customer_time)), "{template}: {sent:#?}");
+    }
+    for template in ["booking_received", "booking_cancelled"] {
+        let mail = sent.iter().find(|(to, t, _)| t == template && *to == practitioner_email);
+        assert!(mail.is_some_and(|(_, _, body)| body.contains(&practitioner_time)), "{template}: {sent:#?}");
+    }
+    assert_eq!(emails_to(&app, "amy@example.com", "booking_cancelled").await, 0, "never the account's own address");
+    assert_eq!(emails_to(&app, &practitioner_email, "order_message").await, 1);
 }

@@ -455,6 +455,47 @@ async fn the_directory_finds_live_practitioners_by_words_and_filters_in_order() 
 }
 
 #[tokio::test]
+async fn the_directory_finds_words_in_any_script_by_their_beginning_and_never_fails_on_odd_input() {
+    let app = spawn_app().await;
+    add_type(&app, "consultation", "Consultation").await;
+    let svc = [("consultation", "video", Some(60), Some(12), None)];
+    practitioner_with(&app, "Asha Rao", "Vedic astrologer, ज्योतिष readings", &["Hindi"], 14, &svc).await;
+    practitioner_with(&app, "Kavya Raman", "ஜோதிடம் வாசிப்பு", &["Tamil"], 9, &svc).await;
+    practitioner_with(&app, "Lucía Pérez", "Astrología y café", &["Español"], 5, &svc).await;
+
+    let found = |q: &'static str| {
+        let app = &app;
+        async move {
+            let mut found = names(&search(app, &[("q", q)]).await);
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(found("ज्योतिष").await, ["Asha Rao"], "a Devanagari word with a virama");
+    assert_eq!(found("ज्यो").await, ["Asha Rao"], "the start of a Devanagari word");
+    assert_eq!(found("ஜோதி").await, ["Kavya Raman"], "the start of a Tamil word");
+    assert_eq!(found("வாசிப்பு").await, ["Kavya Raman"]);
+    assert_eq!(found("café").await, ["Lucía Pérez"], "accented Latin");
+    assert_eq!(found("Lucía astrolo").await, ["Lucía Pérez"]);
+    assert_eq!(found("astro").await, ["Asha Rao", "Lucía Pérez"], "typing the start of a word finds it");
+    assert_eq!(found("vedic ज्योतिष").await, ["Asha Rao"], "mixed scripts");
+    assert_eq!(found("ज्योतिष ஜோதிடம்").await, Vec::<String>::new(), "every word must match");
+    assert_eq!(found("the").await, Vec::<String>::new(), "a stop word is still the start of a word");
+    for odd in ["'\"&|!:*()", "ज्योतिष'&|!:*(", "a:* | b & !c", "\\'' <-> <2>", "-'-'-", "o'brien \\x"] {
+        let mut b = Browser::new(&app);
+        let res = b.call("catalog/directory", &[("q", odd)]).await;
+        assert_eq!(res.status(), StatusCode::OK, "{odd}");
+    }
+    assert_eq!(search(&app, &[("q", &"&|!:*()'\\".repeat(10))]).await["total"], 3, "punctuation alone is no search");
+    let mut b = Browser::new(&app);
+    let huge = format!("ज्योतिष {}", "astrology ".repeat(10 * 1024));
+    assert_eq!(
+        field_error(b.call("catalog/directory", &[("q", &huge)]).await).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "q".to_owned())
+    );
+}
+
+#[tokio::test]
 async fn the_directory_pages_through_many_practitioners_with_every_filter_kept() {
     let app = spawn_app().await;
     add_type(&app, "yoga-class", "Yoga class").await;
@@ -516,9 +557,9 @@ async fn every_page_shows_the_price_from_the_one_price_function() {
             .await
             .unwrap();
         let (_, service) = html(&visitor, &format!("/s/{slug}")).await;
-        assert_eq!(texts_of(&service, "service-price"), [label.clone()], "service page");
+        assert_eq!(texts_of(&service, "service-price"), std::slice::from_ref(&label), "service page");
         let (_, page) = html(&visitor, &format!("/p/{profile}")).await;
-        assert_eq!(texts_of(&page, "listed-price"), [label.clone()], "profile");
+        assert_eq!(texts_of(&page, "listed-price"), std::slice::from_ref(&label), "profile");
         let (_, directory) = html(&visitor, &format!("/practitioners?q=reader+{round}")).await;
         assert_eq!(texts_of(&directory, "card-price"), [card_label], "directory");
     }

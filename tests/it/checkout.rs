@@ -3,6 +3,7 @@
 //! shortfall offer, the practitioner's work on the order, who may see what, and what
 //! bad input does.
 
+use crate::fixtures::emails_to;
 use crate::helpers::*;
 use crate::orders::{ledger_is_clean, location, package, settle};
 use attune::domain::Credits;
@@ -92,15 +93,6 @@ pub(crate) async fn start(b: &mut Browser<'_>, slug: &str, name: &str, email: &s
 pub(crate) async fn order(app: &TestApp, number: &str) -> (String, Option<String>, Value, i16) {
     sqlx::query_as("SELECT status, paid_with, answers, step FROM orders WHERE number = $1")
         .bind(number)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn emails_to(app: &TestApp, to: &str, template: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE to_address = $1 AND template = $2")
-        .bind(to)
-        .bind(template)
         .fetch_one(&app.pool)
         .await
         .unwrap()
@@ -299,30 +291,6 @@ async fn a_guest_submitting_step_one_twice_at_once_gets_one_account_one_order_an
     assert!(detail.contains("€25.00") && detail.contains("Paid"));
     let (status, _) = page(&Browser::new(&app), &format!("/orders/{number}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another browser does not");
-}
-
-#[tokio::test]
-async fn a_guest_using_an_email_that_has_an_account_is_asked_to_log_in_and_nothing_is_written() {
-    let app = spawn_app().await;
-    let (slug, _) = service(&app, Some(5), None, &[]).await;
-    create_user(&app, "eve@example.com", PASSWORD, Role::Customer).await;
-    let before =
-        (count(&app.pool, "users").await, count(&app.pool, "orders").await, count(&app.pool, "email_outbox").await);
-    let mut guest = Browser::new(&app);
-    let key = Uuid::new_v4().to_string();
-    let res = guest
-        .call(
-            "checkout/details",
-            &[("order", ""), ("service", &slug), ("key", &key), ("name", "Eve"), ("email", "EVE@example.com")],
-        )
-        .await;
-    let (status, body) = error_of(res).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["Invalid"]["field"], "email");
-    assert!(body["Invalid"]["message"].as_str().unwrap().contains("Log in"));
-    let after =
-        (count(&app.pool, "users").await, count(&app.pool, "orders").await, count(&app.pool, "email_outbox").await);
-    assert_eq!(before, after);
 }
 
 #[tokio::test]

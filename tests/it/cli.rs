@@ -67,6 +67,8 @@ fn help_documents_every_environment_variable() {
         "SESSION_ABSOLUTE_HOURS",
         "ATTUNE_SERVE_JOBS",
         "DATABASE_MAX_CONNECTIONS",
+        "METRICS_TOKEN",
+        "OUTBOX_KEY",
         "ATTUNE_CONFIG",
         "LEPTOS_SITE_ADDR",
         "LEPTOS_SITE_ROOT",
@@ -261,4 +263,22 @@ async fn create_user_makes_an_account_of_the_role_and_refuses_bad_input_without_
     let again = run(&["--role", "customer", "--email", "pat@example.com", "--name", "Pat"], "a long enough password");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[tokio::test]
+async fn an_instance_of_the_previous_release_starts_on_a_database_a_newer_release_migrated() {
+    let app = crate::helpers::spawn_app().await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+         VALUES (99990101000001, 'a later release', now(), true, '\\x00', 0)",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    attune::server::migrate(&app.pool).await.expect("a migration from a later release does not stop this one");
+    let later: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE version = 99990101000001")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(later, 1, "the later release's record is left as it is");
 }

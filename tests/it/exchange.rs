@@ -1,7 +1,8 @@
 //! What the two sides of a paid service order exchange: documents and messages, who may
 //! reach them, and the thread's emails, at most one per thread every ten minutes.
 
-use crate::checkout::{emails_to, give_credits, page, service, start};
+use crate::checkout::{give_credits, page, service, start};
+use crate::fixtures::emails_to;
 use crate::helpers::*;
 use crate::orders::location;
 use attune::domain::Role;
@@ -212,4 +213,53 @@ async fn refused_files_and_messages_say_why_and_leave_nothing_behind() {
     assert!(res.headers()["location"].to_str().unwrap().contains("upload_error="));
     let (_, err) = error_of(customer.call("orders/messages/post", &[("order", &draft), ("body", "hi")]).await).await;
     assert!(err["Invalid"]["message"].as_str().unwrap().contains("once the order is paid"));
+}
+
+/// Sends the head of a large multipart upload and the first few bytes of its body, in one
+/// write, then waits for the answer without sending the rest: the status line, or None
+/// when the server keeps waiting for the body. Nothing more is written after that, so a
+/// server that answers and closes at once never meets a write it did not read (which
+/// would reset the connection and could lose its answer).
+async fn answer_before_the_body(app: &TestApp, path: &str, cookie: Option<&str>) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let declared = 9 * 1024 * 1024;
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n{cookie}\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: {declared}\r\n\r\n\
+         --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n\r\n%PDF-1.7\n",
+        app.base
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await {
+        Ok(Ok(n)) if n > 0 => String::from_utf8_lossy(&answer[..n]).lines().next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn an_upload_to_an_order_nobody_may_write_is_refused_before_its_body_is_read() {
+    let app = spawn_app().await;
+    let (number, customer, _, _, _) = paid_order(&app).await;
+    let path = format!("/orders/{number}/documents");
+    let stranger = signed_in(&app, "nosy@example.com", Role::Customer).await;
+    let (admin, _) = app.browser_as(Role::Admin).await;
+    for (who, cookie, status) in [
+        ("anonymous", None, "404"),
+        ("a stranger", stranger.cookie.as_deref(), "404"),
+        ("an admin", admin.cookie.as_deref(), "403"),
+    ] {
+        let line = answer_before_the_body(&app, &path, cookie).await;
+        let line = line.unwrap_or_else(|| panic!("{who}: no answer while the body was withheld"));
+        assert!(line.starts_with(&format!("HTTP/1.1 {status}")), "{who}: {line}");
+    }
+    let line = answer_before_the_body(&app, "/orders/not-an-order/documents", None).await;
+    assert!(line.is_some_and(|l| l.starts_with("HTTP/1.1 404")), "an order that does not exist");
+    // The order's customer is answered only once the file has arrived.
+    assert_eq!(answer_before_the_body(&app, &path, customer.cookie.as_deref()).await, None);
+    let documents: i64 = sqlx::query_scalar("SELECT count(*) FROM order_documents").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(documents, 0);
 }

@@ -5,6 +5,8 @@
 //! migrations); each test then gets `CREATE DATABASE … TEMPLATE`, which takes a few
 //! milliseconds. Each app has a manual clock, so expiry is tested by moving time, and
 //! when a test ends the harness fails it if a job died that the test did not expect.
+//! `TEST_LOG=1` shows the application's logs (filtered by `RUST_LOG`) beside a failing
+//! test's assertion: the cause a user-facing "something went wrong" hides.
 
 use attune::domain::Role;
 use attune::server::clock::Clock;
@@ -79,6 +81,9 @@ async fn make_template() -> String {
     name
 }
 
+/// The key every test app seals its outbox secrets with, so tests can open them.
+pub const OUTBOX_KEY: &str = "dGVzdHMgb25seTogbmV2ZXIgYSByZWFsIGtleSEhISE=";
+
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
@@ -98,6 +103,7 @@ type Tweak = Box<dyn FnOnce(&mut Config)>;
 pub struct Builder {
     tweaks: Vec<Tweak>,
     shared_database: Option<String>,
+    hasher: Option<attune::server::passwords::Hasher>,
 }
 
 impl Builder {
@@ -108,12 +114,19 @@ impl Builder {
         self
     }
 
+    /// A password hashing pool of the test's choosing instead of one sized to the machine.
+    pub fn hasher(mut self, hasher: attune::server::passwords::Hasher) -> Self {
+        self.hasher = Some(hasher);
+        self
+    }
+
     pub fn config(mut self, tweak: impl FnOnce(&mut Config) + 'static) -> Self {
         self.tweaks.push(Box::new(tweak));
         self
     }
 
     pub async fn spawn(self) -> TestApp {
+        log_when_asked();
         let owns_database = self.shared_database.is_none();
         let database = match self.shared_database {
             Some(name) => name,
@@ -151,12 +164,17 @@ impl Builder {
             session_absolute: Duration::from_secs(24 * 3600),
             run_jobs: false,
             payments: attune::server::payments::Provider::sandbox(None),
+            metrics_token: None,
+            outbox_key: Some(attune::server::sealing::SealingKey::parse(OUTBOX_KEY).unwrap()),
         };
         for tweak in self.tweaks {
             tweak(&mut config);
         }
         let clock = Clock::manual();
-        let state = AppState::with_clock(pool.clone(), config, clock.clone());
+        let mut state = AppState::with_clock(pool.clone(), config, clock.clone());
+        if let Some(hasher) = self.hasher {
+            state.hasher = hasher;
+        }
         let server_state = state.clone();
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         // The app runs on its own multi-threaded runtime, as in production: Leptos's SSR
@@ -188,6 +206,19 @@ impl Builder {
     }
 }
 
+/// Installs a log subscriber once when `TEST_LOG` is set, writing through the test
+/// harness's capture so only failing tests show their logs.
+fn log_when_asked() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("TEST_LOG").is_some() {
+        ONCE.call_once(|| {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        });
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     TestApp::builder().spawn().await
 }
@@ -206,7 +237,7 @@ pub struct TestUser {
 
 impl TestApp {
     pub fn builder() -> Builder {
-        Builder { tweaks: Vec::new(), shared_database: None }
+        Builder { tweaks: Vec::new(), shared_database: None, hasher: None }
     }
 
     /// Moves the app's clock forward.
@@ -365,8 +396,21 @@ impl<'a> Browser<'a> {
         res.json().await.unwrap()
     }
 
+    /// Signs up as a person does: the form, then the link emailed to the address (when
+    /// one was sent). Answers the form's refusal, or the link's answer.
     pub async fn sign_up(&mut self, name: &str, email: &str, password: &str) -> Response {
-        self.call("auth/signup", &[("name", name), ("email", email), ("password", password)]).await
+        let asked = self.call("auth/signup", &[("name", name), ("email", email), ("password", password)]).await;
+        if asked.status() != StatusCode::OK {
+            return asked;
+        }
+        self.confirm_sign_up(email).await.unwrap_or(asked)
+    }
+
+    /// Opens the newest sign-up link emailed to `email`, if one waits in the outbox.
+    pub async fn confirm_sign_up(&mut self, email: &str) -> Option<Response> {
+        let link = secret_link_from_outbox(&self.app.pool, "confirm_sign_up", email).await?;
+        let token = link.split_once("token=").expect("a token in the link").1.to_owned();
+        Some(self.call("auth/signup/confirm", &[("token", &token)]).await)
     }
 
     pub async fn log_in(&mut self, email: &str, password: &str) -> Response {
@@ -391,6 +435,31 @@ pub fn database_url(pool: &PgPool) -> String {
         o.get_port(),
         o.get_database().unwrap_or("postgres")
     )
+}
+
+/// A secret waiting in the outbox, opened with the test apps' key.
+pub fn open_sealed(marker: &str, sealed: &str) -> String {
+    let key = attune::server::sealing::SealingKey::parse(OUTBOX_KEY).unwrap();
+    key.open(sealed, marker).expect("the test apps' key seals the outbox")
+}
+
+/// The links of the `template` emails to `to` still waiting in the outbox, newest first.
+pub async fn secret_links_from_outbox(pool: &PgPool, template: &str, to: &str) -> Vec<String> {
+    let sealed: Vec<(String, String)> = sqlx::query_as(
+        "SELECT secret_marker, secret_value FROM email_outbox WHERE template = $1 AND lower(to_address) = lower(trim($2))
+         AND secret_value IS NOT NULL ORDER BY id DESC",
+    )
+    .bind(template)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    sealed.iter().map(|(marker, value)| open_sealed(marker, value)).collect()
+}
+
+/// The link of the newest `template` email to `to` still waiting in the outbox, if any.
+pub async fn secret_link_from_outbox(pool: &PgPool, template: &str, to: &str) -> Option<String> {
+    secret_links_from_outbox(pool, template, to).await.into_iter().next()
 }
 
 pub async fn count(pool: &PgPool, table: &str) -> i64 {
@@ -563,5 +632,27 @@ impl Drop for Process {
         drop(stopped);
         let _ = deadline.join();
         let _ = self.0.wait();
+    }
+}
+
+/// Asserts that the database function `allowed` (`<name>_transition_allowed(from, to)`)
+/// and the code's `can_move_to` agree on every pair of `states`.
+pub async fn database_agrees_on_every_move<S: Copy + std::fmt::Debug>(
+    pool: &PgPool,
+    allowed: &str,
+    states: &[S],
+    name: impl Fn(S) -> &'static str,
+    can_move_to: impl Fn(S, S) -> bool,
+) {
+    for &from in states {
+        for &to in states {
+            let db: bool = sqlx::query_scalar(&format!("SELECT {allowed}($1, $2)"))
+                .bind(name(from))
+                .bind(name(to))
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(db, can_move_to(from, to), "{allowed}: {from:?} -> {to:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@ use attune::server::payments::signature;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// A package created through the admin form; returns its id.
 pub(crate) async fn package(app: &TestApp, fields: &[(&str, &str)]) -> String {
@@ -34,7 +35,7 @@ pub(crate) async fn package(app: &TestApp, fields: &[(&str, &str)]) -> String {
     let res = admin.call("admin/packages/save", &form).await;
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     let name = form.iter().find(|(k, _)| *k == "name").unwrap().1;
-    sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM credit_packages WHERE name = $1")
+    sqlx::query_scalar::<_, Uuid>("SELECT id FROM credit_packages WHERE name = $1")
         .bind(name)
         .fetch_one(&app.pool)
         .await
@@ -49,7 +50,7 @@ pub(crate) fn location(res: &reqwest::Response) -> String {
 
 /// Places an order; returns (order number, sandbox session id).
 pub(crate) async fn buy(b: &mut Browser<'_>, package_id: &str) -> (String, String) {
-    let key = uuid::Uuid::new_v4().to_string();
+    let key = Uuid::new_v4().to_string();
     let res = b.call("credits/buy", &[("package_id", package_id), ("key", &key)]).await;
     let to = location(&res);
     let session = to.strip_prefix("/sandbox/checkout/").expect("sent to the sandbox checkout").to_owned();
@@ -71,7 +72,7 @@ async fn result(b: &mut Browser<'_>, number: &str) -> Value {
     res.json().await.unwrap()
 }
 
-pub(crate) async fn balance(app: &TestApp, user: uuid::Uuid) -> i64 {
+pub(crate) async fn balance(app: &TestApp, user: Uuid) -> i64 {
     sqlx::query_scalar::<_, Option<i64>>("SELECT balance FROM wallet_balances WHERE user_id = $1")
         .bind(user)
         .fetch_optional(&app.pool)
@@ -177,6 +178,148 @@ async fn admins_define_packages_with_specific_errors_and_the_shop_lists_those_on
     assert!(!page.contains("Retired"));
 }
 
+/// (price, credits, bonus credits, validity in days) of an order.
+async fn order_terms(app: &TestApp, number: &str) -> (i64, i64, i64, Option<i32>) {
+    sqlx::query_as("SELECT price_minor, credits, bonus_credits, validity_days FROM orders WHERE number = $1")
+        .bind(number)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Editing a package changes it in place, audited, and the shop lists and sells it on
+/// the new terms from then on; an order placed before keeps the price, credits and
+/// validity it was placed with, is paid at that price and grants those credits.
+#[tokio::test]
+async fn an_edited_package_sells_on_its_new_terms_and_orders_already_placed_keep_theirs() {
+    let app = spawn_app().await;
+    let pack = package(&app, &[]).await;
+    let (mut b, user) = app.browser_as(Role::Customer).await;
+    let (old, old_session) = buy(&mut b, &pack).await;
+
+    let (mut admin, _) = app.browser_as(Role::Admin).await;
+    let edit = [
+        ("id", pack.as_str()),
+        ("name", "Starter plus"),
+        ("credits", "15"),
+        ("bonus_credits", "3"),
+        ("price", "59.50"),
+        ("currency", "EUR"),
+        ("active", "on"),
+        ("position", "1"),
+        ("badge", "New terms"),
+        ("validity_days", "30"),
+    ];
+    assert_eq!(location(&admin.call("admin/packages/save", &edit).await), "/admin/packages?saved=1");
+    assert_eq!(count(&app.pool, "credit_packages").await, 1, "changed in place, not added");
+    let audited: Vec<Value> =
+        sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'package.updated' AND subject_id = $1")
+            .bind(Uuid::parse_str(&pack).unwrap())
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!((audited[0]["price_minor"].clone(), audited[0]["credits"].clone()), (json!(5950), json!(15)));
+
+    let on_sale: Value = Browser::new(&app).call("credits/packages", &[]).await.json().await.unwrap();
+    assert_eq!(
+        on_sale,
+        json!([{
+            "id": pack.as_str(), "name": "Starter plus", "credits": 15, "bonus_credits": 3, "price_minor": 5950,
+            "currency": "EUR", "active": true, "position": 1, "badge": "New terms", "validity_days": 30,
+        }])
+    );
+    let shop = Browser::new(&app).get("/credits").await.text().await.unwrap().replace("<!>", "");
+    for shown in ["Starter plus", "€59.50", " + 3 bonus", "New terms", "Valid for 30 days after purchase."] {
+        assert!(shop.contains(shown), "{shown:?} missing from the shop: {shop}");
+    }
+    assert!(!shop.contains("€49.00"), "the old price is gone from the shop: {shop}");
+
+    assert_eq!(order_terms(&app, &old).await, (4900, 10, 2, None), "the order keeps what it was placed with");
+    let mine: Value = b.call("orders/mine", &[]).await.json().await.unwrap();
+    let placed =
+        mine.as_array().unwrap().iter().find(|o| o["number"] == old.as_str()).expect("the order placed before");
+    assert_eq!(
+        (placed["item_name"].clone(), placed["price"]["card"]["minor"].clone(), placed["credits"].clone()),
+        (json!("Starter"), json!(4900), json!(10))
+    );
+    let checkout = b.get(&format!("/sandbox/checkout/{old_session}")).await.text().await.unwrap();
+    assert!(checkout.contains("€49.00") && !checkout.contains("€59.50"), "{checkout}");
+    settle(&mut b, &old_session, "approve").await;
+    app.run_jobs().await;
+    assert_eq!(status(&app, &old).await, "paid");
+    assert_eq!(balance(&app, user.id).await, 12, "10 + 2 credits, as when it was placed");
+
+    let (new, new_session) = buy(&mut b, &pack).await;
+    assert_eq!(order_terms(&app, &new).await, (5950, 15, 3, Some(30)));
+    settle(&mut b, &new_session, "approve").await;
+    app.run_jobs().await;
+    assert_eq!(status(&app, &new).await, "paid");
+    assert_eq!(balance(&app, user.id).await, 30);
+    let lots: Vec<(String, i64, bool)> =
+        sqlx::query_as("SELECT source::text, granted, expires_at IS NOT NULL FROM credit_lots ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        lots,
+        [
+            ("paid".into(), 10, false),
+            ("promotional".into(), 2, false),
+            ("paid".into(), 15, true),
+            ("promotional".into(), 3, true)
+        ]
+    );
+    ledger_is_clean(&app).await;
+}
+
+/// Saving a package under an id no package has, or under something that is not an id,
+/// is not found, and neither adds a package nor changes the one there is.
+#[tokio::test]
+async fn saving_a_package_under_an_unknown_or_malformed_id_is_not_found_and_writes_nothing() {
+    let app = spawn_app().await;
+    let pack = package(&app, &[]).await;
+    let (mut admin, _) = app.browser_as(Role::Admin).await;
+    let written = || async {
+        let audits: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'package.%'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        (count(&app.pool, "credit_packages").await, audits)
+    };
+    let before = written().await;
+    let unknown = Uuid::new_v4().to_string();
+    let nil = Uuid::nil().to_string();
+    let too_long = format!("{pack}0");
+    for id in
+        [unknown.as_str(), nil.as_str(), "not-a-uuid", too_long.as_str(), "12345", "'; DELETE FROM credit_packages; --"]
+    {
+        let form = [
+            ("id", id),
+            ("name", "Ghost"),
+            ("credits", "5"),
+            ("bonus_credits", ""),
+            ("price", "5"),
+            ("currency", "EUR"),
+            ("active", "on"),
+            ("position", ""),
+            ("badge", ""),
+            ("validity_days", ""),
+        ];
+        let (code, err) = error_of(admin.call("admin/packages/save", &form).await).await;
+        assert_eq!((code, err), (StatusCode::NOT_FOUND, json!("NotFound")), "{id:?}");
+    }
+    assert_eq!(written().await, before, "nothing added, changed or audited");
+    let on_sale: Value = Browser::new(&app).call("credits/packages", &[]).await.json().await.unwrap();
+    let names: Vec<(&str, i64)> = on_sale
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["price_minor"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(names, [("Starter", 4900)], "the package there is is unchanged");
+}
+
 #[tokio::test]
 async fn buying_a_pack_in_the_sandbox_pays_the_order_once_with_an_invoice_credits_and_an_email() {
     let app = spawn_app().await;
@@ -252,9 +395,9 @@ async fn bad_purchases_get_specific_errors_and_write_nothing() {
     let pack = package(&app, &[]).await;
     let retired = package(&app, &[("name", "Old"), ("active", "")]).await;
     let (mut b, _) = app.browser_as(Role::Customer).await;
-    let key = uuid::Uuid::new_v4().to_string();
+    let key = Uuid::new_v4().to_string();
     for (package_id, key, field) in [
-        (uuid::Uuid::new_v4().to_string(), key.clone(), "package_id"),
+        (Uuid::new_v4().to_string(), key.clone(), "package_id"),
         ("not-a-uuid".into(), key.clone(), "package_id"),
         (retired.clone(), key.clone(), "package_id"),
         (pack.clone(), "stale".into(), "key"),
@@ -279,7 +422,7 @@ async fn bad_purchases_get_specific_errors_and_write_nothing() {
     assert_eq!(price, Some(4900));
 
     // The same form submitted twice makes one order.
-    let key = uuid::Uuid::new_v4().to_string();
+    let key = Uuid::new_v4().to_string();
     let first = location(&b.call("credits/buy", &[("package_id", &pack), ("key", &key)]).await);
     let second = location(&b.call("credits/buy", &[("package_id", &pack), ("key", &key)]).await);
     assert!(first.starts_with("/sandbox/checkout/") && second.starts_with("/sandbox/checkout/"));
@@ -469,17 +612,14 @@ async fn unpaid_orders_expire_after_a_day_and_a_late_payment_still_pays_them() {
 #[tokio::test]
 async fn the_database_and_the_code_agree_on_every_order_transition_and_refuse_the_rest() {
     let app = spawn_app().await;
-    for from in OrderStatus::ALL {
-        for to in OrderStatus::ALL {
-            let db: bool = sqlx::query_scalar("SELECT order_transition_allowed($1, $2)")
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-            assert_eq!(db, from.can_move_to(to), "{from:?} -> {to:?}");
-        }
-    }
+    database_agrees_on_every_move(
+        &app.pool,
+        "order_transition_allowed",
+        &OrderStatus::ALL,
+        OrderStatus::as_str,
+        OrderStatus::can_move_to,
+    )
+    .await;
     let pack = package(&app, &[]).await;
     let (mut b, _) = app.browser_as(Role::Customer).await;
     let (number, _) = buy(&mut b, &pack).await;

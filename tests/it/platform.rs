@@ -8,14 +8,15 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-/// The token of the newest reset link, read where it waits for delivery.
+/// The token of the newest reset link, opened from where it waits, sealed, for delivery.
 pub async fn reset_token_from_outbox(pool: &PgPool) -> String {
-    let link: String = sqlx::query_scalar(
-        "SELECT secret_value FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1",
+    let (marker, sealed): (String, String) = sqlx::query_as(
+        "SELECT secret_marker, secret_value FROM email_outbox WHERE template = 'password_reset' ORDER BY id DESC LIMIT 1",
     )
     .fetch_one(pool)
     .await
     .unwrap();
+    let link = open_sealed(&marker, &sealed);
     link.split_once("token=").expect("reset link in the email").1.to_owned()
 }
 
@@ -86,7 +87,20 @@ async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account() {
     let unknown = b.call("auth/forgot", &[("email", "ghost@example.com")]).await;
     assert_eq!(known.status(), unknown.status());
     assert_eq!(known.headers()["location"], unknown.headers()["location"]);
-    assert_eq!(count(&app.pool, "email_outbox").await, outbox + 1, "only the real account gets an email");
+    let sent: Vec<(String, String)> =
+        sqlx::query_as("SELECT to_address, template FROM email_outbox ORDER BY id DESC LIMIT 2")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(count(&app.pool, "email_outbox").await, outbox + 2, "each address gets one email");
+    assert_eq!(
+        sent,
+        [
+            ("ghost@example.com".into(), "reset_without_account".into()),
+            ("sam@example.com".into(), "password_reset".into())
+        ],
+        "only the account's owner gets a link"
+    );
     let (status, err) = error_of(b.call("auth/forgot", &[("email", "not an email")]).await).await;
     assert_eq!((status, err["Invalid"]["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("email")));
 }
@@ -94,8 +108,7 @@ async fn asking_for_a_reset_reveals_nothing_about_who_has_an_account() {
 #[tokio::test]
 async fn without_smtp_emails_are_kept_in_the_outbox_and_the_job_completes() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    create_user(&app, "ada@example.com", PASSWORD, Role::Customer).await;
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(app.run_jobs().await, 0, "the queue is empty");
     let (status, attempts): (String, i32) =
@@ -275,10 +288,8 @@ async fn housekeeping_deletes_old_finished_jobs_and_delivered_emails_but_keeps_d
 #[tokio::test]
 async fn two_workers_never_claim_the_same_job() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
     for i in 0..6 {
-        b.cookie = None;
-        b.sign_up("Someone", &format!("p{i}@example.com"), PASSWORD).await;
+        create_user(&app, &format!("p{i}@example.com"), PASSWORD, Role::Customer).await;
     }
     let (a, c) = tokio::join!(
         async {

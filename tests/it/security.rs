@@ -139,14 +139,15 @@ async fn the_last_admin_cannot_be_demoted_by_any_path() {
     let app = spawn_app().await;
     let (admin, user) = app.browser_as(Role::Admin).await;
     drop(admin);
-    let actor = attune::domain::types::SessionUser {
+    let actor = attune::server::capability::Admin::try_from(attune::domain::types::SessionUser {
         id: user.id,
         code: attune::domain::UserCode::from_number(100_000).unwrap(),
         email: Some(user.email.clone()),
         name: "A".into(),
         role: Role::Admin,
         time_zone: attune::domain::TimeZone::utc(),
-    };
+    })
+    .unwrap();
     let other = app.user(Role::Admin).await;
     attune::server::accounts::set_role(&app.state, &actor, other.id, Role::Customer).await.unwrap();
     let err = attune::server::accounts::set_role(&app.state, &actor, user.id, Role::Customer).await.unwrap_err();

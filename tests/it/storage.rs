@@ -2,6 +2,7 @@
 //! scripts/test installs): the same wizard uploads as on local disk, the files in the
 //! bucket under random names, served back, and a refused upload leaving the bucket empty.
 
+use crate::fixtures::png;
 use crate::helpers::*;
 use attune::domain::Role;
 use attune::server::storage::Storage;
@@ -41,13 +42,6 @@ impl Moto {
         let res = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint)).send().await.unwrap();
         assert!(res.status().is_success(), "creating the bucket: {}", res.status());
     }
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 fn file(bytes: Vec<u8>, name: &str, mime: &str) -> reqwest::multipart::Form {

@@ -18,8 +18,8 @@ const KEY: &str = "sk_test_attune_local";
 const SECRET: &str = "whsec_attune_local";
 
 /// A localstripe server of this test's own; stopped when dropped.
-struct LocalStripe {
-    url: String,
+pub(crate) struct LocalStripe {
+    pub(crate) url: String,
     _server: Process,
     _state: tempdir::Dir,
 }
@@ -35,7 +35,7 @@ mod tempdir {
 }
 
 impl LocalStripe {
-    async fn start() -> LocalStripe {
+    pub(crate) async fn start() -> LocalStripe {
         let python = std::env::var("LOCALSTRIPE_PYTHON")
             .expect("LOCALSTRIPE_PYTHON names the Python with localstripe installed; scripts/test sets it up");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -60,7 +60,7 @@ impl LocalStripe {
         panic!("localstripe did not start listening on {port}");
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let res = reqwest::Client::new()
             .post(format!("{}{path}", self.url))
             .bearer_auth(KEY)
@@ -74,7 +74,7 @@ impl LocalStripe {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         reqwest::Client::new()
             .get(format!("{}{path}", self.url))
             .bearer_auth(KEY)
@@ -100,7 +100,7 @@ impl LocalStripe {
 }
 
 /// The app on Stripe at `stripe`, with its webhook endpoint registered there.
-async fn app_on(stripe: &LocalStripe, timeout: Duration) -> TestApp {
+pub(crate) async fn app_on(stripe: &LocalStripe, timeout: Duration) -> TestApp {
     let api = stripe.url.clone();
     let app = spawn_app_with(move |c| {
         c.payments = Provider::stripe(KEY, SECRET, Some(&api), &c.public_url, timeout).unwrap();
@@ -113,7 +113,7 @@ async fn app_on(stripe: &LocalStripe, timeout: Duration) -> TestApp {
 }
 
 /// Places an order and returns (its number, the Stripe checkout session id).
-async fn buy(b: &mut Browser<'_>, pack: &str, key: &str) -> (String, String) {
+pub(crate) async fn buy(b: &mut Browser<'_>, pack: &str, key: &str) -> (String, String) {
     let to = location(&b.call("credits/buy", &[("package_id", pack), ("key", key)]).await);
     let session = to.rsplit('/').next().unwrap().to_owned();
     assert!(session.starts_with("cs_"), "sent to Stripe's checkout: {to}");
@@ -129,7 +129,7 @@ async fn buy(b: &mut Browser<'_>, pack: &str, key: &str) -> (String, String) {
 
 /// Waits for Stripe's event of `kind` to reach the app and be handled: it comes over
 /// HTTP about a second after the change, from another process.
-async fn event_handled(app: &TestApp, kind: &str, count: i64) {
+pub(crate) async fn event_handled(app: &TestApp, kind: &str, count: i64) {
     for _ in 0..300 {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM payment_events WHERE type = $1 AND status = 'processed'")
             .bind(kind)

@@ -4,6 +4,7 @@
 //! review to a public address, every practice server function stays shut until then,
 //! and a second device picks up where the first left off.
 
+use crate::fixtures::{encode_png, png, recipients_of};
 use crate::helpers::*;
 use attune::domain::Role;
 use attune::domain::uploads::{CERTIFICATE_PATH, PHOTO_PATH};
@@ -41,14 +42,8 @@ async fn sign_in_by_phone<'a>(app: &'a TestApp, phone: &str) -> (Browser<'a>, Uu
     let mut b = Browser::new(app);
     let res = b.call("auth/phone/code", &[("phone", phone)]).await;
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
-    let body: String = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE to_phone = $1 ORDER BY id DESC LIMIT 1")
-        .bind(phone)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let code = &body[..6];
-    assert!(code.bytes().all(|c| c.is_ascii_digit()), "{body}");
-    let res = b.call("auth/phone/verify", &[("phone", phone), ("code", code)]).await;
+    let code = crate::phone::last_code(app, phone).await;
+    let res = b.call("auth/phone/verify", &[("phone", phone), ("code", &code)]).await;
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     assert_eq!(res.headers()["location"], "/practitioner");
     let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE phone = $1 AND role = 'practitioner'")
@@ -125,26 +120,16 @@ fn prefill_of(v: &Value) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
-    encode(image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])))
-}
-
 /// Random pixels, which PNG cannot compress: about 3 bytes a pixel.
 fn noisy_png(w: u32, h: u32) -> Vec<u8> {
     let mut s: u32 = 0x9E37_79B9;
-    encode(image::RgbImage::from_fn(w, h, |_, _| {
+    encode_png(image::RgbImage::from_fn(w, h, |_, _| {
         s ^= s << 13;
         s ^= s >> 17;
         s ^= s << 5;
         let [r, g, b, _] = s.to_le_bytes();
         image::Rgb([r, g, b])
     }))
-}
-
-fn encode(img: image::RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 /// The size of a JPEG, checking it is one.
@@ -210,14 +195,6 @@ async fn page(b: &Browser<'_>, path: &str) -> Response {
         req = req.header("cookie", c);
     }
     req.send().await.unwrap()
-}
-
-async fn emails(app: &TestApp, template: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT to_address FROM email_outbox WHERE template = $1 ORDER BY id")
-        .bind(template)
-        .fetch_all(&app.pool)
-        .await
-        .unwrap()
 }
 
 /// A password-login practitioner past step 1.
@@ -357,7 +334,7 @@ async fn steps_are_done_in_order_and_a_step_out_of_order_writes_nothing() {
     assert_eq!(body["Invalid"]["message"], "Complete step 2 first.");
     assert_eq!(progress(&app, user.id).await.0.as_str(), "draft");
     assert_eq!(progress(&app, user.id).await.1, 2);
-    assert!(emails(&app, "onboarding_submitted").await.is_empty());
+    assert!(recipients_of(&app, "onboarding_submitted").await.is_empty());
 }
 
 #[tokio::test]
@@ -368,7 +345,7 @@ async fn a_photo_is_kept_as_a_fresh_jpeg_with_a_square_thumbnail_and_a_new_one_r
     let rows = photos(&app, user.id).await;
     assert_eq!(rows.len(), 1);
     let (first, key, thumb) = rows[0].clone();
-    assert_eq!(stored(&app, "photos").await, [key.clone()]);
+    assert_eq!(stored(&app, "photos").await, std::slice::from_ref(&key));
     assert_eq!(stored(&app, "thumbs").await, [thumb.clone().expect("a photo has a thumbnail")]);
     let (content_type, size): (String, i64) =
         sqlx::query_as("SELECT content_type, size_bytes FROM practitioner_uploads WHERE id = $1")
@@ -497,7 +474,7 @@ async fn a_complete_profile_is_rejected_with_a_reason_fixed_resubmitted_and_appr
 
     ok(asha.call("onboarding/submit", &[]).await).await;
     assert_eq!(progress(&app, id).await.0, "submitted");
-    assert_eq!(emails(&app, "onboarding_submitted").await, [ASHA_EMAIL]);
+    assert_eq!(recipients_of(&app, "onboarding_submitted").await, [ASHA_EMAIL]);
     let (_, body) = error_of(asha.call("onboarding/bio", &[("headline", HEADLINE), ("bio", BIO)]).await).await;
     assert!(body["Invalid"]["message"].as_str().unwrap().contains("waiting for review"), "{body}");
 
@@ -557,7 +534,7 @@ async fn a_complete_profile_is_rejected_with_a_reason_fixed_resubmitted_and_appr
         .await
         .unwrap();
     assert_eq!((progress(&app, id).await.0.as_str(), note.as_deref()), ("rejected", Some(REJECTION)));
-    assert_eq!(emails(&app, "onboarding_rejected").await, [ASHA_EMAIL]);
+    assert_eq!(recipients_of(&app, "onboarding_rejected").await, [ASHA_EMAIL]);
     assert_eq!(view(&mut asha).await["review_note"], REJECTION);
     let res = page(&asha, "/onboarding/4").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -574,7 +551,7 @@ async fn a_complete_profile_is_rejected_with_a_reason_fixed_resubmitted_and_appr
             .await
             .unwrap();
     assert_eq!((progress(&app, id).await.0.as_str(), reason.as_str()), ("submitted", "Submitted again after changes"));
-    assert_eq!(emails(&app, "onboarding_submitted").await.len(), 2);
+    assert_eq!(recipients_of(&app, "onboarding_submitted").await.len(), 2);
 
     ok(admin.call("admin/practitioners/review", &[("code", code.as_str()), ("decision", "approve")]).await).await;
     let (slug, note): (Option<String>, Option<String>) =
@@ -584,7 +561,7 @@ async fn a_complete_profile_is_rejected_with_a_reason_fixed_resubmitted_and_appr
             .await
             .unwrap();
     assert_eq!((progress(&app, id).await.0.as_str(), slug.as_deref(), note), ("approved", Some("asha-rao"), None));
-    assert_eq!(emails(&app, "onboarding_approved").await, [ASHA_EMAIL]);
+    assert_eq!(recipients_of(&app, "onboarding_approved").await, [ASHA_EMAIL]);
     let (_, body) = error_of(asha.call("onboarding/bio", &[("headline", HEADLINE), ("bio", BIO)]).await).await;
     assert!(body["Invalid"]["message"].as_str().unwrap().contains("onboarding is finished"), "{body}");
 
@@ -714,4 +691,60 @@ async fn a_second_device_signed_in_to_the_same_account_resumes_at_the_first_inco
     let professional = with(PROFESSIONAL.to_vec(), &[("confirm_practice_type", "on")]);
     assert_eq!(ok(laptop.call("onboarding/professional", &professional).await).await, "/onboarding/4");
     assert_eq!(view(&mut phone).await["step_reached"], 4);
+}
+
+/// This process's resident memory, in MB.
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kb / 1024
+}
+
+/// Measures the app's memory (it runs in this process) while eight practitioners upload
+/// a 6000×6000 JPEG at once. Run alone, so no other test's memory counts:
+/// `cargo test --features ssr --test it -- --ignored --test-threads=1 eight_concurrent`.
+#[tokio::test]
+#[ignore = "measures this process's memory: run alone"]
+async fn eight_concurrent_large_photo_uploads_keep_memory_growth_under_600_mb() {
+    let app = spawn_app().await;
+    let img = image::RgbImage::from_fn(6000, 6000, |x, y| {
+        image::Rgb([(x / 24 % 256) as u8, (y / 24 % 256) as u8, ((x ^ y) / 48 % 256) as u8])
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    drop(img);
+    let jpeg = jpeg.into_inner();
+    assert!(jpeg.len() < attune::domain::uploads::PHOTO_MAX_BYTES, "{} bytes", jpeg.len());
+    let mut browsers = Vec::new();
+    for i in 0..8 {
+        browsers.push(practitioner_at_step_two(&app, &format!("+4477009002{i:02}")).await.0);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_mb();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampling = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_mb(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let uploads = browsers.iter().map(|b| upload_photo(b, "big.jpg", jpeg.clone(), "image/jpeg"));
+    for to in futures::future::join_all(uploads).await {
+        assert_eq!(to, "/onboarding/2?uploaded=1");
+    }
+    let took = started.elapsed();
+    sampling.abort();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (peak, after) = (peak.load(std::sync::atomic::Ordering::Relaxed), rss_mb());
+    println!("RSS before {before} MB, peak {peak} MB (+{} MB), 3 s after {after} MB; {took:?}", peak - before);
+    assert!(peak - before < 600, "memory grew by {} MB", peak - before);
 }

@@ -57,6 +57,7 @@ async fn sign_up_keeps_the_zone_the_browser_reports_and_falls_back_to_utc() {
         let mut form = vec![("name", "Zed"), ("email", email.as_str()), ("password", PASSWORD)];
         form.extend(reported.map(|z| ("time_zone", z)));
         assert_eq!(b.call("auth/signup", &form).await.status(), StatusCode::OK, "{reported:?}");
+        assert_eq!(b.confirm_sign_up(&email).await.unwrap().status(), StatusCode::OK, "{reported:?}");
         assert_eq!(b.me().await["time_zone"], kept, "{reported:?}");
     }
 }

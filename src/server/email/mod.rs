@@ -3,10 +3,14 @@
 
 pub(crate) mod templates;
 
+#[cfg(test)]
+mod snapshot_tests;
+
 pub use templates::{password_reset, welcome};
 
 use crate::server::config::{Config, Environment};
 use crate::server::jobs::{self, Job, JobError};
+use crate::server::sealing::SealingKey;
 use crate::server::state::AppState;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
@@ -21,8 +25,9 @@ pub struct Email {
     pub text: String,
     pub html: String,
     /// Something that grants access (a sign-in link). The stored bodies hold only an
-    /// unguessable marker in its place; the value is put in at delivery and then
-    /// erased, so neither the database nor the admin panel can show it afterwards.
+    /// unguessable marker in its place and the value is kept sealed (`sealing`); it is
+    /// opened and put in at delivery and then erased, so neither the database nor the
+    /// admin panel can show it, before or after.
     pub secret: Option<Secret>,
     /// An iCalendar file (`domain::ical`) sent as an attachment.
     pub calendar: Option<String>,
@@ -37,38 +42,39 @@ impl Email {
 
 pub struct Secret {
     pub(crate) marker: String,
-    value: String,
+    /// The value sealed with the outbox key and bound to the marker: the plain value is
+    /// never kept.
+    sealed: String,
     expires: jiff::Timestamp,
 }
 
 impl Secret {
-    pub fn new(value: String, expires: jiff::Timestamp) -> Self {
+    pub fn new(key: &SealingKey, value: &str, expires: jiff::Timestamp) -> Self {
         let marker = format!("[[secret-{}]]", crate::server::tokens::new_token());
-        Secret { marker, value, expires }
+        let sealed = key.seal(value, &marker);
+        Secret { marker, sealed, expires }
+    }
+
+    /// `value` sealed with this process's outbox key.
+    pub fn sealed(
+        config: &Config,
+        value: &str,
+        expires: jiff::Timestamp,
+    ) -> Result<Self, crate::server::error::Failure> {
+        let key = config
+            .outbox_key
+            .as_ref()
+            .ok_or_else(|| crate::server::error::Failure::bug("no OUTBOX_KEY to seal the link with"))?;
+        Ok(Secret::new(key, value, expires))
     }
 }
 
 /// What the stored bodies say where a secret was, once it has been delivered or expired.
 pub const SECRET_REMOVED: &str = "[link removed after delivery]";
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Templates whose body holds a secret (a sign-in link), hidden from the admin outbox.
 pub fn holds_secret(template: &str) -> bool {
-    template == "password_reset"
+    matches!(template, "password_reset" | "set_password" | "confirm_sign_up")
 }
 
 /// Queues `email` for delivery inside the caller's transaction: the outbox row and its
@@ -92,7 +98,7 @@ pub async fn enqueue(
         email.text,
         email.html,
         secret.map(|s| s.marker.as_str()),
-        secret.map(|s| s.value.as_str()),
+        secret.map(|s| s.sealed.as_str()),
         secret.map(|s| crate::server::clock::to_db(s.expires)),
         email.calendar.as_deref(),
     )
@@ -144,7 +150,9 @@ impl DeliveryError {
 /// The bodies as they go out: the secret, if any, put back in place of its marker.
 fn reveal(text: &str, html: &str, secret: Option<(&str, &str)>) -> (String, String) {
     match secret {
-        Some((marker, value)) => (text.replace(marker, value), html.replace(marker, &escape(value))),
+        Some((marker, value)) => {
+            (text.replace(marker, value), html.replace(marker, &crate::domain::markup::escape(value)))
+        }
         None => (text.to_owned(), html.to_owned()),
     }
 }
@@ -189,12 +197,24 @@ pub async fn deliver(state: &AppState, outbox_id: i64) -> Result<(), DeliveryErr
     if row.status != "pending" {
         return Ok(());
     }
-    let secret = row.secret_marker.as_deref().zip(row.secret_value.as_deref());
-    if row.secret_marker.is_some() && secret.is_none() {
+    let sealed = row.secret_marker.as_deref().zip(row.secret_value.as_deref());
+    if row.secret_marker.is_some() && sealed.is_none() {
         settle(pool, outbox_id, "failed", Some("its link expired before it could be sent")).await?;
         return Err(DeliveryError::Permanent("the email's link expired before delivery".into()));
     }
-    let (text, html) = reveal(&row.body_text, &row.body_html, secret);
+    let opened = match sealed {
+        None => None,
+        Some((marker, sealed)) => match config.outbox_key.as_ref().and_then(|key| key.open(sealed, marker)) {
+            Some(value) => Some((marker, value)),
+            None => {
+                let why = "its link could not be unsealed: OUTBOX_KEY is not the key it was sealed with";
+                tracing::error!(outbox_id, "{why}");
+                settle(pool, outbox_id, "failed", Some(why)).await?;
+                return Err(DeliveryError::Permanent(why.into()));
+            }
+        },
+    };
+    let (text, html) = reveal(&row.body_text, &row.body_html, opened.as_ref().map(|(m, v)| (*m, v.as_str())));
     let Some(smtp) = &config.smtp_url else {
         if config.env == Environment::Development {
             tracing::info!(outbox_id, to = %row.to_address, subject = %row.subject, body = %text, "email kept in the outbox (SMTP_URL is not set; development mode shows it here)");
@@ -305,27 +325,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn templates_escape_what_people_typed() {
-        let e = welcome("<b>Eve</b>", "U100000", "https://a.example");
-        assert!(e.html.contains("&#60;b&#62;Eve&#60;/b&#62;"), "{}", e.html);
-        assert!(!e.html.contains("<b>Eve"));
-        assert!(e.text.contains("<b>Eve</b>"), "plain text keeps the name as typed");
-    }
-
-    #[test]
-    fn reset_email_carries_the_link_in_both_parts_and_its_expiry_in_the_readers_zone() {
+    fn reset_email_stores_only_a_marker_and_puts_the_link_back_at_delivery() {
         let url = "https://a.example/reset-password?token=abc&x=1";
         let expires = "2026-11-25T15:05:00Z".parse().unwrap();
         let zone = crate::domain::TimeZone::parse("Asia/Kolkata").unwrap();
-        let e = password_reset("Ada", Secret::new(url.into(), expires), &zone);
+        let key = SealingKey::generate();
+        let e = password_reset("Ada", Secret::new(&key, url, expires), &zone);
         assert!(!e.text.contains(url) && !e.html.contains("token=abc"), "stored bodies never hold the link");
         let secret = e.secret.as_ref().unwrap();
-        let (text, html) = reveal(&e.text, &e.html, Some((&secret.marker, &secret.value)));
+        assert!(!secret.sealed.contains("token=abc") && !secret.sealed.contains("reset-password"));
+        let value = key.open(&secret.sealed, &secret.marker).unwrap();
+        let (text, html) = reveal(&e.text, &e.html, Some((&secret.marker, &value)));
         assert!(text.contains(url));
         assert!(html.contains("https://a.example/reset-password?token=abc&amp;x=1"));
-        for part in [&e.text, &e.html] {
-            assert!(part.contains("works once, until Wed 25 Nov 2026, 20:35 IST."), "{part}");
-        }
         assert!(holds_secret(e.template));
     }
 }

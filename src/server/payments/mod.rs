@@ -3,7 +3,9 @@
 //! place a payment turns into a paid order and credits. The built-in sandbox stands in
 //! for Stripe (same event shapes, same signature scheme) when no keys are configured.
 
+pub mod duplicates;
 pub mod sandbox;
+pub mod sessions;
 pub mod signature;
 pub mod stripe;
 pub mod webhooks;
@@ -95,8 +97,9 @@ pub enum RefundAnswer {
 pub enum Provider {
     /// Test payments approved or declined by a person on a page of this site.
     Sandbox { webhook_secret: Secret },
-    /// Stripe Checkout; `live` when the key takes real money.
-    Stripe { stripe: stripe::Stripe, webhook_secret: Secret, live: bool },
+    /// Stripe Checkout; `live` when the key takes real money. The client is boxed: it is
+    /// many times the size of the sandbox's secret.
+    Stripe { stripe: Box<stripe::Stripe>, webhook_secret: Secret, live: bool },
 }
 
 impl Provider {
@@ -121,7 +124,7 @@ impl Provider {
             );
         }
         Ok(Provider::Stripe {
-            stripe: stripe::Stripe::new(secret_key, api_base, public_url, timeout)?,
+            stripe: Box::new(stripe::Stripe::new(secret_key, api_base, public_url, timeout)?),
             webhook_secret: Secret::new(webhook_secret.to_owned()),
             live: secret_key.starts_with("sk_live_") || secret_key.starts_with("rk_live_"),
         })
@@ -172,8 +175,11 @@ impl Provider {
         }
     }
 
-    /// Stops a session from taking a payment (the order expired).
-    pub async fn close(&self, state: &AppState, session_id: &str) -> Result<(), Failure> {
+    /// Stops a session from taking a payment (the order expired, another session
+    /// replaced it, or another paid the order). `true` when the provider says the
+    /// session is expired, now or before; `false` when it had already finished (paid,
+    /// declined) or is unknown, so it may have taken a payment.
+    pub async fn close(&self, state: &AppState, session_id: &str) -> Result<bool, Failure> {
         match self {
             Provider::Sandbox { .. } => sandbox::close(state, session_id).await,
             Provider::Stripe { stripe, .. } => stripe.close(session_id).await,

@@ -244,18 +244,18 @@ pub async fn refund(state: &AppState, request: &RefundRequest) -> Result<RefundA
     Ok(RefundAnswer::Succeeded { id })
 }
 
-/// Expires an open session, as Stripe does when asked to.
-pub async fn close(state: &AppState, id: &str) -> Result<(), Failure> {
+/// Expires an open session, as Stripe does when asked to. Returns whether the session
+/// is expired (it was open, or expired already).
+pub async fn close(state: &AppState, id: &str) -> Result<bool, Failure> {
     let mut tx = state.pool.begin().await?;
-    if let Some(mut r) = row(&mut tx, id, true).await?
-        && r.status == "open"
-    {
+    let Some(mut r) = row(&mut tx, id, true).await? else { return Ok(false) };
+    if r.status == "open" {
         r.status = "expired".into();
         sqlx::query!("UPDATE sandbox_sessions SET status = 'expired' WHERE id = $1", r.id).execute(&mut *tx).await?;
         emit(&mut tx, state, "checkout.session.expired", &r).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(r.status == "expired")
 }
 
 async fn emit(conn: &mut PgConnection, state: &AppState, kind: &str, r: &Row) -> Result<(), Failure> {

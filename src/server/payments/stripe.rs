@@ -137,11 +137,18 @@ impl Stripe {
         }
     }
 
-    pub async fn close(&self, session_id: &str) -> Result<(), Failure> {
+    pub async fn close(&self, session_id: &str) -> Result<bool, Failure> {
         match ExpireCheckoutSession::new(session_id).send(&self.client).await {
-            Ok(_) => Ok(()),
-            // Already complete or expired, or unknown: nothing left to close.
-            Err(e) if refusal(&e).is_some() => Ok(()),
+            Ok(_) => Ok(true),
+            // Stripe refuses to expire a session that is not open: asked whether that is
+            // because it expired already or because it completed (and may have been paid).
+            Err(e) if refusal(&e).is_some() => {
+                match RetrieveCheckoutSession::new(session_id).send(&self.client).await {
+                    Ok(session) => Ok(matches!(session.status, Some(stripe_shared::CheckoutSessionStatus::Expired))),
+                    Err(StripeError::Stripe(_, 404)) => Ok(false),
+                    Err(e) => Err(unavailable(e)),
+                }
+            }
             Err(e) => Err(unavailable(e)),
         }
     }

@@ -47,7 +47,7 @@ impl ReceiveError {
 }
 
 #[derive(Debug, Deserialize)]
-struct Event {
+pub(crate) struct Event {
     id: String,
     #[serde(rename = "type")]
     kind: String,
@@ -63,16 +63,23 @@ struct EventData {
 pub async fn receive(state: &AppState, signature_header: Option<&str>, body: &[u8]) -> Result<Outcome, ReceiveError> {
     let provider = &state.config.payments;
     signature::verify(signature_header, body, provider.webhook_secret(), state.clock.now().as_second())?;
+    let (event, payload) = parse(body)?;
+    let outcome = process(state, &event, &payload).await?;
+    state.metrics.webhook_events.with_label_values(&[event.kind.as_str(), outcome_label(outcome)]).inc();
+    tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "payment event received");
+    Ok(outcome)
+}
+
+/// Reads a verified body as an event: its id, type and object, and the whole payload
+/// as it is stored.
+pub(crate) fn parse(body: &[u8]) -> Result<(Event, serde_json::Value), ReceiveError> {
     let payload: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
     let event: Event = serde_json::from_value(payload.clone()).map_err(|e| ReceiveError::Malformed(e.to_string()))?;
     if event.id.is_empty() || event.id.len() > 255 {
         return Err(ReceiveError::Malformed("the event id is empty or too long".into()));
     }
-    let outcome = process(state, &event, &payload).await?;
-    state.metrics.webhook_events.with_label_values(&[event.kind.as_str(), outcome_label(outcome)]).inc();
-    tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "payment event received");
-    Ok(outcome)
+    Ok((event, payload))
 }
 
 fn outcome_label(o: Outcome) -> &'static str {
@@ -165,7 +172,9 @@ async fn handle(conn: &mut PgConnection, state: &AppState, event: &Event) -> Res
             Ok(true)
         }
         "checkout.session.expired" => {
-            let Some(number) = session()?.order_number else { return Ok(false) };
+            let s = session()?;
+            let Some(number) = s.order_number else { return Ok(false) };
+            super::sessions::mark_closed(conn, &s.session_id, state.clock.now()).await?;
             orders::expire_if_due(conn, state, &number).await?;
             crate::server::booking::release_hold(conn, &number, true, state.clock.now()).await?;
             Ok(true)
@@ -175,8 +184,8 @@ async fn handle(conn: &mut PgConnection, state: &AppState, event: &Event) -> Res
     }
 }
 
-/// A charge's refunds settled: confirms each of ours still pending. `Ok(false)` when
-/// none of them is ours.
+/// A charge's refunds settled: confirms each of ours still pending (an order's refund
+/// or a duplicate payment's). `Ok(false)` when none of them is ours.
 async fn refunded(conn: &mut PgConnection, state: &AppState, charge: &serde_json::Value) -> Result<bool, Failure> {
     let listed = charge.pointer("/refunds/data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
     let mut ours = false;
@@ -187,7 +196,10 @@ async fn refunded(conn: &mut PgConnection, state: &AppState, charge: &serde_json
         if refund.get("status").and_then(|v| v.as_str()) != Some("succeeded") {
             continue;
         }
-        ours |= crate::server::refunds::confirm(conn, state, id, provider_id).await?.is_some();
+        ours |= match crate::server::refunds::confirm(conn, state, id, provider_id).await? {
+            Some(_) => true,
+            None => super::duplicates::confirm(conn, state, id, provider_id).await?.is_some(),
+        };
     }
     Ok(ours)
 }
