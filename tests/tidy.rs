@@ -5,6 +5,9 @@
 //!   after `#[cfg(feature = "ssr")]` or a `#[cfg_attr(feature = "ssr", …)]` attribute.
 //! - `src/app` never names `crate::server`.
 //! - SQL is written only in `src/server`.
+//! - A booking's status is written only where its moves are checked: in
+//!   `src/server/booking/moves.rs`, or by a write of many rows that selects them by
+//!   `status = ANY(…)` (the statuses a `Moving` allows).
 //!
 //! Files are read with comments and the insides of string and char literals blanked out,
 //! so prose and messages never trip a rule; SQL is looked for in the literals themselves.
@@ -185,6 +188,25 @@ fn sql(src: &Source) -> Vec<usize> {
     lines
 }
 
+/// Where the module that checks every booking move lives.
+const BOOKING_MOVES: &str = "src/server/booking/moves.rs";
+
+/// Lines with SQL that sets `bookings.status` outside `BOOKING_MOVES` without selecting
+/// its rows by `status = ANY(…)`.
+fn booking_status_writes(src: &Source) -> Vec<usize> {
+    if src.path == BOOKING_MOVES {
+        return Vec::new();
+    }
+    let writes = |literal: &str| {
+        let text = literal.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+        let Some(rest) = text.strip_prefix("update bookings set ") else { return false };
+        let (set, filter) = rest.split_once(" where ").unwrap_or((rest, ""));
+        let assigns = |a: &str| a.trim_start().strip_prefix("status").is_some_and(|r| r.trim_start().starts_with('='));
+        set.split(',').any(assigns) && !filter.contains("status = any(")
+    };
+    src.strings.iter().filter(|(_, s)| writes(s.as_str())).map(|(at, _)| src.line(*at)).collect()
+}
+
 /// The Rust files under `under` (relative to the crate root), sorted.
 fn sources(under: &str) -> Vec<Source> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -234,6 +256,30 @@ fn sql_is_written_only_in_the_server_module() {
     let outside: Vec<Source> = sources("src").into_iter().filter(|s| !s.path.starts_with("src/server/")).collect();
     let rule = "SQL lives only in src/server: no sqlx query and no SQL string literal anywhere else in src/.";
     assert_none(rule, &outside, sql);
+}
+
+#[test]
+fn a_bookings_status_is_written_only_where_its_moves_are_checked() {
+    let rule = "A booking's status is written only by src/server/booking/moves.rs, which checks \
+                BookingStatus::can_move_to first, or by a write of many bookings that selects them by \
+                `status = ANY($n)` with the statuses a `Moving` allows.";
+    assert_none(rule, &sources("src/server"), booking_status_writes);
+}
+
+#[test]
+fn a_raw_write_of_a_bookings_status_is_found_and_a_checked_one_is_not() {
+    let src = Source::new(
+        "src/server/t.rs",
+        concat!(
+            "q(\"UPDATE bookings SET reminded_at = $2 WHERE id = $1 AND status = 'confirmed'\");\n",
+            "q(\"UPDATE bookings SET hold_until = NULL, status = 'released' WHERE id = $1\");\n",
+            "q(\"update bookings\n   set status=$2 WHERE status = ANY($3)\");\n",
+            "q(\"UPDATE bookings SET blocks = tstzrange($2, $3), status = $4\");\n",
+        ),
+    );
+    assert_eq!(booking_status_writes(&src), vec![2, 5]);
+    let moves = Source::new(BOOKING_MOVES, "q(\"UPDATE bookings SET status = $2 WHERE id = $1\");\n");
+    assert!(booking_status_writes(&moves).is_empty());
 }
 
 #[test]

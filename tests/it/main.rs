@@ -3,6 +3,7 @@
 
 mod accounts;
 mod booking;
+mod booking_moves;
 mod catalog;
 mod checkout;
 mod cli;

@@ -78,7 +78,10 @@ impl BookingStatus {
         }
     }
 
-    /// The moves the database allows (`booking_transition_allowed`).
+    /// Whether a booking in this status may move to `next`. The database refuses every
+    /// other move (`booking_transition_allowed`, kept equal by a test), and the server
+    /// writes a status only through `can_move_to`. No status is a move to itself: a
+    /// write that keeps it (a fresh hold, another time for a draft) changes no status.
     pub fn can_move_to(self, next: BookingStatus) -> bool {
         use BookingStatus::*;
         matches!(

@@ -123,12 +123,49 @@ fn exceptions_are_a_day_off_or_one_range_from_today_on() {
 }
 
 #[test]
-fn booking_moves_agree_with_their_names() {
+fn booking_statuses_read_back_from_their_names() {
     for s in BookingStatus::ALL {
         assert_eq!(BookingStatus::parse(s.as_str()), Some(s));
     }
-    assert!(BookingStatus::Released.can_move_to(BookingStatus::Confirmed));
-    assert!(!BookingStatus::Cancelled.can_move_to(BookingStatus::Confirmed));
+    assert_eq!(BookingStatus::parse("done"), None);
+}
+
+#[test]
+fn a_booking_may_make_exactly_the_moves_the_server_makes() {
+    use BookingStatus::*;
+    let made = [
+        (Pending, Held, "a card checkout holds the time chosen at checkout"),
+        (Pending, Confirmed, "a payment in credits books it"),
+        (Pending, Released, "its order ended unpaid"),
+        (Held, Confirmed, "the card payment came in"),
+        (Held, Released, "the hold ran out, the card was declined, or the order ended unpaid"),
+        (Held, Pending, "another time was chosen after the hold ran out"),
+        (Released, Held, "a card payment was tried again"),
+        (Released, Confirmed, "a late card payment found its time free, or credits paid after a declined card"),
+        (Released, Pending, "another time was chosen after a declined card"),
+        (Confirmed, Cancelled, "a side cancelled it"),
+        (Confirmed, Completed, "the practitioner closed it as attended"),
+        (Confirmed, NoShow, "the practitioner closed it as missed"),
+    ];
+    for from in BookingStatus::ALL {
+        for to in BookingStatus::ALL {
+            let why = made.iter().find(|(f, t, _)| (*f, *t) == (from, to)).map(|(_, _, why)| *why);
+            assert_eq!(from.can_move_to(to), why.is_some(), "{from:?} -> {to:?} ({why:?})");
+        }
+    }
+}
+
+#[test]
+fn no_booking_moves_to_its_own_status_and_a_finished_one_never_moves() {
+    use BookingStatus::*;
+    for s in BookingStatus::ALL {
+        assert!(!s.can_move_to(s), "{s:?} to itself is not a move");
+    }
+    for finished in [Cancelled, Completed, NoShow] {
+        for to in BookingStatus::ALL {
+            assert!(!finished.can_move_to(to), "{finished:?} -> {to:?}");
+        }
+    }
 }
 
 #[test]

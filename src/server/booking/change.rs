@@ -3,6 +3,7 @@
 //! choosing another time for the session of an order still at checkout.
 
 use super::hold::{customer_zone, is_overlap, release_lapsed};
+use super::moves::{Move, move_to};
 use super::notify::{Notice, notify};
 use super::panel::{paid_of, preview_of, side_of};
 use super::slots::{check_free, nearest_free};
@@ -78,14 +79,7 @@ pub async fn cancel(state: &AppState, visitor: &Visitor, number: &str, expected:
         .into());
     }
     let actor = access.actor(visitor);
-    sqlx::query!(
-        "UPDATE bookings SET status = 'cancelled', cancelled_by = $2, sequence = sequence + 1, updated_at = $3 WHERE id = $1",
-        b.id,
-        side.as_str(),
-        to_db(now)
-    )
-    .execute(&mut *tx)
-    .await?;
+    move_to(&mut tx, &b, Move::Cancel { by: side }, now).await?;
     let who = match side {
         Side::Customer => "the customer",
         Side::Practitioner => "the practitioner",
@@ -205,16 +199,7 @@ pub async fn close(
     if now < b.starts_at {
         return Err(AppError::invalid("booking", "A session can be closed once it has started.").into());
     }
-    let status = if attended { BookingStatus::Completed } else { BookingStatus::NoShow };
-    sqlx::query!(
-        "UPDATE bookings SET status = $2, notes = NULLIF($3, ''), updated_at = $4 WHERE id = $1",
-        b.id,
-        status.as_str(),
-        notes,
-        to_db(now)
-    )
-    .execute(&mut *tx)
-    .await?;
+    move_to(&mut tx, &b, Move::Close { attended, notes: &notes }, now).await?;
     let note = if attended { "Session completed" } else { "The customer did not attend" };
     orders::transition(&mut tx, &row, OrderStatus::Completed, Some(user.id), note, now).await?;
     tx.commit().await?;
@@ -244,17 +229,7 @@ pub async fn choose_time(state: &AppState, visitor: &Visitor, number: &str, at: 
     }
     let zone = customer_zone(&mut tx, b.customer_id).await?;
     check_free(&mut tx, b.practitioner_id, b.duration(), at, now, Some(b.id), &zone).await?;
-    sqlx::query!(
-        "UPDATE bookings SET starts_at = $2, ends_at = $3, blocks = tstzrange($2, $3), status = 'pending',
-                             hold_until = NULL, updated_at = $4
-         WHERE id = $1",
-        b.id,
-        to_db(at),
-        to_db(at + b.duration()),
-        to_db(now)
-    )
-    .execute(&mut *tx)
-    .await?;
+    move_to(&mut tx, &b, Move::Choose { starts_at: at, ends_at: at + b.duration() }, now).await?;
     tx.commit().await?;
     Ok(access.number)
 }

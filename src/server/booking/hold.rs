@@ -3,6 +3,7 @@
 //! is in (or, if the time was taken meanwhile, the payment refunded). The exclusion
 //! constraint refusing two sessions at once is answered with the nearest free times.
 
+use super::moves::{Move, Moving, move_to};
 use super::slots::{check_free, nearest_free};
 use super::{Locked, lock_of_order};
 use crate::domain::booking::{BookingStatus, HOLD};
@@ -26,25 +27,29 @@ pub(super) async fn customer_zone(conn: &mut PgConnection, user: Uuid) -> Result
 }
 
 /// Holds that ran out and are in the way of `[from, to)` stop blocking, in the caller's
-/// transaction: whoever books next must not wait for the release job.
+/// transaction: whoever books next must not wait for the release job. Returns the
+/// bookings released.
 pub(super) async fn release_lapsed(
     conn: &mut PgConnection,
     practitioner: Uuid,
     from: Timestamp,
     to: Timestamp,
     now: Timestamp,
-) -> Result<(), Failure> {
-    sqlx::query!(
-        "UPDATE bookings SET status = 'released', hold_until = NULL, updated_at = $4
-         WHERE practitioner_id = $1 AND status = 'held' AND hold_until <= $4 AND blocks && tstzrange($2, $3)",
+) -> Result<Vec<Uuid>, Failure> {
+    let release = Moving::new(&[BookingStatus::Held], BookingStatus::Released);
+    Ok(sqlx::query_scalar!(
+        "UPDATE bookings SET status = $5, hold_until = NULL, updated_at = $4
+         WHERE practitioner_id = $1 AND status = ANY($6) AND hold_until <= $4 AND blocks && tstzrange($2, $3)
+         RETURNING id",
         practitioner,
         to_db(from),
         to_db(to),
-        to_db(now)
+        to_db(now),
+        release.to,
+        &release.from
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Whether `e` is the exclusion constraint refusing two sessions at once.
@@ -58,45 +63,32 @@ enum Take {
     Lost,
 }
 
-/// Moves the booking to `status` (held until `hold_until`, or confirmed) with the
+/// Holds the booking until `hold_until` (or confirms it, when `None`) with the
 /// practitioner's current buffers around it, inside a savepoint: another session in
 /// the way (the exclusion constraint) is `Lost` and leaves the caller's transaction
-/// usable.
+/// usable. A lapsed hold of its own released on the way is moved from `released`.
 async fn take(
     conn: &mut PgConnection,
-    b: &Locked,
+    b: &mut Locked,
     calendar: Option<&Calendar>,
-    status: BookingStatus,
     hold_until: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<Take, Failure> {
     let (lo, hi) = calendar.map(|c| c.blocks(b.starts_at, b.ends_at)).unwrap_or((b.starts_at, b.ends_at));
-    release_lapsed(conn, b.practitioner_id, lo, hi, now).await?;
+    if release_lapsed(conn, b.practitioner_id, lo, hi, now).await?.contains(&b.id) {
+        (b.status, b.hold_until) = (BookingStatus::Released, None);
+    }
     let mut sp = conn.begin().await?;
-    let done = sqlx::query!(
-        "UPDATE bookings SET status = $2, hold_until = $3, blocks = tstzrange($4, $5), updated_at = $6,
-                             reminded_at = CASE WHEN $2 = 'confirmed' AND starts_at <= $6::timestamptz + interval '24 hours'
-                                                THEN COALESCE(reminded_at, $6) ELSE reminded_at END
-         WHERE id = $1",
-        b.id,
-        status.as_str(),
-        hold_until.map(to_db),
-        to_db(lo),
-        to_db(hi),
-        to_db(now)
-    )
-    .execute(&mut *sp)
-    .await;
-    match done {
-        Ok(_) => {
+    match move_to(&mut sp, b, Move::Take { hold_until, blocks: (lo, hi) }, now).await {
+        Ok(()) => {
             sp.commit().await?;
             Ok(Take::Taken)
         }
-        Err(e) if is_overlap(&e) => {
+        Err(Failure::Db(e)) if is_overlap(&e) => {
             sp.rollback().await?;
             Ok(Take::Lost)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -113,14 +105,14 @@ pub(in crate::server) async fn confirm_for_credits(
     order_id: Uuid,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let Some(b) = lock_of_order(conn, order_id).await? else { return Ok(()) };
+    let Some(mut b) = lock_of_order(conn, order_id).await? else { return Ok(()) };
     if b.status == BookingStatus::Confirmed {
         return Ok(());
     }
     b.payable(now)?;
     let zone = customer_zone(conn, b.customer_id).await?;
     let calendar = check_free(conn, b.practitioner_id, b.duration(), b.starts_at, now, Some(b.id), &zone).await?;
-    match take(conn, &b, Some(&calendar), BookingStatus::Confirmed, None, now).await? {
+    match take(conn, &mut b, Some(&calendar), None, now).await? {
         Take::Taken => Ok(()),
         Take::Lost => Err(slot_taken(conn, &b, now).await?),
     }
@@ -137,7 +129,7 @@ pub(in crate::server) async fn hold_for_card(
     order_id: Uuid,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, Failure> {
-    let Some(b) = lock_of_order(conn, order_id).await? else { return Ok(None) };
+    let Some(mut b) = lock_of_order(conn, order_id).await? else { return Ok(None) };
     b.payable(now)?;
     if let (BookingStatus::Held, Some(until)) = (b.status, b.hold_until)
         && until > now
@@ -147,7 +139,7 @@ pub(in crate::server) async fn hold_for_card(
     let zone = customer_zone(conn, b.customer_id).await?;
     let calendar = check_free(conn, b.practitioner_id, b.duration(), b.starts_at, now, Some(b.id), &zone).await?;
     let until = (now + HOLD).min(b.expires_at);
-    match take(conn, &b, Some(&calendar), BookingStatus::Held, Some(until), now).await? {
+    match take(conn, &mut b, Some(&calendar), Some(until), now).await? {
         Take::Taken => Ok(Some(until)),
         Take::Lost => Err(slot_taken(conn, &b, now).await?),
     }
@@ -173,7 +165,7 @@ pub(in crate::server) async fn on_card_paid(
     order: &orders::Row,
     now: Timestamp,
 ) -> Result<CardOutcome, Failure> {
-    let Some(b) = lock_of_order(conn, order.id).await? else { return Ok(CardOutcome::NoBooking) };
+    let Some(mut b) = lock_of_order(conn, order.id).await? else { return Ok(CardOutcome::NoBooking) };
     match b.status {
         BookingStatus::Confirmed => return Ok(CardOutcome::Confirmed),
         BookingStatus::Held | BookingStatus::Released | BookingStatus::Pending => {}
@@ -184,7 +176,7 @@ pub(in crate::server) async fn on_card_paid(
     let day = SignedDuration::from_hours(24);
     let calendar =
         availability::calendar(conn, b.practitioner_id, b.starts_at - day, b.ends_at + day, now, Some(b.id)).await?;
-    if let Take::Taken = take(conn, &b, calendar.as_ref(), BookingStatus::Confirmed, None, now).await? {
+    if let Take::Taken = take(conn, &mut b, calendar.as_ref(), None, now).await? {
         return Ok(CardOutcome::Confirmed);
     }
     let amount = order.card_price()?;

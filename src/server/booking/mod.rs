@@ -8,10 +8,12 @@
 //! Choosing a time is in `slots`, holding and booking it as the order is paid in
 //! `hold`, releasing times that will not be paid in `release`, what an order's pages
 //! show of its session in `panel`, cancelling, moving and closing a session in
-//! `change`, and the emails those changes send in `notify`.
+//! `change`, and the emails those changes send in `notify`. Every write of a booking's
+//! status keeps to `BookingStatus::can_move_to` through `moves`.
 
 mod change;
 mod hold;
+mod moves;
 mod notify;
 mod panel;
 mod release;

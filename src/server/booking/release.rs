@@ -1,7 +1,10 @@
 //! Times that will not be paid for stop blocking the practitioner's calendar: the
 //! booking of an order that ended unpaid, the hold of a failed card payment, and (every
-//! minute, by `ReleaseHolds`) every hold that ran out.
+//! minute, by `ReleaseHolds`) every hold that ran out. Each is a `Moving` to `released`,
+//! so it selects only the statuses that may move there.
 
+use super::moves::Moving;
+use crate::domain::booking::BookingStatus;
 use crate::server::clock::to_db;
 use crate::server::error::Failure;
 use crate::server::jobs::{Job, JobError};
@@ -16,11 +19,14 @@ pub(in crate::server) async fn release_for_order(
     order_id: Uuid,
     now: Timestamp,
 ) -> Result<(), Failure> {
+    let release = Moving::new(&[BookingStatus::Pending, BookingStatus::Held], BookingStatus::Released);
     sqlx::query!(
-        "UPDATE bookings SET status = 'released', hold_until = NULL, updated_at = $2
-         WHERE order_id = $1 AND status IN ('pending', 'held')",
+        "UPDATE bookings SET status = $3, hold_until = NULL, updated_at = $2
+         WHERE order_id = $1 AND status = ANY($4)",
         order_id,
-        to_db(now)
+        to_db(now),
+        release.to,
+        &release.from
     )
     .execute(conn)
     .await?;
@@ -35,12 +41,15 @@ pub(in crate::server) async fn release_hold(
     lapsed: bool,
     now: Timestamp,
 ) -> Result<(), Failure> {
+    let release = Moving::new(&[BookingStatus::Held], BookingStatus::Released);
     sqlx::query!(
-        "UPDATE bookings SET status = 'released', hold_until = NULL, updated_at = $3
-         WHERE order_id = (SELECT id FROM orders WHERE number = $1) AND status = 'held' AND (NOT $2 OR hold_until <= $3)",
+        "UPDATE bookings SET status = $4, hold_until = NULL, updated_at = $3
+         WHERE order_id = (SELECT id FROM orders WHERE number = $1) AND status = ANY($5) AND (NOT $2 OR hold_until <= $3)",
         number,
         lapsed,
-        to_db(now)
+        to_db(now),
+        release.to,
+        &release.from
     )
     .execute(conn)
     .await?;
@@ -51,10 +60,13 @@ pub(in crate::server) async fn release_hold(
 /// time is free again and a late payment becomes unlikely. Returns how many.
 pub async fn release_due(state: &AppState) -> Result<usize, Failure> {
     let now = state.clock.now();
+    let release = Moving::new(&[BookingStatus::Held], BookingStatus::Released);
     let released = sqlx::query!(
-        "UPDATE bookings SET status = 'released', hold_until = NULL, updated_at = $1
-         WHERE status = 'held' AND hold_until <= $1 RETURNING order_id",
-        to_db(now)
+        "UPDATE bookings SET status = $2, hold_until = NULL, updated_at = $1
+         WHERE status = ANY($3) AND hold_until <= $1 RETURNING order_id",
+        to_db(now),
+        release.to,
+        &release.from
     )
     .fetch_all(&state.pool)
     .await?;
