@@ -15,7 +15,7 @@
 
 use attune::domain::orders::PaidWith;
 use attune::domain::types::SessionUser;
-use attune::domain::{Credits, Role, TimeZone, UserCode};
+use attune::domain::{Credits, OrderNumber, Role, TimeZone, UserCode};
 use attune::server::availability;
 use attune::server::checkout::{self, Visitor};
 use attune::server::config::{Config, Environment, PasswordCost};
@@ -134,13 +134,13 @@ async fn main() -> anyhow::Result<()> {
         };
         paying.push((
             d.practitioner_id == hot,
-            d.number,
+            OrderNumber::parse(&d.number)?,
             Visitor { user: Some(user), guest_orders: Vec::new(), guest_zone: None },
         ));
     }
     tx.commit().await?;
     for (name, hot_only) in [("book_one_practitioner", true), ("book_many_practitioners", false)] {
-        let group: Vec<(String, Visitor)> =
+        let group: Vec<(OrderNumber, Visitor)> =
             paying.iter().filter(|(on_hot, ..)| *on_hot == hot_only).map(|(_, n, v)| (n.clone(), v.clone())).collect();
         let queue = Arc::new(Mutex::new(group));
         let until = Instant::now() + Duration::from_secs(seconds);

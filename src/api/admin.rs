@@ -193,7 +193,8 @@ pub async fn reconcile_now() -> Result<(), AppError> {
 pub async fn order_detail(order: String) -> Result<crate::domain::types::OrderDetail, AppError> {
     answer(async move {
         let admin = context::require_admin().await?;
-        crate::server::orders::detail(&context::state()?, &admin, &order).await
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        crate::server::orders::detail(&context::state()?, &admin, &number).await
     })
     .await
 }
@@ -206,7 +207,8 @@ pub async fn refund_preview(order: String, credits: String) -> Result<crate::dom
         let admin = context::require_admin().await?;
         let credits =
             if credits.trim().is_empty() { None } else { Some(crate::domain::refunds::parse_credits(&credits)?) };
-        crate::server::refunds::preview(&context::state()?, &admin, &order, credits).await
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        crate::server::refunds::preview(&context::state()?, &admin, &number, credits).await
     })
     .await
 }
@@ -234,8 +236,8 @@ pub async fn refund_order(
             request_key: uuid::Uuid::parse_str(key.trim())
                 .map_err(|_| AppError::invalid("key", "This form is out of date; preview the refund again."))?,
         };
-        let status = crate::server::refunds::request(&context::state()?, &actor, &order, &form).await?;
-        let number = crate::domain::orders::parse_order_number(&order).ok_or(AppError::NotFound)?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        let status = crate::server::refunds::request(&context::state()?, &actor, &number, &form).await?;
         leptos_axum::redirect(&format!("/admin/orders/{number}?refund={}", status.as_str()));
         Ok(())
     })

@@ -72,8 +72,9 @@ pub async fn free_slots(
         let state = context::state()?;
         let visitor = crate::api::checkout::visitor().await?;
         let given = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
-        let (week, tz, order) = (given(&week), given(&tz), given(&order));
-        booking::picker(&state, &visitor, &service, week.as_deref(), tz.as_deref(), order.as_deref()).await
+        let order = given(&order).map(|n| crate::domain::OrderNumber::requested(&n)).transpose()?;
+        let (week, tz) = (given(&week), given(&tz));
+        booking::picker(&state, &visitor, &service, week.as_deref(), tz.as_deref(), order.as_ref()).await
     })
     .await
 }
@@ -87,8 +88,9 @@ pub async fn choose_session_time(
     answer(async move {
         let state = context::state()?;
         let at = booking::parse_at(&at, state.clock.now())?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
         let visitor = crate::api::checkout::visitor().await?;
-        let number = booking::choose_time(&state, &visitor, &order, at).await?;
+        let number = booking::choose_time(&state, &visitor, &number, at).await?;
         leptos_axum::redirect(&format!("/checkout/{number}"));
         Ok(())
     })
@@ -103,8 +105,9 @@ pub async fn cancel_session(
     #[server(default)] refund: String,
 ) -> Result<(), AppError> {
     answer(async move {
+        let number = crate::domain::OrderNumber::requested(&order)?;
         let visitor = crate::api::checkout::visitor().await?;
-        let number = booking::cancel(&context::state()?, &visitor, &order, &refund).await?;
+        let number = booking::cancel(&context::state()?, &visitor, &number, &refund).await?;
         leptos_axum::redirect(&format!("/orders/{number}?cancelled=1"));
         Ok(())
     })
@@ -120,8 +123,9 @@ pub async fn reschedule_session(
     answer(async move {
         let state = context::state()?;
         let at = booking::parse_at(&at, state.clock.now())?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
         let visitor = crate::api::checkout::visitor().await?;
-        let number = booking::reschedule(&state, &visitor, &order, at).await?;
+        let number = booking::reschedule(&state, &visitor, &number, at).await?;
         leptos_axum::redirect(&format!("/orders/{number}?moved=1"));
         Ok(())
     })
@@ -143,7 +147,8 @@ pub async fn close_session(
             "missed" => false,
             _ => return Err(AppError::invalid("outcome", "Choose whether the session took place.").into()),
         };
-        let number = booking::close(&context::state()?, &user, &order, attended, &notes).await?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        let number = booking::close(&context::state()?, &user, &number, attended, &notes).await?;
         leptos_axum::redirect(&format!("/orders/{number}"));
         Ok(())
     })
@@ -212,7 +217,8 @@ pub async fn review_session(
 ) -> Result<(), AppError> {
     answer(async move {
         let user = context::require_user().await?;
-        let number = crate::server::calendar::review(&context::state()?, &user, &order, &rating, &body).await?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        let number = crate::server::calendar::review(&context::state()?, &user, &number, &rating, &body).await?;
         leptos_axum::redirect(&format!("/orders/{number}?reviewed=1#session"));
         Ok(())
     })

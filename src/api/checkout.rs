@@ -2,8 +2,8 @@
 //! what it costs and whether it can be paid are decided on the server only; a guest's
 //! drafts are the ones their session started.
 
-use crate::domain::AppError;
 use crate::domain::types::{CheckoutStart, CheckoutView, ServiceOrderRow, ServiceOrderView};
+use crate::domain::{AppError, OrderNumber};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use crate::server::{checkout, context, error::Failure, error::answer};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckoutOpening {
     /// The visitor's draft for this service, to carry on with.
-    Resume(String),
+    Resume(OrderNumber),
     New(Box<CheckoutStart>),
 }
 
@@ -33,7 +33,7 @@ pub(crate) async fn visitor() -> Result<checkout::Visitor, Failure> {
 }
 
 #[cfg(feature = "ssr")]
-async fn keep_guest_order(number: &str, zone: Option<crate::domain::TimeZone>) -> Result<(), Failure> {
+async fn keep_guest_order(number: &OrderNumber, zone: Option<crate::domain::TimeZone>) -> Result<(), Failure> {
     let session = context::session().await?;
     if let Some(zone) = zone {
         session
@@ -46,8 +46,8 @@ async fn keep_guest_order(number: &str, zone: Option<crate::domain::TimeZone>) -
         .await
         .map_err(|e| Failure::bug(format!("reading the session: {e}")))?
         .unwrap_or_default();
-    if !kept.iter().any(|n| n == number) {
-        kept.push(number.to_owned());
+    if !kept.iter().any(|n| n == number.as_str()) {
+        kept.push(number.to_string());
     }
     let from = kept.len().saturating_sub(GUEST_ORDERS_KEPT);
     session
@@ -115,13 +115,17 @@ pub async fn save_checkout_details(
     answer(async move {
         let state = context::state()?;
         let visitor = visitor().await?;
-        let target = match order.trim() {
-            "" => checkout::Target::New {
+        let existing = match order.trim() {
+            "" => None,
+            number => Some(OrderNumber::requested(number)?),
+        };
+        let target = match &existing {
+            None => checkout::Target::New {
                 slug: service.trim(),
                 key: form_key(&key)?,
                 chosen: chosen(&at, &tz, &visitor, state.clock.now())?,
             },
-            number => checkout::Target::Existing(number),
+            Some(number) => checkout::Target::Existing(number),
         };
         if visitor.user.is_none() && matches!(target, checkout::Target::New { .. }) {
             crate::server::accounts::limit_new_accounts(&state, context::client_ip(&state)).await?;
@@ -143,7 +147,8 @@ pub async fn save_checkout_answers(
     #[server(default)] answers: BTreeMap<String, String>,
 ) -> Result<(), AppError> {
     answer(async move {
-        let number = checkout::save_answers(&context::state()?, &visitor().await?, &order, &answers).await?;
+        let number = OrderNumber::requested(&order)?;
+        let number = checkout::save_answers(&context::state()?, &visitor().await?, &number, &answers).await?;
         leptos_axum::redirect(&format!("/checkout/{number}?step=3"));
         Ok(())
     })
@@ -155,7 +160,8 @@ pub async fn save_checkout_answers(
 pub async fn pay_checkout(#[server(default)] order: String, #[server(default)] method: String) -> Result<(), AppError> {
     answer(async move {
         let method = crate::domain::orders::PaidWith::from_form(&method)?;
-        let url = checkout::pay(&context::state()?, &visitor().await?, &order, method).await?;
+        let number = OrderNumber::requested(&order)?;
+        let url = checkout::pay(&context::state()?, &visitor().await?, &number, method).await?;
         leptos_axum::redirect(&url);
         Ok(())
     })
@@ -165,13 +171,21 @@ pub async fn pay_checkout(#[server(default)] order: String, #[server(default)] m
 /// One of the visitor's service orders at checkout.
 #[server(endpoint = "checkout/view")]
 pub async fn checkout_state(#[server(default)] order: String) -> Result<CheckoutView, AppError> {
-    answer(async move { checkout::view(&context::state()?, &visitor().await?, &order).await }).await
+    answer(async move {
+        let number = OrderNumber::requested(&order)?;
+        checkout::view(&context::state()?, &visitor().await?, &number).await
+    })
+    .await
 }
 
 /// A service order's page, for its customer, its practitioner or an admin.
 #[server(endpoint = "orders/service")]
 pub async fn service_order(#[server(default)] order: String) -> Result<ServiceOrderView, AppError> {
-    answer(async move { checkout::order_page(&context::state()?, &visitor().await?, &order).await }).await
+    answer(async move {
+        let number = OrderNumber::requested(&order)?;
+        checkout::order_page(&context::state()?, &visitor().await?, &number).await
+    })
+    .await
 }
 
 /// The signed-in customer's service orders, newest first.
@@ -204,8 +218,9 @@ pub async fn work_on_order(#[server(default)] order: String, #[server(default)] 
             "complete" => checkout::Work::Complete,
             _ => return Err(AppError::invalid("step", "Choose to accept or to complete the order.").into()),
         };
-        checkout::work(&context::state()?, &user, &order, step).await?;
-        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        let number = OrderNumber::requested(&order)?;
+        checkout::work(&context::state()?, &user, &number, step).await?;
+        leptos_axum::redirect(&format!("/orders/{number}"));
         Ok(())
     })
     .await
@@ -219,8 +234,9 @@ pub async fn reassign_order(
 ) -> Result<(), AppError> {
     answer(async move {
         let admin = context::require_admin().await?;
-        checkout::reassign(&context::state()?, &admin, &order, &practitioner).await?;
-        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        let number = OrderNumber::requested(&order)?;
+        checkout::reassign(&context::state()?, &admin, &number, &practitioner).await?;
+        leptos_axum::redirect(&format!("/orders/{number}"));
         Ok(())
     })
     .await
@@ -235,8 +251,9 @@ pub async fn refund_undelivered(
 ) -> Result<(), AppError> {
     answer(async move {
         let admin = context::require_admin().await?;
-        crate::server::refunds::refund_undelivered(&context::state()?, &admin, &order, &reason).await?;
-        leptos_axum::redirect(&format!("/orders/{}", order.trim()));
+        let number = OrderNumber::requested(&order)?;
+        crate::server::refunds::refund_undelivered(&context::state()?, &admin, &number, &reason).await?;
+        leptos_axum::redirect(&format!("/orders/{number}"));
         Ok(())
     })
     .await
@@ -249,7 +266,8 @@ pub async fn post_order_message(
     #[server(default)] body: String,
 ) -> Result<(), AppError> {
     answer(async move {
-        let number = crate::server::exchange::post(&context::state()?, &visitor().await?, &order, &body).await?;
+        let number = OrderNumber::requested(&order)?;
+        let number = crate::server::exchange::post(&context::state()?, &visitor().await?, &number, &body).await?;
         leptos_axum::redirect(&format!("/orders/{number}?sent=1#messages"));
         Ok(())
     })

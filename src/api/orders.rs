@@ -35,8 +35,8 @@ pub async fn buy_credits(
             AppError::invalid("package_id", "That credit pack does not exist. Choose one from the list.")
         })?;
         let key = form_key(&key)?;
-        let for_order = Some(for_order.trim()).filter(|n| !n.is_empty());
-        let url = crate::server::orders::place(&context::state()?, &user, package_id, key, for_order).await?;
+        let for_order = crate::domain::OrderNumber::parse(&for_order).ok();
+        let url = crate::server::orders::place(&context::state()?, &user, package_id, key, for_order.as_ref()).await?;
         leptos_axum::redirect(&url);
         Ok(())
     })
@@ -48,7 +48,8 @@ pub async fn buy_credits(
 pub async fn pay_order(order: String) -> Result<(), AppError> {
     answer(async move {
         let user = context::require_user().await?;
-        let url = crate::server::orders::resume(&context::state()?, &user, &order).await?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        let url = crate::server::orders::resume(&context::state()?, &user, &number).await?;
         leptos_axum::redirect(&url);
         Ok(())
     })
@@ -61,7 +62,8 @@ pub async fn pay_order(order: String) -> Result<(), AppError> {
 pub async fn order_result(order: String) -> Result<OrderView, AppError> {
     answer(async move {
         let user = context::require_user().await?;
-        crate::server::orders::result(&context::state()?, &user, &order).await
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        crate::server::orders::result(&context::state()?, &user, &number).await
     })
     .await
 }
@@ -105,7 +107,8 @@ pub async fn settle_sandbox(session_id: String, outcome: String) -> Result<(), A
 pub async fn watch_payment(order: String) -> Result<PaymentState, AppError> {
     answer(async move {
         let user = context::require_user().await?;
-        let o = crate::server::orders::result(&context::state()?, &user, &order).await?;
+        let number = crate::domain::OrderNumber::requested(&order)?;
+        let o = crate::server::orders::result(&context::state()?, &user, &number).await?;
         Ok(PaymentState { status: o.status, credits: o.credits + o.bonus_credits, invoice_number: o.invoice_number })
     })
     .await

@@ -333,7 +333,7 @@ fn OrdersSection() -> impl IntoView {
                                         {list.into_iter().map(|o| view! {
                                             <tr>
                                                 <td><LocalTime at=o.created_at/></td>
-                                                <td class="nowrap"><a href=format!("/checkout/success?order={}", o.number)>{o.number.clone()}</a></td>
+                                                <td class="nowrap"><a href=format!("/checkout/success?order={}", o.number)>{o.number.to_string()}</a></td>
                                                 <td>{o.item_name.clone()}</td>
                                                 <td class="nowrap">{o.price_label(crate::domain::Locale::default())}</td>
                                                 <td>

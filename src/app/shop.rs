@@ -111,7 +111,7 @@ fn OrderResult(order: OrderView) -> impl IntoView {
     let retry = order.status.awaits_payment().then(|| {
         view! {
             <form method="post" action={endpoint::<PayOrder>()} class="inline-form">
-                <input type="hidden" name="order" value=order.number.clone()/>
+                <input type="hidden" name="order" value=order.number.to_string()/>
                 <button type="submit" class="btn btn-primary">"Pay now"</button>
             </form>
         }
@@ -132,7 +132,7 @@ fn OrderResult(order: OrderView) -> impl IntoView {
         <h1>{heading}</h1>
         <section class="card" aria-label="Order summary" data-testid="order-result" data-status=order.status.as_str()>
             <dl class="facts">
-                <dt>"Order"</dt><dd><strong data-testid="order-number">{order.number.clone()}</strong></dd>
+                <dt>"Order"</dt><dd><strong data-testid="order-number">{order.number.to_string()}</strong></dd>
                 <dt>"Pack"</dt><dd>{order.item_name.clone()}</dd>
                 <dt>"Credits"</dt><dd>{order.credits}{(order.bonus_credits > 0).then(|| format!(" + {} bonus", order.bonus_credits))}</dd>
                 <dt>"Price"</dt><dd>{order.price_label(Locale::default())}</dd>
@@ -143,7 +143,7 @@ fn OrderResult(order: OrderView) -> impl IntoView {
                 })}
             </dl>
             {explanation.map(|e| view! { <p>{e}</p> })}
-            {(order.status == OrderStatus::PendingPayment).then(|| view! { <PaymentWatcher number=order.number.clone()/> })}
+            {(order.status == OrderStatus::PendingPayment).then(|| view! { <PaymentWatcher number=order.number.to_string()/> })}
             <div class="actions">
                 {retry}
                 {if let (true, Some(n)) = (order.status.was_paid(), order.for_order.clone()) {

@@ -1,5 +1,6 @@
 //! Orders for credit packs and services: the packages an admin defines, the status an
-//! order moves through, and the numbers people read (confirmation and invoice numbers).
+//! order moves through, and its invoice number. The confirmation number people quote is
+//! `OrderNumber`.
 
 use crate::domain::FieldError;
 use crate::domain::catalog::Price;
@@ -184,35 +185,6 @@ pub fn charged(price: &Price, paid_with: Option<PaidWith>) -> Price {
     }
 }
 
-/// Letters and digits that cannot be misread for each other (no I, L, O or U).
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// `ATN-7K3Q-9F2M`: what a customer quotes to support. 40 random bits.
-pub fn order_number(random: [u8; 5]) -> String {
-    let bits = random.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    let chars: String = (0..8).rev().map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char).collect();
-    format!("ATN-{}-{}", &chars[..4], &chars[4..])
-}
-
-/// Reads a confirmation number as a person might type it: any case, with or without
-/// the dashes, with O for 0 and I or L for 1.
-pub fn parse_order_number(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .trim()
-        .to_ascii_uppercase()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| match c {
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        })
-        .collect();
-    let body = cleaned.strip_prefix("ATN")?;
-    (body.len() == 8 && body.bytes().all(|b| ALPHABET.contains(&b)))
-        .then(|| format!("ATN-{}-{}", &body[..4], &body[4..]))
-}
-
 /// `INV-2026-000042`: the 42nd invoice of 2026.
 pub fn invoice_number(year: i16, n: i32) -> String {
     format!("INV-{year}-{n:06}")
@@ -380,16 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn order_numbers_are_readable_and_read_back_forgivingly() {
-        assert_eq!(order_number([0; 5]), "ATN-0000-0000");
-        assert_eq!(order_number([0xff; 5]), "ATN-ZZZZ-ZZZZ");
-        let n = order_number([0x3a, 0x91, 0x7c, 0x02, 0xee]);
-        assert!(n.starts_with("ATN-") && n.len() == 13, "{n}");
-        assert_eq!(parse_order_number(&n.to_lowercase().replace('-', "")), Some(n.clone()));
-        assert_eq!(parse_order_number("atn-7k3q-9f2m"), Some("ATN-7K3Q-9F2M".into()));
-        assert_eq!(parse_order_number("ATN-7K3Q-9F2O"), Some("ATN-7K3Q-9F20".into()));
-        assert_eq!(parse_order_number("ATN-7K3Q-9F2"), None);
-        assert_eq!(parse_order_number("ATN-7K3Q-9F2U"), None);
+    fn invoice_numbers_count_within_their_year() {
         assert_eq!(invoice_number(2026, 42), "INV-2026-000042");
     }
 

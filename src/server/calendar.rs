@@ -5,7 +5,7 @@ use crate::domain::booking::BookingStatus;
 use crate::domain::datetime::{self, Style};
 use crate::domain::ical::{self, Event};
 use crate::domain::types::{ReviewSummary, ReviewView, SessionUser};
-use crate::domain::{AppError, FieldError, Role};
+use crate::domain::{AppError, FieldError, OrderNumber, Role};
 use crate::server::clock::{from_db, to_db};
 use crate::server::email::{self, templates};
 use crate::server::error::Failure;
@@ -267,17 +267,16 @@ pub fn check_review(rating: &str, body: &str) -> Result<(i16, String), FieldErro
 pub async fn review(
     state: &AppState,
     user: &SessionUser,
-    number: &str,
+    number: &OrderNumber,
     rating: &str,
     body: &str,
-) -> Result<String, Failure> {
+) -> Result<OrderNumber, Failure> {
     let (rating, body) = check_review(rating, body)?;
-    let number = crate::domain::orders::parse_order_number(number).ok_or(AppError::NotFound)?;
     let mut conn = state.pool.acquire().await?;
     let b = sqlx::query!(
         "SELECT b.id, b.customer_id, b.practitioner_id, b.status FROM bookings b JOIN orders o ON o.id = b.order_id
          WHERE o.number = $1",
-        number
+        number.as_str()
     )
     .fetch_optional(&mut *conn)
     .await?
@@ -301,7 +300,7 @@ pub async fn review(
     if added.rows_affected() == 0 {
         return Err(AppError::invalid("rating", "You have already reviewed this session.").into());
     }
-    Ok(number)
+    Ok(number.clone())
 }
 
 /// The review of an order's session, if its customer wrote one.

@@ -4,10 +4,10 @@
 //! most once per thread every ten minutes. Only the order's customer, its practitioner
 //! and admins reach either; admins read but do not write.
 
-use crate::domain::AppError;
 use crate::domain::messages::{check_message, pieces};
 use crate::domain::types::{DocumentView, MessageView, OrderRole};
 use crate::domain::uploads::{self, FileType, Slot};
+use crate::domain::{AppError, OrderNumber};
 use crate::server::checkout::{self, Access, Visitor};
 use crate::server::clock::{from_db, to_db};
 use crate::server::email::{self, templates};
@@ -35,7 +35,7 @@ fn may_write(access: &Access) -> Result<(), Failure> {
 /// may not write to the order never makes the server read their upload.
 pub struct UploadLeave<'a> {
     visitor: &'a Visitor,
-    number: &'a str,
+    number: &'a OrderNumber,
 }
 
 /// Checks, from the request's session and path alone, that `visitor` may attach a file
@@ -44,7 +44,7 @@ pub struct UploadLeave<'a> {
 pub async fn may_upload<'a>(
     state: &AppState,
     visitor: &'a Visitor,
-    number: &'a str,
+    number: &'a OrderNumber,
 ) -> Result<UploadLeave<'a>, Failure> {
     may_write(&checkout::access(&mut *state.pool.acquire().await?, visitor, number).await?)?;
     Ok(UploadLeave { visitor, number })
@@ -106,7 +106,7 @@ pub struct Document {
 
 /// Reads document `id` of the order; not found for anyone who may not see the order, and
 /// for a document of another order.
-pub async fn read(state: &AppState, visitor: &Visitor, number: &str, id: Uuid) -> Result<Document, Failure> {
+pub async fn read(state: &AppState, visitor: &Visitor, number: &OrderNumber, id: Uuid) -> Result<Document, Failure> {
     let mut conn = state.pool.acquire().await?;
     let access = checkout::access(&mut conn, visitor, number).await?;
     let row = sqlx::query!(
@@ -148,7 +148,12 @@ pub(crate) async fn documents(conn: &mut PgConnection, order_id: Uuid) -> Result
 /// Adds a message to the order's thread and, unless they were emailed about this thread
 /// in the last ten minutes, emails the other side.
 #[tracing::instrument(skip_all)]
-pub async fn post(state: &AppState, visitor: &Visitor, number: &str, raw: &str) -> Result<String, Failure> {
+pub async fn post(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+    raw: &str,
+) -> Result<OrderNumber, Failure> {
     let body = check_message(raw)?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
@@ -189,7 +194,7 @@ pub async fn post(state: &AppState, visitor: &Visitor, number: &str, raw: &str) 
         if let Some(address) = to.email.as_deref() {
             let facts = templates::ServiceOrderFacts {
                 name: &to.name,
-                number: &access.number,
+                number: access.number.as_str(),
                 service: &access.title,
                 paid: String::new(),
                 url: format!("{}/orders/{}#messages", state.config.public_url, access.number),

@@ -4,9 +4,8 @@
 //! every reader. Dates are in the customer's time zone.
 
 use crate::domain::datetime::{self, Style};
-use crate::domain::orders::parse_order_number;
 use crate::domain::types::SessionUser;
-use crate::domain::{AppError, Currency, Locale, Money, UserCode};
+use crate::domain::{AppError, Currency, Locale, Money, OrderNumber, UserCode};
 use crate::server::accounts::zone_of;
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
@@ -115,14 +114,17 @@ struct Facts {
 }
 
 /// A paid order its owner or an admin may see; anything else does not exist for them.
-async fn paid_order(state: &AppState, user: &SessionUser, number: &str) -> Result<(uuid::Uuid, Facts), Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
+async fn paid_order(
+    state: &AppState,
+    user: &SessionUser,
+    number: &OrderNumber,
+) -> Result<(uuid::Uuid, Facts), Failure> {
     let r = sqlx::query!(
         r#"SELECT o.id, o.number, o.user_id, o.item_name, o.credits, o.bonus_credits, o.price_minor AS "price_minor!",
                 o.currency AS "currency!", o.invoice_number,
                 o.paid_at, o.provider, u.name, u.code, u.email, u.time_zone
          FROM orders o JOIN users u ON u.id = o.user_id WHERE o.number = $1 AND o.invoice_number IS NOT NULL"#,
-        number
+        number.as_str()
     )
     .fetch_optional(&state.pool)
     .await?
@@ -177,7 +179,7 @@ impl Facts {
 }
 
 /// The receipt of a paid order, with the credit notes of its refunds so far.
-pub async fn receipt(state: &AppState, user: &SessionUser, number: &str) -> Result<Pdf, Failure> {
+pub async fn receipt(state: &AppState, user: &SessionUser, number: &OrderNumber) -> Result<Pdf, Failure> {
     let (order_id, f) = paid_order(state, user, number).await?;
     let refunds = sqlx::query!(
         "SELECT credit_note_number AS \"note!\", amount_minor FROM refunds
@@ -222,7 +224,12 @@ fn receipt_sheet(f: &Facts, refunds: &[(String, i64)]) -> Sheet {
 }
 
 /// The credit note a refund of the order issued.
-pub async fn credit_note(state: &AppState, user: &SessionUser, number: &str, note: &str) -> Result<Pdf, Failure> {
+pub async fn credit_note(
+    state: &AppState,
+    user: &SessionUser,
+    number: &OrderNumber,
+    note: &str,
+) -> Result<Pdf, Failure> {
     let (order_id, f) = paid_order(state, user, number).await?;
     let r = sqlx::query!(
         "SELECT credit_note_number AS \"note!\", amount_minor, credits, bonus_credits, completed_at AS \"completed_at!\"

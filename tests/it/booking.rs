@@ -378,7 +378,7 @@ async fn a_card_payment_after_its_hold_ran_out_and_the_time_was_booked_is_refund
         .unwrap();
     let collected = attune::server::payments::Collected {
         session_id: session,
-        order_number: Some(by_card.clone()),
+        order_number: Some(attune::domain::OrderNumber::parse(&by_card).unwrap()),
         paid: true,
         amount_total: 3000,
         currency: "gbp".into(),

@@ -61,7 +61,7 @@ fn PaymentsPanel() -> impl IntoView {
                         {table_or_message("Orders", Ok(o.orders), "No orders yet.", order_headers, |r| view! {
                             <tr>
                                 <td><LocalTime at=r.order.created_at/></td>
-                                <td><a href=format!("/admin/orders/{}", r.order.number)><code>{r.order.number.clone()}</code></a></td>
+                                <td><a href=format!("/admin/orders/{}", r.order.number)><code>{r.order.number.to_string()}</code></a></td>
                                 <td><code>{r.customer.to_string()}</code></td>
                                 <td>{r.order.item_name.clone()}</td>
                                 <td>{r.order.price_label(crate::domain::Locale::default())}</td>
@@ -143,7 +143,7 @@ fn OrderPanel(number: String) -> impl IntoView {
                             <dt>"Checkout sessions"</dt><dd>{d.sessions.into_iter().map(|s| view! { <code>{s}</code>" " }).collect_view()}</dd>
                         </dl>
                     </section>
-                    <RefundsCard number=o.number.clone() refunds=d.refunds refundable=d.refundable_credits/>
+                    <RefundsCard number=o.number.to_string() refunds=d.refunds refundable=d.refundable_credits/>
                     {(!d.duplicate_payments.is_empty()).then(|| view! { <DuplicatePayments rows=d.duplicate_payments/> })}
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
@@ -175,7 +175,7 @@ fn DuplicatePayments(rows: Vec<crate::domain::types::DuplicatePaymentRow>) -> im
             {table_or_message("Duplicate payments", Ok(rows), "No order was paid twice.", headers, |r| view! {
                 <tr>
                     <td><LocalTime at=r.detected_at/></td>
-                    <td><a href=format!("/admin/orders/{}", r.order_number)><code>{r.order_number.clone()}</code></a></td>
+                    <td><a href=format!("/admin/orders/{}", r.order_number)><code>{r.order_number.to_string()}</code></a></td>
                     <td>{r.summary(crate::domain::Locale::default())}</td>
                 </tr>
             }.into_any())}
@@ -274,7 +274,7 @@ fn RefundPreviewPanel(number: String, credits: String) -> impl IntoView {
                                     p.refunded_so_far.format(crate::domain::Locale::default()))}</li>
                                 <li>"Email the customer."</li>
                             </ul>
-                            <RefundConfirmForm number=p.order_number credits=p.credits expected=p.amount.minor() amount key error/>
+                            <RefundConfirmForm number=p.order_number.to_string() credits=p.credits expected=p.amount.minor() amount key error/>
                         </div>
                     }
                     .into_any()

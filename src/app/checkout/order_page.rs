@@ -72,7 +72,7 @@ fn OrderDetail(
     booking_errors: BookingErrors,
 ) -> impl IntoView {
     let v = o.order.clone();
-    let number = v.number.clone();
+    let number = v.number.to_string();
     let status = v.status;
     let price = v.price_label(Locale::default());
     let booked = o.booking.is_some();
@@ -205,7 +205,7 @@ fn Exchange(
     if !o.order.status.was_paid() {
         return ().into_any();
     }
-    let number = o.order.number.clone();
+    let number = o.order.number.to_string();
     let upload_action = format!("/orders/{number}/documents");
     let message_error = Signal::stored(message_error);
     view! {

@@ -47,7 +47,7 @@ pub fn OrderTable(
                 <tbody>
                     {list.into_iter().map(|r| view! {
                         <tr>
-                            <td class="nowrap"><a href=format!("/orders/{}", r.number)>{r.number.clone()}</a></td>
+                            <td class="nowrap"><a href=format!("/orders/{}", r.number)>{r.number.to_string()}</a></td>
                             <td>{r.title.clone()}{r.session.clone().map(|when| view! { <br/><span class="muted small" data-testid="session-time">{when}</span> })}</td>
                             <td>{r.with.clone()}</td>
                             <td class="nowrap">{r.price.clone()}</td>

@@ -41,11 +41,11 @@ pub fn CheckoutPage() -> impl IntoView {
                             let step = Step::shown(c.completed, asked.as_deref());
                             let body = match step {
                                 Step::Details => view! {
-                                    <DetailsStep order=c.number.clone() service=String::new() key=String::new()
+                                    <DetailsStep order=c.number.to_string() service=String::new() key=String::new()
                                         name=c.name.clone() email=c.email.clone() at=String::new() tz=String::new() error=details_error/>
                                 }.into_any(),
                                 Step::Questions => view! {
-                                    <AnswersStep order=c.number.clone() questions=c.questions.clone() answers=c.answers.clone() error=answers_error/>
+                                    <AnswersStep order=c.number.to_string() questions=c.questions.clone() answers=c.answers.clone() error=answers_error/>
                                 }.into_any(),
                                 Step::Review => view! { <Review c=c.clone() pay_error buy_error/> }.into_any(),
                             };
@@ -53,7 +53,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                 <PageMeta title=format!("Checkout: {}", step.label().to_lowercase()) description=format!("Step {} of 3 of your order for {}.", step.number(), c.title)/>
                                 <div class="container section">
                                     <h1>"Checkout"</h1>
-                                    <Progress current=step completed=c.completed number=c.number.clone()/>
+                                    <Progress current=step completed=c.completed number=c.number.to_string()/>
                                     <div class="checkout-grid">
                                         <section class="card" aria-labelledby="step-heading">
                                             <h2 id="step-heading">{step.label()}</h2>
@@ -174,7 +174,7 @@ fn Review(c: CheckoutView, pay_error: Option<AppError>, buy_error: Option<AppErr
             {c.balance.map(|b| view! { <dt>"Your credits"</dt><dd data-testid="balance">{format!("{b} credits")}</dd> })}
         </dl>
         <p><a href=format!("/checkout/{}?step=2", c.number)>"Change your answers"</a></p>
-        <PayButtons order=c.number.clone() credits short card signed_in=c.signed_in timed=c.slot.is_some() error=pay_error/>
+        <PayButtons order=c.number.to_string() credits short card signed_in=c.signed_in timed=c.slot.is_some() error=pay_error/>
         {offer.map(|p| {
             let price = p.price().format(Locale::default());
             let total = p.draft.credits + p.draft.bonus_credits;
@@ -186,7 +186,7 @@ fn Review(c: CheckoutView, pay_error: Option<AppError>, buy_error: Option<AppErr
                     <form method="post" action={endpoint::<BuyCredits>()}>
                         <input type="hidden" name="package_id" value=p.id.to_string()/>
                         <input type="hidden" name="key" value=form_key()/>
-                        <input type="hidden" name="for_order" value=c.number.clone()/>
+                        <input type="hidden" name="for_order" value=c.number.to_string()/>
                         <button type="submit" class="btn btn-secondary">{format!("Buy {} for {price}", p.draft.name)}</button>
                     </form>
                 </section>

@@ -23,7 +23,7 @@ pub struct CheckoutStart {
 /// customer got, and what paying needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
-    pub number: String,
+    pub number: crate::domain::OrderNumber,
     pub status: crate::domain::orders::OrderStatus,
     pub title: String,
     pub service_slug: String,
@@ -116,7 +116,7 @@ pub struct MessageView {
 /// A line of a practitioner's or customer's order list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceOrderRow {
-    pub number: String,
+    pub number: crate::domain::OrderNumber,
     pub title: String,
     /// The other side: the customer for a practitioner, the practitioner for a customer.
     pub with: String,

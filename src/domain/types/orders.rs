@@ -2,7 +2,7 @@
 //! an order's history.
 
 use super::{DuplicatePaymentRow, RefundRow};
-use crate::domain::UserCode;
+use crate::domain::{OrderNumber, UserCode};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ impl CreditPackage {
 /// An order as its customer (and admins) see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
-    pub number: String,
+    pub number: OrderNumber,
     pub kind: crate::domain::orders::OrderKind,
     /// The pack's or the service's name when it was ordered.
     pub item_name: String,
@@ -43,7 +43,7 @@ pub struct OrderView {
     /// The credit notes of its refunds, oldest first.
     pub credit_notes: Vec<String>,
     /// For a credit pack bought to pay a service order: that order's number.
-    pub for_order: Option<String>,
+    pub for_order: Option<OrderNumber>,
 }
 
 impl OrderView {

@@ -1,14 +1,14 @@
 //! Refunds' wire types: a refund's preview and record, and the automatic refund of a
 //! duplicate payment.
 
-use crate::domain::UserCode;
+use crate::domain::{OrderNumber, UserCode};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Exactly what a refund of an order would move, shown to the admin before it is made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundPreview {
-    pub order_number: String,
+    pub order_number: OrderNumber,
     pub invoice_number: String,
     /// Paid credits and the bonus credits that go with them.
     pub credits: i64,
@@ -43,7 +43,7 @@ pub struct RefundRow {
 /// became of its automatic refund in full.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicatePaymentRow {
-    pub order_number: String,
+    pub order_number: OrderNumber,
     /// The checkout session that took the second payment.
     pub session_id: String,
     pub amount: crate::domain::Money,

@@ -95,7 +95,8 @@ pub async fn delete_account(
         .into());
     }
     let open = sqlx::query_scalar!(
-        "SELECT number FROM orders WHERE user_id = $1 AND status IN ('draft', 'pending_payment', 'payment_failed') FOR UPDATE",
+        r#"SELECT number AS "number: crate::domain::OrderNumber" FROM orders
+           WHERE user_id = $1 AND status IN ('draft', 'pending_payment', 'payment_failed') FOR UPDATE"#,
         user.id
     )
     .fetch_all(&mut *tx)

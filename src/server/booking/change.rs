@@ -8,12 +8,12 @@ use super::notify::{Notice, notify};
 use super::panel::{paid_of, preview_of, side_of};
 use super::slots::{check_free, nearest_free};
 use super::{Locked, lock_of_order};
-use crate::domain::AppError;
 use crate::domain::booking::{BookingStatus, Paid, Side, check_notes, refund_due};
 use crate::domain::datetime;
 use crate::domain::ledger::{LedgerKey, OrderReference};
 use crate::domain::orders::OrderStatus;
 use crate::domain::types::{OrderRole, SessionUser};
+use crate::domain::{AppError, OrderNumber};
 use crate::server::checkout::Visitor;
 use crate::server::clock::to_db;
 use crate::server::error::Failure;
@@ -28,7 +28,7 @@ use sqlx::{Connection, PgConnection};
 async fn lock_for(
     conn: &mut PgConnection,
     visitor: &Visitor,
-    number: &str,
+    number: &OrderNumber,
 ) -> Result<(crate::server::checkout::Access, Locked, orders::Row), Failure> {
     let access = crate::server::checkout::access(conn, visitor, number).await?;
     let b = lock_of_order(conn, access.id).await?.ok_or(AppError::NotFound)?;
@@ -51,7 +51,12 @@ fn not_open(b: &Locked) -> Failure {
 /// the person saw in the preview: if the moment has moved it into another window,
 /// nothing happens and they are told what it would now be.
 #[tracing::instrument(skip_all, fields(%number))]
-pub async fn cancel(state: &AppState, visitor: &Visitor, number: &str, expected: &str) -> Result<String, Failure> {
+pub async fn cancel(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+    expected: &str,
+) -> Result<OrderNumber, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let (access, b, row) = lock_for(&mut tx, visitor, number).await?;
@@ -122,7 +127,12 @@ pub async fn cancel(state: &AppState, visitor: &Visitor, number: &str, expected:
 /// Moves the session to another free time (its customer or its practitioner, before it
 /// starts); the order and what was paid stay as they are.
 #[tracing::instrument(skip_all, fields(%number))]
-pub async fn reschedule(state: &AppState, visitor: &Visitor, number: &str, at: Timestamp) -> Result<String, Failure> {
+pub async fn reschedule(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+    at: Timestamp,
+) -> Result<OrderNumber, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let (access, b, row) = lock_for(&mut tx, visitor, number).await?;
@@ -181,10 +191,10 @@ pub async fn reschedule(state: &AppState, visitor: &Visitor, number: &str, at: T
 pub async fn close(
     state: &AppState,
     user: &SessionUser,
-    number: &str,
+    number: &OrderNumber,
     attended: bool,
     notes: &str,
-) -> Result<String, Failure> {
+) -> Result<OrderNumber, Failure> {
     let notes = check_notes(notes)?;
     let now = state.clock.now();
     let visitor = Visitor { user: Some(user.clone()), ..Visitor::default() };
@@ -208,7 +218,12 @@ pub async fn close(
 
 /// Changes the time of a draft order's session (the one chosen was taken, or the
 /// customer changed their mind); it must be free now.
-pub async fn choose_time(state: &AppState, visitor: &Visitor, number: &str, at: Timestamp) -> Result<String, Failure> {
+pub async fn choose_time(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+    at: Timestamp,
+) -> Result<OrderNumber, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let (access, b, _) = lock_for(&mut tx, visitor, number).await?;

@@ -5,7 +5,7 @@
 use crate::domain::booking::{NEAREST, Policy, nearest, time_in_reach, week_in_reach};
 use crate::domain::datetime::{self, Style};
 use crate::domain::types::{SessionUser, SlotDay, SlotOffer, SlotPicker};
-use crate::domain::{AppError, TimeZone};
+use crate::domain::{AppError, OrderNumber, TimeZone};
 use crate::server::availability::{self, Calendar};
 use crate::server::checkout::Visitor;
 use crate::server::clock::{from_db, to_db};
@@ -59,7 +59,7 @@ async fn scheduled(
 async fn own_booking(
     conn: &mut PgConnection,
     visitor: &Visitor,
-    number: &str,
+    number: &OrderNumber,
 ) -> Result<Option<(Uuid, Timestamp)>, Failure> {
     let access = crate::server::checkout::access(conn, visitor, number).await?;
     let row =
@@ -78,7 +78,7 @@ pub async fn picker(
     slug: &str,
     week: Option<&str>,
     zone: Option<&str>,
-    order: Option<&str>,
+    order: Option<&OrderNumber>,
 ) -> Result<SlotPicker, Failure> {
     let now = state.clock.now();
     let (zone, zone_from_profile) = reader_zone(visitor.user.as_ref(), zone);

@@ -3,10 +3,10 @@
 //! belongs to) and the answers to the service's questions (step 2).
 
 use super::{SET_PASSWORD_LINK, Visitor, lock_own, still_open};
-use crate::domain::AppError;
 use crate::domain::checkout::{Details, DetailsForm, check_answers};
 use crate::domain::orders::OrderStatus;
 use crate::domain::types::{CheckoutStart, PractitionerSummary};
+use crate::domain::{AppError, OrderNumber};
 use crate::server::accounts::{password_link, zone_of};
 use crate::server::clock::to_db;
 use crate::server::email::{self, templates};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 /// What step 1 of a new order shows, or the visitor's open draft for the service, to
 /// resume instead of starting another.
 pub enum Started {
-    Resume(String),
+    Resume(OrderNumber),
     New(Box<CheckoutStart>),
 }
 
@@ -90,10 +90,10 @@ pub async fn start(
         })));
     }
     let open = sqlx::query_scalar!(
-        "SELECT number FROM orders
+        r#"SELECT number AS "number: crate::domain::OrderNumber" FROM orders
          WHERE kind = 'service' AND service_id = $1 AND status = 'draft' AND expires_at > $2
            AND (user_id = $3 OR number = ANY($4))
-         ORDER BY updated_at DESC LIMIT 1",
+         ORDER BY updated_at DESC LIMIT 1"#,
         service.id,
         state.clock.now_db(),
         visitor.user.as_ref().map(|u| u.id),
@@ -110,13 +110,13 @@ pub async fn start(
 /// Where step 1 is saved: a new order for a service, or an order already started.
 pub enum Target<'a> {
     New { slug: &'a str, key: Uuid, chosen: Option<Chosen> },
-    Existing(&'a str),
+    Existing(&'a OrderNumber),
 }
 
 /// The result of step 1: the order, and whether a guest started it (so the caller
 /// keeps it in their session).
 pub struct Saved {
-    pub number: String,
+    pub number: OrderNumber,
     pub by_guest: bool,
 }
 
@@ -191,7 +191,7 @@ enum GuestAccount {
     /// The account the order belongs to: made for a new address, or the address's own.
     Customer(Uuid),
     /// The same form was already submitted and made this order.
-    SameForm(String),
+    SameForm(OrderNumber),
 }
 
 async fn guest_account(
@@ -214,7 +214,8 @@ async fn guest_account(
     .await?;
     let Some(user) = made else {
         let earlier = sqlx::query_scalar!(
-            "SELECT o.number FROM orders o JOIN users u ON u.id = o.user_id WHERE u.email = $1 AND o.request_key = $2",
+            r#"SELECT o.number AS "number: crate::domain::OrderNumber"
+               FROM orders o JOIN users u ON u.id = o.user_id WHERE u.email = $1 AND o.request_key = $2"#,
             details.email.as_str(),
             key
         )
@@ -255,7 +256,7 @@ async fn insert_draft(
     owner: Uuid,
     details: &Details,
     now: Timestamp,
-) -> Result<(Uuid, String), Failure> {
+) -> Result<(Uuid, OrderNumber), Failure> {
     let number = orders::unused_number(conn).await?;
     let questions = serde_json::to_value(&service.questions).map_err(|e| Failure::bug(e.to_string()))?;
     let reached: i16 = if service.questions.is_empty() { 2 } else { 1 };
@@ -266,7 +267,7 @@ async fn insert_draft(
                              step, status, provider, created_at, expires_at, updated_at)
          VALUES ($1, $2, $3, 'service', $4, $5, $6, 0, 0, $7, $8, $9, $10, $11, $12, $13, 'draft', $14, $15, $16, $15)
          ON CONFLICT (user_id, request_key) DO NOTHING RETURNING id",
-        number,
+        number.as_str(),
         customer,
         key,
         service.id,
@@ -287,10 +288,14 @@ async fn insert_draft(
     .await?;
     let Some(made) = made else {
         // The same signed-in form, submitted twice: the first one's order.
-        let first =
-            sqlx::query!("SELECT id, number FROM orders WHERE user_id = $1 AND request_key = $2", customer, key)
-                .fetch_one(&mut *conn)
-                .await?;
+        let first = sqlx::query!(
+            r#"SELECT id, number AS "number: crate::domain::OrderNumber" FROM orders
+               WHERE user_id = $1 AND request_key = $2"#,
+            customer,
+            key
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         return Ok((first.id, first.number));
     };
     // A guest's order names no one on its history: the account may be a stranger's to them.
@@ -304,9 +309,9 @@ async fn insert_draft(
 pub async fn save_answers(
     state: &AppState,
     visitor: &Visitor,
-    number: &str,
+    number: &OrderNumber,
     raw: &BTreeMap<String, String>,
-) -> Result<String, Failure> {
+) -> Result<OrderNumber, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let order = lock_own(&mut tx, visitor, number).await?;

@@ -21,7 +21,8 @@ pub async fn list(
     as_practitioner: bool,
 ) -> Result<Vec<ServiceOrderRow>, Failure> {
     let rows = sqlx::query!(
-        r#"SELECT o.number, o.item_name, o.status, o.price_credits, o.price_minor, o.currency, o.paid_with, o.created_at,
+        r#"SELECT o.number AS "number: crate::domain::OrderNumber", o.item_name, o.status, o.price_credits,
+                  o.price_minor, o.currency, o.paid_with, o.created_at,
                   CASE WHEN $2 THEN COALESCE(o.contact_name, c.name) ELSE p.name END AS "with!",
                   (SELECT count(*) FROM order_messages m
                     WHERE m.order_id = o.id AND m.author_id <> $1

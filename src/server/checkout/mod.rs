@@ -25,10 +25,10 @@ pub(super) use pay::paid;
 pub use pay::pay;
 pub use work::{Work, reassign, work};
 
-use crate::domain::AppError;
 use crate::domain::catalog::Question;
-use crate::domain::orders::{OrderStatus, parse_order_number};
+use crate::domain::orders::OrderStatus;
 use crate::domain::types::SessionUser;
+use crate::domain::{AppError, OrderNumber};
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -72,15 +72,15 @@ impl Visitor {
         Ok(Visitor { user, guest_orders, guest_zone })
     }
 
-    fn holds(&self, user_id: Uuid, number: &str) -> bool {
-        self.user.as_ref().is_some_and(|u| u.id == user_id) || self.guest_orders.iter().any(|n| n == number)
+    fn holds(&self, user_id: Uuid, number: &OrderNumber) -> bool {
+        self.user.as_ref().is_some_and(|u| u.id == user_id) || self.guest_orders.iter().any(|n| n == number.as_str())
     }
 }
 
 /// A service order's own columns beside the ones every order has.
 struct Facts {
     id: Uuid,
-    number: String,
+    number: OrderNumber,
     user_id: Uuid,
     practitioner_id: Uuid,
     service_slug: String,
@@ -111,15 +111,16 @@ impl Facts {
 
 /// The order's checkout facts, locked until the caller's transaction ends: every step
 /// and every payment of one order happen one after another.
-async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Facts>, Failure> {
+async fn lock(conn: &mut PgConnection, number: &OrderNumber) -> Result<Option<Facts>, Failure> {
     Ok(sqlx::query_as!(
         Facts,
-        r#"SELECT o.id, o.number, o.user_id, o.practitioner_id AS "practitioner_id!", s.slug AS service_slug,
-                  s.delivery, o.item_name AS title, o.status, o.step, o.questions AS "questions!",
+        r#"SELECT o.id, o.number AS "number: crate::domain::OrderNumber", o.user_id,
+                  o.practitioner_id AS "practitioner_id!", s.slug AS service_slug, s.delivery, o.item_name AS title,
+                  o.status, o.step, o.questions AS "questions!",
                   o.answers, o.contact_name, o.contact_email, o.expires_at
            FROM orders o JOIN services s ON s.id = o.service_id
            WHERE o.number = $1 AND o.kind = 'service' FOR UPDATE OF o"#,
-        number
+        number.as_str()
     )
     .fetch_optional(conn)
     .await?)
@@ -127,9 +128,8 @@ async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Facts>, Fa
 
 /// A draft (or unpaid order) the visitor may fill in and pay; anyone else is told it
 /// does not exist.
-async fn lock_own(conn: &mut PgConnection, visitor: &Visitor, number: &str) -> Result<Facts, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
-    let order = lock(conn, &number).await?.ok_or(AppError::NotFound)?;
+async fn lock_own(conn: &mut PgConnection, visitor: &Visitor, number: &OrderNumber) -> Result<Facts, Failure> {
+    let order = lock(conn, number).await?.ok_or(AppError::NotFound)?;
     if !visitor.holds(order.user_id, &order.number) {
         return Err(AppError::NotFound.into());
     }
@@ -162,6 +162,6 @@ fn still_open(order: &Facts, now: Timestamp) -> Result<(), Failure> {
     Err(AppError::invalid("order", why).into())
 }
 
-fn page_of(number: &str) -> String {
+fn page_of(number: &OrderNumber) -> String {
     format!("/orders/{number}")
 }

@@ -2,11 +2,11 @@
 //! booking, documents and messages; and who may reach an order, and as whom.
 
 use super::{Facts, Visitor, lock, lock_own};
-use crate::domain::AppError;
 use crate::domain::access::Grant;
 use crate::domain::checkout::covering_pack;
-use crate::domain::orders::{OrderStatus, parse_order_number};
+use crate::domain::orders::OrderStatus;
 use crate::domain::types::{CheckoutView, OrderRole, PractitionerSummary, ServiceOrderView, TimelineEntry};
+use crate::domain::{AppError, OrderNumber};
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
 use crate::server::orders;
@@ -16,7 +16,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// The checkout of one of the visitor's service orders.
-pub async fn view(state: &AppState, visitor: &Visitor, number: &str) -> Result<CheckoutView, Failure> {
+pub async fn view(state: &AppState, visitor: &Visitor, number: &OrderNumber) -> Result<CheckoutView, Failure> {
     // Outside a transaction the row lock lasts only for its statement: a page waits for
     // a step being saved, and holds nothing while it renders.
     let mut conn = state.pool.acquire().await?;
@@ -90,7 +90,7 @@ async fn order_practitioner(conn: &mut PgConnection, user_id: Uuid) -> Result<Pr
 /// A service order as the visitor may reach it, and who they are to it.
 pub(crate) struct Access {
     pub(crate) id: Uuid,
-    pub(crate) number: String,
+    pub(crate) number: OrderNumber,
     pub(crate) customer_id: Uuid,
     pub(crate) practitioner_id: Uuid,
     pub(crate) title: String,
@@ -127,9 +127,12 @@ fn acting_user(role: OrderRole, visitor: &Visitor, customer_id: Uuid) -> Uuid {
 
 /// The service order `number` as the visitor may reach it (locked when `lock`), or not
 /// found when it is not theirs to see.
-pub(crate) async fn access(conn: &mut PgConnection, visitor: &Visitor, number: &str) -> Result<Access, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
-    let order = lock(conn, &number).await?.ok_or(AppError::NotFound)?;
+pub(crate) async fn access(
+    conn: &mut PgConnection,
+    visitor: &Visitor,
+    number: &OrderNumber,
+) -> Result<Access, Failure> {
+    let order = lock(conn, number).await?.ok_or(AppError::NotFound)?;
     let role = role_of(visitor, &order).ok_or(AppError::NotFound)?;
     Ok(Access {
         id: order.id,
@@ -161,18 +164,21 @@ fn role_of(visitor: &Visitor, order: &Facts) -> Option<OrderRole> {
 
 /// A service order's page. A card payment still awaited is first checked with the
 /// provider, so the page shows the truth even before the event arrives.
-pub async fn order_page(state: &AppState, visitor: &Visitor, number: &str) -> Result<ServiceOrderView, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
+pub async fn order_page(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+) -> Result<ServiceOrderView, Failure> {
     // Read outside a transaction, as `view` is: nothing stays locked while the page renders.
     let mut conn = state.pool.acquire().await?;
-    let order = lock(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    let order = lock(&mut conn, number).await?.ok_or(AppError::NotFound)?;
     role_of(visitor, &order).ok_or(AppError::NotFound)?;
     if matches!(order.status()?, OrderStatus::PendingPayment | OrderStatus::PaymentFailed) {
-        orders::confirm_with_provider(state, &number).await?;
+        orders::confirm_with_provider(state, number).await?;
     }
-    let order = lock(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    let order = lock(&mut conn, number).await?.ok_or(AppError::NotFound)?;
     let viewer = role_of(visitor, &order).ok_or(AppError::NotFound)?;
-    let row = orders::find_in(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    let row = orders::find_in(&mut conn, number).await?.ok_or(AppError::NotFound)?;
     let practitioner = order_practitioner(&mut conn, order.practitioner_id).await?;
     let customer_name = match &order.contact_name {
         Some(n) => n.clone(),

@@ -6,7 +6,7 @@ use super::{EXPIRED, Facts, Visitor, ended, lock_own, page_of, still_open};
 use crate::domain::checkout::{answer_key, check_answers};
 use crate::domain::ledger::{LedgerKey, OrderReference};
 use crate::domain::orders::{OrderStatus, PaidWith, charged};
-use crate::domain::{AppError, Credits, Locale};
+use crate::domain::{AppError, Credits, Locale, OrderNumber};
 use crate::server::clock::{from_db, to_db};
 use crate::server::email::{self, templates};
 use crate::server::error::Failure;
@@ -21,7 +21,12 @@ use uuid::Uuid;
 /// Step 3: pays for the order, in credits or by card. Returns where to send the
 /// customer: the order's page once paid in credits, or the provider's checkout.
 #[tracing::instrument(skip_all, fields(method = method.as_str()))]
-pub async fn pay(state: &AppState, visitor: &Visitor, number: &str, method: PaidWith) -> Result<String, Failure> {
+pub async fn pay(
+    state: &AppState,
+    visitor: &Visitor,
+    number: &OrderNumber,
+    method: PaidWith,
+) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let order = lock_own(&mut tx, visitor, number).await?;
@@ -102,8 +107,8 @@ async fn pay_in_credits(
     credits: Credits,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let reference = OrderReference(&order.number).to_string();
-    let key = LedgerKey::OrderSpend(&order.number).to_string();
+    let reference = OrderReference(order.number.as_str()).to_string();
+    let key = LedgerKey::OrderSpend(order.number.as_str()).to_string();
     let m = Movement {
         kind: Kind::Spend,
         key: &key,
@@ -139,8 +144,9 @@ pub(in crate::server) async fn paid(
     now: Timestamp,
 ) -> Result<(), Failure> {
     let o = sqlx::query!(
-        "SELECT o.number, o.item_name, o.paid_with, (SELECT b.starts_at FROM bookings b WHERE b.order_id = o.id) AS session
-         FROM orders o WHERE o.id = $1",
+        r#"SELECT o.number AS "number: crate::domain::OrderNumber", o.item_name, o.paid_with,
+                  (SELECT b.starts_at FROM bookings b WHERE b.order_id = o.id) AS session
+           FROM orders o WHERE o.id = $1"#,
         order_id
     )
     .fetch_one(&mut *conn)
@@ -154,7 +160,7 @@ pub(in crate::server) async fn paid(
         let Some(address) = to.email.as_deref() else { continue };
         let facts = templates::ServiceOrderFacts {
             name: &to.name,
-            number: &o.number,
+            number: o.number.as_str(),
             service: &o.item_name,
             paid: amount.clone(),
             url: url.clone(),

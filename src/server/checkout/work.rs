@@ -2,8 +2,8 @@
 //! completes it, and an admin may give it to another practitioner.
 
 use super::{lock, page_of};
-use crate::domain::orders::{OrderStatus, parse_order_number};
-use crate::domain::{AppError, UserCode};
+use crate::domain::orders::OrderStatus;
+use crate::domain::{AppError, OrderNumber, UserCode};
 use crate::server::capability::{Admin, LivePractitioner};
 use crate::server::clock::to_db;
 use crate::server::email::{self, templates};
@@ -22,11 +22,10 @@ pub enum Work {
 /// those moves, only by them; a repeat of the same move changes nothing. A booked
 /// session follows its booking instead: there is nothing to accept, and completing it
 /// is closing it, once it has started.
-pub async fn work(state: &AppState, user: &LivePractitioner, number: &str, step: Work) -> Result<(), Failure> {
+pub async fn work(state: &AppState, user: &LivePractitioner, number: &OrderNumber, step: Work) -> Result<(), Failure> {
     let now = state.clock.now();
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let mut tx = state.pool.begin().await?;
-    let order = lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let order = lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     if order.practitioner_id != user.id {
         return Err(AppError::NotFound.into());
     }
@@ -40,7 +39,7 @@ pub async fn work(state: &AppState, user: &LivePractitioner, number: &str, step:
                 "A booked session is confirmed when it is paid; there is nothing to accept. Close it from its page once it has started.",
             )
             .into()),
-            Work::Complete => crate::server::booking::close(state, user, &number, true, "").await.map(|_| ()),
+            Work::Complete => crate::server::booking::close(state, user, number, true, "").await.map(|_| ()),
         };
     }
     let (from, to, note) = match step {
@@ -59,13 +58,13 @@ pub async fn work(state: &AppState, user: &LivePractitioner, number: &str, step:
         )
         .into());
     }
-    let row = orders::find_in(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let row = orders::find_in(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     orders::transition(&mut tx, &row, to, Some(user.id), note, now).await?;
     sqlx::query!("UPDATE orders SET updated_at = $2 WHERE id = $1", order.id, to_db(now)).execute(&mut *tx).await?;
     let customer = crate::server::parties::of_order(&mut tx, order.id).await?.customer;
     let facts = templates::ServiceOrderFacts {
         name: &customer.name,
-        number: &order.number,
+        number: order.number.as_str(),
         service: &order.title,
         paid: String::new(),
         url: format!("{}{}", state.config.public_url, page_of(&order.number)),
@@ -80,14 +79,13 @@ pub async fn work(state: &AppState, user: &LivePractitioner, number: &str, step:
 }
 
 /// An admin gives an order to another live practitioner; the history says who had it.
-pub async fn reassign(state: &AppState, admin: &Admin, number: &str, to: &str) -> Result<(), Failure> {
+pub async fn reassign(state: &AppState, admin: &Admin, number: &OrderNumber, to: &str) -> Result<(), Failure> {
     let now = state.clock.now();
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let code = UserCode::parse(to).ok_or_else(|| {
         AppError::invalid("practitioner", "Enter the practitioner's account code, as shown on their page.")
     })?;
     let mut tx = state.pool.begin().await?;
-    let order = lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let order = lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     if order.delivery != "written" {
         return Err(AppError::invalid(
             "practitioner",

@@ -4,7 +4,7 @@
 
 use super::{PageUser, form_urlencoded};
 use crate::domain::uploads::PHOTO_PATH as UPLOAD_PHOTO;
-use crate::domain::{AppError, Role};
+use crate::domain::{AppError, OrderNumber, Role};
 use crate::server::sessions;
 use crate::server::state::AppState;
 use axum::extract::State;
@@ -38,6 +38,7 @@ pub(super) async fn receipt_pdf(
     let Some(user) = user.and_then(|u| u.0.0) else {
         return Redirect::to(&format!("/login?next=/orders/{number}/receipt.pdf")).into_response();
     };
+    let Ok(number) = OrderNumber::requested(&number) else { return no_document() };
     pdf_response(crate::server::receipts::receipt(&state, &user, &number).await)
 }
 
@@ -49,6 +50,7 @@ pub(super) async fn credit_note_pdf(
     let Some(user) = user.and_then(|u| u.0.0) else {
         return Redirect::to(&format!("/login?next=/orders/{number}/credit-notes/{file}")).into_response();
     };
+    let Ok(number) = OrderNumber::requested(&number) else { return no_document() };
     let note = file.strip_suffix(".pdf").unwrap_or(&file);
     pdf_response(crate::server::receipts::credit_note(&state, &user, &number, note).await)
 }
@@ -77,6 +79,11 @@ pub(super) async fn calendar_feed(
     }
 }
 
+/// The answer for a document that does not exist for this person.
+fn no_document() -> Response {
+    (StatusCode::NOT_FOUND, "No such document.").into_response()
+}
+
 /// A PDF as a download; a document that does not exist for this person is a 404.
 fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error::Failure>) -> Response {
     match made {
@@ -90,7 +97,7 @@ fn pdf_response(made: Result<crate::server::receipts::Pdf, crate::server::error:
             (headers, pdf.bytes).into_response()
         }
         Err(e) => match e.answer() {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "No such document.").into_response(),
+            AppError::NotFound => no_document(),
             _ => (StatusCode::SERVICE_UNAVAILABLE, "The document is unavailable right now; try again shortly.")
                 .into_response(),
         },
@@ -181,7 +188,10 @@ pub(super) async fn upload_order_document(
         Ok(v) => v,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),
     };
-    let page = format!("/orders/{}", form_urlencoded(&number));
+    let Ok(number) = OrderNumber::requested(&number) else {
+        return (StatusCode::NOT_FOUND, "No such order.").into_response();
+    };
+    let page = format!("/orders/{number}");
     let back = |error: Option<String>| match error {
         None => Redirect::to(&format!("{page}?uploaded=1#documents")).into_response(),
         Some(m) => Redirect::to(&format!("{page}?upload_error={}#documents", form_urlencoded(&m))).into_response(),
@@ -216,7 +226,9 @@ pub(super) async fn order_document(
     axum::extract::Path((number, id)): axum::extract::Path<(String, String)>,
 ) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "No such file.").into_response();
-    let Ok(id) = uuid::Uuid::parse_str(&id) else { return not_found() };
+    let (Ok(number), Ok(id)) = (OrderNumber::requested(&number), uuid::Uuid::parse_str(&id)) else {
+        return not_found();
+    };
     let visitor = match crate::server::checkout::Visitor::of(&state, &session).await {
         Ok(v) => v,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.answer().to_string()).into_response(),

@@ -1,11 +1,11 @@
 //! What admins see of orders: the payments page, and one order in detail.
 
 use super::{Row, find};
-use crate::domain::orders::{OrderStatus, parse_order_number};
+use crate::domain::orders::OrderStatus;
 use crate::domain::types::{
     AdminOrderRow, OrderDetail, OrderTransitionRow, PaymentEventRow, PaymentsOverview, ReconciliationRow,
 };
-use crate::domain::{AppError, UserCode};
+use crate::domain::{AppError, OrderNumber, UserCode};
 use crate::server::capability::Admin;
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
@@ -18,10 +18,12 @@ use uuid::Uuid;
 pub async fn payments_overview(state: &AppState, _: &Admin) -> Result<PaymentsOverview, Failure> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
-                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
-                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
-         FROM orders ORDER BY created_at DESC, number LIMIT 100"
+        r#"SELECT id, number AS "number: crate::domain::OrderNumber", user_id, kind, item_name, credits, bonus_credits,
+                validity_days, price_minor, currency, price_credits, paid_with, status, invoice_number, created_at,
+                expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id)
+                  AS "for_order: crate::domain::OrderNumber"
+         FROM orders ORDER BY created_at DESC, number LIMIT 100"#
     )
     .fetch_all(&state.pool)
     .await?;
@@ -68,9 +70,8 @@ pub async fn payments_overview(state: &AppState, _: &Admin) -> Result<PaymentsOv
 }
 
 /// An order with its customer, status history and checkout sessions, for admins.
-pub async fn detail(state: &AppState, _: &Admin, number: &str) -> Result<OrderDetail, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
-    let order = find(state, &number).await?.ok_or(AppError::NotFound)?;
+pub async fn detail(state: &AppState, _: &Admin, number: &OrderNumber) -> Result<OrderDetail, Failure> {
+    let order = find(state, number).await?.ok_or(AppError::NotFound)?;
     let customer =
         sqlx::query!("SELECT code, email FROM users WHERE id = $1", order.user_id).fetch_one(&state.pool).await?;
     let transitions = sqlx::query!(

@@ -2,8 +2,8 @@
 //! window has passed (the ExpireOrders job).
 
 use super::{lock, transition};
-use crate::domain::AppError;
 use crate::domain::orders::OrderStatus;
+use crate::domain::{AppError, OrderNumber};
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
 use crate::server::jobs::{Job, JobError};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// Cancels an order that was never paid, in the caller's transaction.
 pub(crate) async fn cancel(
     conn: &mut PgConnection,
-    number: &str,
+    number: &OrderNumber,
     actor: Uuid,
     reason: &str,
     at: Timestamp,
@@ -27,7 +27,7 @@ pub(crate) async fn cancel(
 }
 
 /// Expires the order if it still awaits payment and its window has passed.
-pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<bool, Failure> {
+pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &OrderNumber) -> Result<bool, Failure> {
     let now = state.clock.now();
     let Some(order) = lock(conn, number).await? else { return Ok(false) };
     if !order.status()?.awaits_payment() || from_db(order.expires_at) > now {
@@ -42,7 +42,8 @@ pub async fn expire_if_due(conn: &mut PgConnection, state: &AppState, number: &s
 /// checkouts at the provider. Returns how many expired.
 pub async fn expire_due(state: &AppState) -> Result<usize, Failure> {
     let due = sqlx::query_scalar!(
-        "SELECT number FROM orders WHERE status IN ('draft', 'pending_payment', 'payment_failed') AND expires_at <= $1 LIMIT 500",
+        r#"SELECT number AS "number: crate::domain::OrderNumber" FROM orders
+           WHERE status IN ('draft', 'pending_payment', 'payment_failed') AND expires_at <= $1 LIMIT 500"#,
         state.clock.now_db()
     )
     .fetch_all(&state.pool)
@@ -56,7 +57,7 @@ pub async fn expire_due(state: &AppState) -> Result<usize, Failure> {
         tx.commit().await?;
         let opened = sqlx::query_scalar!(
             "SELECT s.id FROM checkout_sessions s JOIN orders o ON o.id = s.order_id WHERE o.number = $1",
-            number
+            number.as_str()
         )
         .fetch_all(&state.pool)
         .await?;

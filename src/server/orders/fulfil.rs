@@ -5,7 +5,7 @@
 use super::{Row, lock, next_document_number, page_for, record, transition};
 use crate::domain::ledger::{LedgerKey, LotSource, OrderReference};
 use crate::domain::orders::{OrderStatus, invoice_number};
-use crate::domain::{Credits, Locale};
+use crate::domain::{Credits, Locale, OrderNumber};
 use crate::server::accounts::zone_of;
 use crate::server::clock::{from_db, to_db};
 use crate::server::email::{self, templates};
@@ -49,7 +49,7 @@ async fn fulfil_timed(
     paid: &Collected,
     via: &str,
 ) -> Result<Fulfilment, Failure> {
-    let number = paid.order_number.as_deref().ok_or_else(|| Failure::bug("a payment without an order number"))?;
+    let number = paid.order_number.as_ref().ok_or_else(|| Failure::bug("a payment without an order number"))?;
     let order =
         lock(conn, number).await?.ok_or_else(|| Failure::bug(format!("a payment for unknown order {number}")))?;
     let status = order.status()?;
@@ -101,7 +101,7 @@ async fn fulfil_timed(
         tracing::info!(%number, %invoice, via, "service order paid by card");
         return Ok(Fulfilment::Paid);
     }
-    let reference = OrderReference(number).to_string();
+    let reference = OrderReference(number.as_str()).to_string();
     let expires_at = order.validity_days.map(|d| now + SignedDuration::from_hours(24 * i64::from(d)));
     let grants =
         [(order.credits, LotSource::Paid, Kind::Purchase), (order.bonus_credits, LotSource::Promotional, Kind::Bonus)];
@@ -109,7 +109,7 @@ async fn fulfil_timed(
         if amount == 0 {
             continue;
         }
-        let key = LedgerKey::OrderGrant(number, source).to_string();
+        let key = LedgerKey::OrderGrant(number.as_str(), source).to_string();
         let m = Movement {
             kind,
             key: &key,
@@ -143,7 +143,7 @@ pub(in crate::server) fn facts<'a>(
 ) -> Result<templates::OrderFacts<'a>, Failure> {
     Ok(templates::OrderFacts {
         name,
-        number: &order.number,
+        number: order.number.as_str(),
         package: &order.item_name,
         price: order.card_price()?.format(Locale::default()),
         url: format!("{}/dashboard#orders", state.config.public_url),
@@ -152,7 +152,7 @@ pub(in crate::server) fn facts<'a>(
 
 /// The provider reports the payment failed: the order waits for a retry until it
 /// expires. Nothing happens to an order that has moved on.
-pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &str) -> Result<(), Failure> {
+pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &OrderNumber) -> Result<(), Failure> {
     let Some(order) = lock(conn, number).await? else {
         return Err(Failure::bug(format!("a failed payment for unknown order {number}")));
     };
@@ -161,7 +161,7 @@ pub async fn payment_failed(conn: &mut PgConnection, state: &AppState, number: &
     }
     let now = state.clock.now();
     transition(conn, &order, OrderStatus::PaymentFailed, None, "The payment was declined", now).await?;
-    crate::server::booking::release_hold(conn, number, false, now).await?;
+    crate::server::booking::release_hold(conn, number.as_str(), false, now).await?;
     let user = sqlx::query!("SELECT name, email, time_zone FROM users WHERE id = $1", order.user_id)
         .fetch_one(&mut *conn)
         .await?;

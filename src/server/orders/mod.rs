@@ -30,7 +30,7 @@ pub(super) use store::{find, find_in, lock, next_document_number, record, transi
 use crate::domain::catalog::Price;
 use crate::domain::orders::{OrderKind, OrderStatus, PaidWith};
 use crate::domain::types::OrderView;
-use crate::domain::{Currency, Money};
+use crate::domain::{Currency, Money, OrderNumber};
 use crate::server::clock::from_db;
 use crate::server::error::Failure;
 use jiff::SignedDuration;
@@ -41,7 +41,7 @@ pub const PAYMENT_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
 pub(super) struct Row {
     pub(super) id: Uuid,
-    pub(super) number: String,
+    pub(super) number: OrderNumber,
     pub(super) user_id: Uuid,
     pub(super) kind: String,
     pub(super) item_name: String,
@@ -58,7 +58,7 @@ pub(super) struct Row {
     expires_at: time::OffsetDateTime,
     paid_at: Option<time::OffsetDateTime>,
     pub(super) refunded_minor: i64,
-    for_order: Option<String>,
+    for_order: Option<OrderNumber>,
 }
 
 impl Row {

@@ -3,9 +3,9 @@
 //! own orders.
 
 use super::{PAYMENT_WINDOW, Row, confirm_with_provider, find, lock, page_for, record, transition, unused_number};
-use crate::domain::AppError;
-use crate::domain::orders::{OrderStatus, parse_order_number};
+use crate::domain::orders::OrderStatus;
 use crate::domain::types::{OrderView, SessionUser};
+use crate::domain::{AppError, OrderNumber};
 use crate::server::clock::{from_db, to_db};
 use crate::server::error::Failure;
 use crate::server::packages;
@@ -23,17 +23,17 @@ pub async fn place(
     user: &SessionUser,
     package_id: Uuid,
     request_key: Uuid,
-    for_order: Option<&str>,
+    for_order: Option<&OrderNumber>,
 ) -> Result<String, Failure> {
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     // Only one of the customer's own service orders; anything else is quietly dropped,
     // since it changes nothing about what is bought.
-    let for_order_id = match for_order.and_then(parse_order_number) {
+    let for_order_id = match for_order {
         Some(n) => {
             sqlx::query_scalar!(
                 "SELECT id FROM orders WHERE number = $1 AND user_id = $2 AND kind = 'service'",
-                n,
+                n.as_str(),
                 user.id
             )
             .fetch_optional(&mut *tx)
@@ -41,10 +41,13 @@ pub async fn place(
         }
         None => None,
     };
-    let earlier =
-        sqlx::query_scalar!("SELECT number FROM orders WHERE user_id = $1 AND request_key = $2", user.id, request_key)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let earlier = sqlx::query_scalar!(
+        r#"SELECT number AS "number: crate::domain::OrderNumber" FROM orders WHERE user_id = $1 AND request_key = $2"#,
+        user.id,
+        request_key
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if let Some(number) = earlier {
         tx.rollback().await?;
         return resume(state, user, &number).await;
@@ -61,7 +64,7 @@ pub async fn place(
         "INSERT INTO orders (number, user_id, request_key, package_id, item_name, credits, bonus_credits, validity_days,
                              price_minor, currency, status, provider, created_at, expires_at, updated_at, for_order_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending_payment', $11, $12, $13, $12, $14) RETURNING id",
-        number,
+        number.as_str(),
         user.id,
         request_key,
         package.id,
@@ -86,7 +89,7 @@ pub async fn place(
 
 /// Where a customer goes to pay for an order they already placed: a new checkout when
 /// it still awaits payment (a retry after a failure), else its result page.
-pub async fn resume(state: &AppState, user: &SessionUser, number: &str) -> Result<String, Failure> {
+pub async fn resume(state: &AppState, user: &SessionUser, number: &OrderNumber) -> Result<String, Failure> {
     let order = owned(state, user, number).await?;
     if order.status()?.awaits_payment() {
         open_checkout(state, user.id, user.email.clone(), number, None).await
@@ -102,7 +105,7 @@ pub(in crate::server) async fn open_checkout(
     state: &AppState,
     actor: Uuid,
     email: Option<String>,
-    number: &str,
+    number: &OrderNumber,
     hold: Option<Timestamp>,
 ) -> Result<String, Failure> {
     let now = state.clock.now();
@@ -168,16 +171,15 @@ pub(in crate::server) async fn open_checkout(
 }
 
 /// An order its owner (or an admin) may see; anyone else is told it does not exist.
-async fn owned(state: &AppState, user: &SessionUser, number: &str) -> Result<Row, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
-    let order = find(state, &number).await?.ok_or(AppError::NotFound)?;
+async fn owned(state: &AppState, user: &SessionUser, number: &OrderNumber) -> Result<Row, Failure> {
+    let order = find(state, number).await?.ok_or(AppError::NotFound)?;
     crate::domain::access::owner_or_admin(Some(user), order.user_id)?;
     Ok(order)
 }
 
 /// The order as its result page shows it. An order still awaiting payment is first
 /// checked with the provider, so the page shows the truth even before the event.
-pub async fn result(state: &AppState, user: &SessionUser, number: &str) -> Result<OrderView, Failure> {
+pub async fn result(state: &AppState, user: &SessionUser, number: &OrderNumber) -> Result<OrderView, Failure> {
     let order = owned(state, user, number).await?;
     if order.status()?.awaits_payment() {
         confirm_with_provider(state, &order.number).await?;
@@ -190,10 +192,12 @@ pub async fn result(state: &AppState, user: &SessionUser, number: &str) -> Resul
 pub async fn list_for(state: &AppState, user_id: Uuid) -> Result<Vec<OrderView>, Failure> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
-                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
-                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
-         FROM orders WHERE user_id = $1 AND kind = 'credit_pack' ORDER BY created_at DESC LIMIT 50",
+        r#"SELECT id, number AS "number: crate::domain::OrderNumber", user_id, kind, item_name, credits, bonus_credits,
+                validity_days, price_minor, currency, price_credits, paid_with, status, invoice_number, created_at,
+                expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id)
+                  AS "for_order: crate::domain::OrderNumber"
+         FROM orders WHERE user_id = $1 AND kind = 'credit_pack' ORDER BY created_at DESC LIMIT 50"#,
         user_id
     )
     .fetch_all(&state.pool)

@@ -2,6 +2,7 @@
 //! every recent one (the ReconcilePayments job), and fulfilling those it was paid for.
 
 use super::{Fulfilment, fulfil};
+use crate::domain::OrderNumber;
 use crate::server::clock::to_db;
 use crate::server::error::Failure;
 use crate::server::jobs::{Job, JobError};
@@ -15,20 +16,20 @@ use jiff::SignedDuration;
 /// event has arrived. The unpaid checkouts of a paid order are closed. While the order
 /// is unpaid, a checkout already closed is asked about too: events arrive in any order,
 /// and one saying a checkout expired may come before the one saying it was paid.
-pub async fn confirm_with_provider(state: &AppState, number: &str) -> Result<Option<Fulfilment>, Failure> {
+pub async fn confirm_with_provider(state: &AppState, number: &OrderNumber) -> Result<Option<Fulfilment>, Failure> {
     let unsettled = sqlx::query!(
         r#"SELECT s.id, o.paid_at IS NOT NULL AS "order_paid!" FROM checkout_sessions s JOIN orders o ON o.id = s.order_id
            WHERE o.number = $1 AND (s.closed_at IS NULL OR o.paid_at IS NULL) AND s.id IS DISTINCT FROM o.paid_session_id
              AND NOT EXISTS (SELECT 1 FROM duplicate_payments d WHERE d.session_id = s.id)
            ORDER BY s.created_at DESC, s.id"#,
-        number
+        number.as_str()
     )
     .fetch_all(&state.pool)
     .await?;
     let mut outcome = None;
     for session in unsettled {
         let Some(collected) = state.config.payments.look_up(state, &session.id).await? else { continue };
-        if collected.paid && collected.order_number.as_deref() == Some(number) {
+        if collected.paid && collected.order_number.as_ref() == Some(number) {
             let mut tx = state.pool.begin().await?;
             let done = fulfil(&mut tx, state, &collected, "provider check").await?;
             tx.commit().await?;
@@ -63,11 +64,12 @@ pub struct Reconciled {
 pub async fn reconcile(state: &AppState) -> Result<Reconciled, Failure> {
     let since = to_db(state.clock.now() - RECONCILE_WINDOW);
     let numbers = sqlx::query_scalar!(
-        "SELECT DISTINCT o.number FROM orders o JOIN checkout_sessions s ON s.order_id = o.id
+        r#"SELECT DISTINCT o.number AS "number: crate::domain::OrderNumber"
+         FROM orders o JOIN checkout_sessions s ON s.order_id = o.id
          WHERE s.created_at >= $1
            AND (o.status IN ('pending_payment', 'payment_failed', 'expired')
                 OR (o.paid_at IS NOT NULL AND s.closed_at IS NULL AND s.id IS DISTINCT FROM o.paid_session_id
-                    AND NOT EXISTS (SELECT 1 FROM duplicate_payments d WHERE d.session_id = s.id)))",
+                    AND NOT EXISTS (SELECT 1 FROM duplicate_payments d WHERE d.session_id = s.id)))"#,
         since
     )
     .fetch_all(&state.pool)

@@ -2,7 +2,8 @@
 //! with its history, and the numbers orders and their documents are given.
 
 use super::Row;
-use crate::domain::orders::{OrderStatus, order_number};
+use crate::domain::OrderNumber;
+use crate::domain::orders::OrderStatus;
 use crate::server::clock::to_db;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -10,31 +11,35 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub(in crate::server) async fn lock(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
+pub(in crate::server) async fn lock(conn: &mut PgConnection, number: &OrderNumber) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
-                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
-                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
-         FROM orders WHERE number = $1 FOR UPDATE",
-        number
+        r#"SELECT id, number AS "number: crate::domain::OrderNumber", user_id, kind, item_name, credits, bonus_credits,
+                validity_days, price_minor, currency, price_credits, paid_with, status, invoice_number, created_at,
+                expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id)
+                  AS "for_order: crate::domain::OrderNumber"
+         FROM orders WHERE number = $1 FOR UPDATE"#,
+        number.as_str()
     )
     .fetch_optional(conn)
     .await?)
 }
 
-pub(in crate::server) async fn find(state: &AppState, number: &str) -> Result<Option<Row>, Failure> {
+pub(in crate::server) async fn find(state: &AppState, number: &OrderNumber) -> Result<Option<Row>, Failure> {
     find_in(&mut *state.pool.acquire().await?, number).await
 }
 
-pub(in crate::server) async fn find_in(conn: &mut PgConnection, number: &str) -> Result<Option<Row>, Failure> {
+pub(in crate::server) async fn find_in(conn: &mut PgConnection, number: &OrderNumber) -> Result<Option<Row>, Failure> {
     Ok(sqlx::query_as!(
         Row,
-        "SELECT id, number, user_id, kind, item_name, credits, bonus_credits, validity_days, price_minor, currency,
-                price_credits, paid_with, status, invoice_number, created_at, expires_at, paid_at, refunded_minor,
-                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id) AS for_order
-         FROM orders WHERE number = $1",
-        number
+        r#"SELECT id, number AS "number: crate::domain::OrderNumber", user_id, kind, item_name, credits, bonus_credits,
+                validity_days, price_minor, currency, price_credits, paid_with, status, invoice_number, created_at,
+                expires_at, paid_at, refunded_minor,
+                (SELECT f.number FROM orders f WHERE f.id = orders.for_order_id)
+                  AS "for_order: crate::domain::OrderNumber"
+         FROM orders WHERE number = $1"#,
+        number.as_str()
     )
     .fetch_optional(conn)
     .await?)
@@ -86,13 +91,16 @@ pub(in crate::server) async fn record(
 }
 
 /// A confirmation number no order has yet.
-pub(in crate::server) async fn unused_number(conn: &mut PgConnection) -> Result<String, Failure> {
+pub(in crate::server) async fn unused_number(conn: &mut PgConnection) -> Result<OrderNumber, Failure> {
     loop {
         let bytes = Uuid::new_v4().into_bytes();
-        let number = order_number([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]]);
-        let taken = sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM orders WHERE number = $1) AS \"taken!\"", number)
-            .fetch_one(&mut *conn)
-            .await?;
+        let number = OrderNumber::generate([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let taken = sqlx::query_scalar!(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE number = $1) AS \"taken!\"",
+            number.as_str()
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         if !taken {
             return Ok(number);
         }

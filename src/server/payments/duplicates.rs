@@ -222,7 +222,7 @@ fn money(minor: i64, currency: &str) -> Result<Money, Failure> {
 }
 
 struct Row {
-    order_number: String,
+    order_number: crate::domain::OrderNumber,
     session_id: String,
     amount_minor: i64,
     currency: String,
@@ -251,9 +251,9 @@ impl Row {
 pub async fn of_order(state: &AppState, order_id: Uuid) -> Result<Vec<DuplicatePaymentRow>, Failure> {
     sqlx::query_as!(
         Row,
-        "SELECT o.number AS order_number, d.session_id, d.amount_minor, d.currency, d.detected_at, d.status,
-                d.provider_refund_id, d.failure
-         FROM duplicate_payments d JOIN orders o ON o.id = d.order_id WHERE d.order_id = $1 ORDER BY d.detected_at, d.id",
+        r#"SELECT o.number AS "order_number: crate::domain::OrderNumber", d.session_id, d.amount_minor, d.currency,
+                d.detected_at, d.status, d.provider_refund_id, d.failure
+         FROM duplicate_payments d JOIN orders o ON o.id = d.order_id WHERE d.order_id = $1 ORDER BY d.detected_at, d.id"#,
         order_id
     )
     .fetch_all(&state.pool)
@@ -267,9 +267,9 @@ pub async fn of_order(state: &AppState, order_id: Uuid) -> Result<Vec<DuplicateP
 pub async fn recent(state: &AppState, limit: i64) -> Result<Vec<DuplicatePaymentRow>, Failure> {
     sqlx::query_as!(
         Row,
-        "SELECT o.number AS order_number, d.session_id, d.amount_minor, d.currency, d.detected_at, d.status,
-                d.provider_refund_id, d.failure
-         FROM duplicate_payments d JOIN orders o ON o.id = d.order_id ORDER BY d.detected_at DESC, d.id LIMIT $1",
+        r#"SELECT o.number AS "order_number: crate::domain::OrderNumber", d.session_id, d.amount_minor, d.currency,
+                d.detected_at, d.status, d.provider_refund_id, d.failure
+         FROM duplicate_payments d JOIN orders o ON o.id = d.order_id ORDER BY d.detected_at DESC, d.id LIMIT $1"#,
         limit
     )
     .fetch_all(&state.pool)

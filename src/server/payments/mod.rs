@@ -10,7 +10,7 @@ pub mod signature;
 pub mod stripe;
 pub mod webhooks;
 
-use crate::domain::Money;
+use crate::domain::{Money, OrderNumber};
 use crate::server::config::Secret;
 use crate::server::error::Failure;
 use crate::server::state::AppState;
@@ -19,7 +19,7 @@ use jiff::Timestamp;
 /// What an order asks the provider to collect.
 #[derive(Debug, Clone)]
 pub struct NewCheckout {
-    pub order_number: String,
+    pub order_number: OrderNumber,
     pub description: String,
     pub amount: Money,
     /// Prefills the provider's form; an account made by phone may have none yet.
@@ -46,7 +46,7 @@ pub struct Collected {
     pub session_id: String,
     /// Our order number, given to the provider as `client_reference_id`; `None` when
     /// the session is not one of ours.
-    pub order_number: Option<String>,
+    pub order_number: Option<OrderNumber>,
     pub paid: bool,
     pub amount_total: i64,
     /// Lower-case ISO code, as Stripe writes it.
@@ -61,7 +61,7 @@ impl Collected {
         let text = |k: &str| object.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(Collected {
             session_id: text("id").ok_or_else(|| Failure::bug("a checkout session without an id"))?,
-            order_number: text("client_reference_id").and_then(|n| crate::domain::orders::parse_order_number(&n)),
+            order_number: text("client_reference_id").and_then(|n| OrderNumber::parse(&n).ok()),
             paid: matches!(text("payment_status").as_deref(), Some("paid" | "no_payment_required")),
             amount_total: object.get("amount_total").and_then(|v| v.as_i64()).unwrap_or(0),
             currency: text("currency").unwrap_or_default(),

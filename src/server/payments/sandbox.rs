@@ -21,7 +21,7 @@ pub async fn open(state: &AppState, new: &NewCheckout) -> Result<Checkout, Failu
                                        success_url, cancel_url, status, payment_status, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 'unpaid', $9, $10)",
         id,
-        new.order_number,
+        new.order_number.as_str(),
         new.description,
         new.amount.minor(),
         new.amount.currency().code().to_ascii_lowercase(),

@@ -84,7 +84,7 @@ fn collected(s: &stripe_shared::CheckoutSession) -> Collected {
     use stripe_shared::CheckoutSessionPaymentStatus as P;
     Collected {
         session_id: s.id.to_string(),
-        order_number: s.client_reference_id.as_deref().and_then(crate::domain::orders::parse_order_number),
+        order_number: s.client_reference_id.as_deref().and_then(|n| crate::domain::OrderNumber::parse(n).ok()),
         paid: matches!(s.payment_status, P::Paid | P::NoPaymentRequired),
         amount_total: s.amount_total.unwrap_or(0),
         currency: s.currency.as_ref().map(|c| c.to_string()).unwrap_or_default(),
@@ -107,11 +107,11 @@ impl Stripe {
         let mut item = CreateCheckoutSessionLineItems::new();
         item.price_data = Some(price);
         item.quantity = Some(1);
-        let metadata = HashMap::from([("order".to_owned(), new.order_number.clone())]);
+        let metadata = HashMap::from([("order".to_owned(), new.order_number.to_string())]);
         let mut session = CreateCheckoutSession::new()
             .mode(stripe_shared::CheckoutSessionMode::Payment)
             .line_items(vec![item])
-            .client_reference_id(new.order_number.clone());
+            .client_reference_id(new.order_number.to_string());
         if let Some(email) = &new.customer_email {
             session = session.customer_email(email.clone());
         }

@@ -176,7 +176,7 @@ async fn handle(conn: &mut PgConnection, state: &AppState, event: &Event) -> Res
             let Some(number) = s.order_number else { return Ok(false) };
             super::sessions::mark_closed(conn, &s.session_id, state.clock.now()).await?;
             orders::expire_if_due(conn, state, &number).await?;
-            crate::server::booking::release_hold(conn, &number, true, state.clock.now()).await?;
+            crate::server::booking::release_hold(conn, number.as_str(), true, state.clock.now()).await?;
             Ok(true)
         }
         "charge.refunded" => refunded(conn, state, &event.data.object).await,

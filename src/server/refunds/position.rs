@@ -26,7 +26,7 @@ pub(super) async fn position(
     order: &Row,
     now: Timestamp,
 ) -> Result<(Refundable, Vec<LotLeft>), Failure> {
-    let lots = ledger::lots_granted_by(conn, &order_keys(&order.number), now).await?;
+    let lots = ledger::lots_granted_by(conn, &order_keys(order.number.as_str()), now).await?;
     let done = sqlx::query!(
         r#"SELECT COALESCE(sum(credits), 0)::bigint AS "credits!", COALESCE(sum(bonus_credits), 0)::bigint AS "bonus!"
            FROM refunds WHERE order_id = $1 AND status <> 'failed'"#,

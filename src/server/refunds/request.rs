@@ -5,10 +5,9 @@
 use super::position::{has_pending, position, refundable_status};
 use super::settle::{FinishRefund, complete};
 use crate::domain::ledger::{LedgerKey, LotSource, OrderReference};
-use crate::domain::orders::parse_order_number;
 use crate::domain::refunds::{RefundPlan, RefundStatus};
 use crate::domain::types::RefundPreview;
-use crate::domain::{AppError, Locale, Money};
+use crate::domain::{AppError, Locale, Money, OrderNumber};
 use crate::server::capability::Admin;
 use crate::server::clock::to_db;
 use crate::server::error::{Failure, chain};
@@ -62,12 +61,11 @@ async fn wallet_balance(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, F
 pub async fn preview(
     state: &AppState,
     _: &Admin,
-    number: &str,
+    number: &OrderNumber,
     credits: Option<i64>,
 ) -> Result<RefundPreview, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let mut conn = state.pool.acquire().await?;
-    let order = orders::find_in(&mut conn, &number).await?.ok_or(AppError::NotFound)?;
+    let order = orders::find_in(&mut conn, number).await?.ok_or(AppError::NotFound)?;
     refundable_status(&order)?;
     let (refundable, _) = position(&mut conn, &order, state.clock.now()).await?;
     let plan = refundable.plan(credits.unwrap_or(refundable.max_credits())).map_err(AppError::Invalid)?;
@@ -94,13 +92,12 @@ pub async fn preview(
 pub async fn request(
     state: &AppState,
     admin: &Admin,
-    number: &str,
+    number: &OrderNumber,
     form: &RefundForm,
 ) -> Result<RefundStatus, Failure> {
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
-    let order = orders::lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let order = orders::lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     let earlier = sqlx::query_scalar!(
         "SELECT id FROM refunds WHERE order_id = $1 AND request_key = $2",
         order.id,
@@ -146,7 +143,7 @@ pub async fn request(
     .fetch_one(&mut *tx)
     .await?;
     let key = LedgerKey::Refund(id).to_string();
-    let reference = OrderReference(&number).to_string();
+    let reference = OrderReference(number.as_str()).to_string();
     let m = Movement {
         kind: Kind::Refund,
         key: &key,

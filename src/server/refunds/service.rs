@@ -6,9 +6,9 @@ use super::position::has_pending;
 use super::settle::{FinishRefund, complete};
 use crate::domain::booking::Paid;
 use crate::domain::ledger::{LedgerKey, OrderReference};
-use crate::domain::orders::{OrderStatus, parse_order_number};
+use crate::domain::orders::OrderStatus;
 use crate::domain::refunds::RefundStatus;
-use crate::domain::{AppError, Locale, Money};
+use crate::domain::{AppError, Locale, Money, OrderNumber};
 use crate::server::capability::Admin;
 use crate::server::clock::to_db;
 use crate::server::email::{self, templates};
@@ -86,14 +86,13 @@ pub(in crate::server) async fn finish_pending_of(state: &AppState, order_id: Uui
 pub async fn refund_undelivered(
     state: &AppState,
     admin: &Admin,
-    number: &str,
+    number: &OrderNumber,
     reason: &str,
 ) -> Result<RefundStatus, Failure> {
     let reason = crate::domain::refunds::parse_reason(reason).map_err(AppError::Invalid)?;
-    let number = parse_order_number(number).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
-    let order = orders::lock(&mut tx, &number).await?.ok_or(AppError::NotFound)?;
+    let order = orders::lock(&mut tx, number).await?.ok_or(AppError::NotFound)?;
     if !order.is_service() {
         return Err(AppError::invalid("reason", "This is a credit pack: refund it from its payment's page.").into());
     }
@@ -123,9 +122,11 @@ pub async fn refund_undelivered(
     let note = format!("Cancelled by an admin and refunded in full ({refund}): {reason}");
     let told = match paid {
         Paid::Credits(credits) => {
-            let reference = OrderReference(&number).to_string();
-            let (spent, key) =
-                (LedgerKey::OrderSpend(&number).to_string(), LedgerKey::OrderReturn(&number).to_string());
+            let reference = OrderReference(number.as_str()).to_string();
+            let (spent, key) = (
+                LedgerKey::OrderSpend(number.as_str()).to_string(),
+                LedgerKey::OrderReturn(number.as_str()).to_string(),
+            );
             let m = Movement {
                 kind: Kind::Refund,
                 key: &key,
@@ -156,7 +157,7 @@ pub async fn refund_undelivered(
     if let Some(to) = customer.email.as_deref() {
         let facts = templates::ServiceOrderFacts {
             name: &customer.name,
-            number: &number,
+            number: number.as_str(),
             service: &order.item_name,
             paid: refund.clone(),
             url: format!("{}/orders/{number}", state.config.public_url),

@@ -76,8 +76,9 @@ pub async fn confirm(
     provider_refund_id: &str,
 ) -> Result<Option<bool>, Failure> {
     let Some(r) = sqlx::query!(
-        "SELECT r.status, r.amount_minor, r.credits, r.bonus_credits, r.reason, r.actor_id, o.number
-         FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = $1 FOR UPDATE OF r",
+        r#"SELECT r.status, r.amount_minor, r.credits, r.bonus_credits, r.reason, r.actor_id,
+                  o.number AS "number: crate::domain::OrderNumber"
+           FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = $1 FOR UPDATE OF r"#,
         id
     )
     .fetch_optional(&mut *conn)
