@@ -196,7 +196,7 @@ mod tests {
         let migration = include_str!("../../migrations/20261126000001_credit_orders.sql");
         let check = "number ~ '^ATN-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$'";
         assert!(migration.contains(check), "the check on orders.number changed; make this type agree with it");
-        let class = check[check.find('[').unwrap() + 1..check.find(']').unwrap()].as_bytes();
+        let class = &check.as_bytes()[check.find('[').unwrap() + 1..check.find(']').unwrap()];
         let (mut letters, mut i) = (Vec::new(), 0);
         while i < class.len() {
             if class.get(i + 1) == Some(&b'-') && i + 2 < class.len() {

@@ -17,13 +17,24 @@ use sqlx::PgConnection;
 pub(super) enum Move<'a> {
     /// Held for a card checkout until `hold_until`, or confirmed for good when `None`,
     /// blocking `blocks` (the session with the practitioner's buffers around it).
-    Take { hold_until: Option<Timestamp>, blocks: (Timestamp, Timestamp) },
-    Cancel { by: Side },
+    Take {
+        hold_until: Option<Timestamp>,
+        blocks: (Timestamp, Timestamp),
+    },
+    Cancel {
+        by: Side,
+    },
     /// Closed after its start: attended (with the practitioner's private notes) or
     /// missed.
-    Close { attended: bool, notes: &'a str },
+    Close {
+        attended: bool,
+        notes: &'a str,
+    },
     /// A draft order's session at another time, blocking nothing until it is held.
-    Choose { starts_at: Timestamp, ends_at: Timestamp },
+    Choose {
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    },
 }
 
 impl Move<'_> {
